@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+export { z };
+
+/**
+ * Parses the environment once, at start. A missing or bad variable stops the process with one line
+ * naming the variable and what it expects.
+ */
+export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const name = String(issue.path[0] ?? '?');
+  const line = `config: ${name} ${describe(issue, env[name])}`;
+  throw new ConfigError(line);
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function describe(issue: z.core.$ZodIssue, value: string | undefined): string {
+  if (value === undefined) return `is required: ${issue.message}`;
+  return `is invalid (${issue.message})`;
+}
+
+/** Runs main; a ConfigError prints its one line and exits 1. */
+export function exitOnConfigError(err: unknown): never {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+  } else {
+    console.error(err);
+  }
+  process.exit(1);
+}
+
+// Reusable field types.
+export const env = {
+  url: () => z.url(),
+  port: (def: number) => z.coerce.number().int().min(0).max(65535).default(def),
+  int: (def: number) => z.coerce.number().int().default(def),
+  bool: (def: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0'])
+      .default(def ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1'),
+  list: (def: string) =>
+    z
+      .string()
+      .default(def)
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+  secret: (min = 16) => z.string().min(min, `at least ${min} characters`),
+};
+
+/** Variables every service shares. */
+export const common = {
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// URL'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and -').default('mp'),
+};
+
+export const s3 = {
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_BUCKET: z.string().min(3),
+  S3_FORCE_PATH_STYLE: env.bool(true),
+  AWS_ACCESS_KEY_ID: z.string().min(1),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1),
+};

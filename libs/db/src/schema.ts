@@ -1,0 +1,141 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { MediaKind, MediaStatus, OutputStatus } from '@mp/contracts';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const created = () => ts('created_at').notNull().defaultNow();
+const updated = () => ts('updated_at').notNull().defaultNow();
+
+export const mediaKind = pgEnum('media_kind', MediaKind);
+export const mediaStatus = pgEnum('media_status', MediaStatus);
+export const outputStatus = pgEnum('output_status', OutputStatus);
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  /** SHA-256 of the API token; the token itself is shown once and never stored. */
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: created(),
+});
+
+export const media = pgTable(
+  'media',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    kind: mediaKind('kind').notNull(),
+    contentType: text('content_type').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    sha256: text('sha256'),
+    s3Key: text('s3_key').notNull(),
+    status: mediaStatus('status').notNull().default('uploaded'),
+    statusDetail: text('status_detail'),
+    progress: integer('progress'),
+    /** When the transcode job was handed to the queue; null means the sweep must (re)queue it. */
+    enqueuedAt: ts('enqueued_at'),
+    source: text('source').notNull().default('api'),
+    createdAt: created(),
+    updatedAt: updated(),
+  },
+  (t) => [
+    uniqueIndex('media_s3_key_uq').on(t.s3Key),
+    index('media_user_created_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
+    index('media_unqueued_idx')
+      .on(t.createdAt)
+      .where(sql`${t.enqueuedAt} is null`),
+  ],
+);
+
+export const outputs = pgTable(
+  'outputs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    mediaId: uuid('media_id')
+      .notNull()
+      .references(() => media.id, { onDelete: 'cascade' }),
+    /** What this output is: wav, flac, m4a, mp4-720p, mp4-480p, thumbnail, half, thumb-320 … */
+    format: text('format').notNull(),
+    presetId: text('preset_id'),
+    s3Key: text('s3_key').notNull(),
+    contentType: text('content_type'),
+    status: outputStatus('status').notNull().default('pending'),
+    statusDetail: text('status_detail'),
+    size: bigint('size', { mode: 'number' }),
+    durationMs: integer('duration_ms'),
+    width: integer('width'),
+    height: integer('height'),
+    createdAt: created(),
+    updatedAt: updated(),
+  },
+  (t) => [uniqueIndex('outputs_media_key_uq').on(t.mediaId, t.s3Key)],
+);
+
+/** One engine job per media: intent is recorded before CreateJob, the engine's id after. */
+export const transcodeJobs = pgTable(
+  'transcode_jobs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    mediaId: uuid('media_id')
+      .notNull()
+      .references(() => media.id, { onDelete: 'cascade' }),
+    engine: text('engine').notNull(),
+    pipelineId: text('pipeline_id'),
+    engineJobId: text('engine_job_id'),
+    state: text('state').notNull().default('intent'),
+    createdAt: created(),
+    updatedAt: updated(),
+  },
+  (t) => [uniqueIndex('transcode_jobs_media_uq').on(t.mediaId), uniqueIndex('transcode_jobs_engine_uq').on(t.engineJobId)],
+);
+
+export const notifications = pgTable(
+  'notifications',
+  {
+    /** Monotonic: clients resume from the last id they saw. */
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    mediaId: uuid('media_id').references(() => media.id, { onDelete: 'set null' }),
+    kind: text('kind').notNull(),
+    text: text('text').notNull(),
+    /** One notification per (user, event): a retried notify job does not store a second one. */
+    dedupeKey: text('dedupe_key').notNull(),
+    createdAt: created(),
+    readAt: ts('read_at'),
+  },
+  (t) => [
+    uniqueIndex('notifications_dedupe_uq').on(t.userId, t.dedupeKey),
+    index('notifications_user_id_idx').on(t.userId, t.id.desc()),
+  ],
+);
+
+/** SNS messages seen, by MessageId: a redelivery is acknowledged and not processed twice. */
+export const snsMessages = pgTable('sns_messages', {
+  messageId: text('message_id').primaryKey(),
+  topicArn: text('topic_arn').notNull(),
+  type: text('type').notNull(),
+  receivedAt: created(),
+});
+
+export type User = typeof users.$inferSelect;
+export type Media = typeof media.$inferSelect;
+export type NewMedia = typeof media.$inferInsert;
+export type Output = typeof outputs.$inferSelect;
+export type NewOutput = typeof outputs.$inferInsert;
+export type TranscodeJobRow = typeof transcodeJobs.$inferSelect;
+export type Notification = typeof notifications.$inferSelect;

@@ -1,0 +1,4 @@
+export * from './http';
+export * from './queue';
+export * from './shutdown';
+export * from './metrics';

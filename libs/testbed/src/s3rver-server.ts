@@ -1,0 +1,92 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import S3rver from 's3rver';
+
+// s3rver implements neither ListMultipartUploads nor AbortMultipartUpload. Both matter here (an aborted
+// upload must leave no parts), so they are added over its on-disk layout: <bucket>/._S3rver_uploads/<id>/.
+const UPLOADS_DIR = '._S3rver_uploads';
+
+export interface EmbeddedS3 {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedS3(): Promise<EmbeddedS3> {
+  const directory = await mkdtemp(path.join(tmpdir(), 'mp-s3rver-'));
+  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
+  addMultipartExtras(server, directory);
+  const { port } = (await server.run()) as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+    async close() {
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+type KoaCtx = {
+  method: string;
+  path: string;
+  query: Record<string, string | undefined>;
+  status: number;
+  type: string;
+  body: unknown;
+};
+
+function addMultipartExtras(server: S3rver, root: string): void {
+  const mw = async (ctx: KoaCtx, next: () => Promise<void>) => {
+    const parts = ctx.path.split('/').filter(Boolean).map(decodeURIComponent);
+    const bucket = parts[0];
+    if (!bucket || bucket.includes('..')) return next();
+    const uploadsDir = path.join(root, bucket, UPLOADS_DIR);
+    if (ctx.method === 'GET' && parts.length === 1 && 'uploads' in ctx.query) {
+      const ids = await readdir(uploadsDir).catch(() => [] as string[]);
+      const uploads = await Promise.all(
+        ids.map(async (id) => ({ id, key: await readFile(path.join(uploadsDir, id, 'key'), 'utf8').catch(() => '') })),
+      );
+      ctx.status = 200;
+      ctx.type = 'application/xml';
+      ctx.body =
+        `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult><Bucket>${esc(bucket)}</Bucket>` +
+        `<IsTruncated>false</IsTruncated>` +
+        uploads.map((u) => `<Upload><Key>${esc(u.key)}</Key><UploadId>${esc(u.id)}</UploadId></Upload>`).join('') +
+        `</ListMultipartUploadsResult>`;
+      return;
+    }
+    const uploadId = ctx.query.uploadId;
+    if (ctx.method === 'DELETE' && parts.length > 1 && uploadId) {
+      if (!/^[\w-]+$/.test(uploadId)) {
+        ctx.status = 400;
+        return;
+      }
+      const dir = path.join(uploadsDir, uploadId);
+      const exists = await readdir(dir).then(
+        () => true,
+        () => false,
+      );
+      if (!exists) {
+        ctx.status = 404;
+        ctx.type = 'application/xml';
+        ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>`;
+        return;
+      }
+      await rm(dir, { recursive: true, force: true });
+      ctx.status = 204;
+      return;
+    }
+    return next();
+  };
+  // Before the router (the last middleware), after logging and XML encoding.
+  const stack = (server as unknown as { middleware: unknown[] }).middleware;
+  stack.splice(stack.length - 1, 0, mw);
+}
+
+function esc(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
