@@ -1,0 +1,16 @@
+export { stringToSign } from './string-to-sign';
+export type { SignedFields } from './string-to-sign';
+export { signEnvelope, verifySignature } from './signature';
+export type { CertificateInput, SignatureVersion, SignOptions, UnsignedEnvelope } from './signature';
+export { createSigningIdentity } from './signing-identity';
+export type { SigningIdentity, SigningIdentityOptions } from './signing-identity';
+export { createSelfSignedCertificateDer, toPem } from './x509';
+export type { SelfSignedCertificateOptions } from './x509';
+export { certUrlAllowed, urlHostAllowed } from './cert-url';
+export type { UrlPolicy } from './cert-url';
+export { CertificateFetchError, createCertificateCache } from './cert-cache';
+export type { CertificateCache, CertificateCacheOptions, FetchLike } from './cert-cache';
+export { parseEnvelope } from './envelope';
+export type { ParseEnvelopeResult } from './envelope';
+export { verifyEnvelope } from './verify-envelope';
+export type { CertificateSource, VerifyEnvelopeOptions, VerifyErrorCode, VerifyResult } from './verify-envelope';
