@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@mp/contracts';
 import type { Logger } from '@mp/logging';
@@ -26,8 +26,7 @@ export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstanc
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'reqId',
-    disableRequestLogging: true,
+    logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     ...opts.fastify,
   }) as unknown as FastifyInstance;

@@ -1,0 +1,120 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { MultipartFile } from '@fastify/multipart';
+import { AppError } from '@mp/contracts';
+import { decodeCursor, encodeCursor, type Media, type Output } from '@mp/db';
+import { notFound, type MediaService } from '../media.service';
+import { currentUser } from './auth';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function mediaDto(m: Media, outputs?: Output[]) {
+  return {
+    id: m.id,
+    name: m.name,
+    kind: m.kind,
+    contentType: m.contentType,
+    size: m.size,
+    sha256: m.sha256,
+    status: m.status,
+    statusDetail: m.statusDetail,
+    progress: m.progress,
+    createdAt: m.createdAt.toISOString(),
+    updatedAt: m.updatedAt.toISOString(),
+    ...(outputs ? { outputs: outputs.map(outputDto) } : {}),
+  };
+}
+
+export function outputDto(o: Output) {
+  return {
+    id: o.id,
+    format: o.format,
+    status: o.status,
+    statusDetail: o.statusDetail,
+    contentType: o.contentType,
+    size: o.size,
+    durationMs: o.durationMs,
+    width: o.width,
+    height: o.height,
+  };
+}
+
+function uuidParam(value: string): string {
+  if (!UUID.test(value)) throw notFound();
+  return value;
+}
+
+export function registerMediaRoutes(app: FastifyInstance, media: MediaService): void {
+  app.post('/v1/media', { schema: { tags: ['media'], summary: 'Upload a file (multipart: file, optional name)', consumes: ['multipart/form-data'] } }, async (req, reply) => {
+    const user = currentUser(req);
+    if (!req.isMultipart()) throw new AppError(400, 'NO_FILE', 'Send the file as multipart/form-data in a field named "file".');
+    const file = await readUpload(req);
+    try {
+      const created = await media.upload(user.id, file);
+      return reply.status(201).send(mediaDto(created, []));
+    } catch (err) {
+      // The rest of the body is not read: close the connection rather than drain gigabytes.
+      reply.header('connection', 'close');
+      throw err;
+    }
+  });
+
+  app.get<{ Querystring: { cursor?: string; limit?: number } }>(
+    '/v1/media',
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'Your media, newest first',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { cursor: { type: 'string', maxLength: 200 }, limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+        },
+      },
+    },
+    async (req) => {
+      const user = currentUser(req);
+      const cursor = req.query.cursor ? decodeCursor(req.query.cursor) : null;
+      if (req.query.cursor && !cursor) throw new AppError(400, 'BAD_CURSOR', 'The cursor is not one this API gave out.');
+      const page = await media.list(user.id, req.query.limit ?? 20, cursor);
+      return { items: page.items.map((m) => mediaDto(m)), nextCursor: page.next ? encodeCursor(page.next) : null };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/v1/media/:id', { schema: { tags: ['media'], summary: 'One media with its outputs' } }, async (req) => {
+    const user = currentUser(req);
+    const { media: m, outputs } = await media.getOwned(user.id, uuidParam(req.params.id));
+    return mediaDto(m, outputs);
+  });
+
+  app.get<{ Params: { id: string; outputId: string } }>(
+    '/v1/media/:id/outputs/:outputId/download',
+    { schema: { tags: ['media'], summary: 'Redirect to a short-lived download URL' } },
+    async (req, reply) => {
+      const user = currentUser(req);
+      const url = await media.downloadUrl(user.id, uuidParam(req.params.id), uuidParam(req.params.outputId));
+      return reply.redirect(url, 302);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>('/v1/media/:id', { schema: { tags: ['media'], summary: 'Delete a media, its objects and outputs' } }, async (req, reply) => {
+    const user = currentUser(req);
+    await media.delete(user.id, uuidParam(req.params.id));
+    return reply.status(204).send();
+  });
+}
+
+/** Reads fields up to the file part; a `name` field before the file names it. */
+async function readUpload(req: FastifyRequest): Promise<{ filename: string; stream: MultipartFile['file']; displayName?: string }> {
+  let displayName: string | undefined;
+  for await (const part of req.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'file') {
+        part.file.resume();
+        continue;
+      }
+      return { filename: part.filename, stream: part.file, displayName };
+    }
+    if (part.fieldname === 'name' && typeof part.value === 'string') displayName = part.value.slice(0, 255);
+  }
+  throw new AppError(400, 'NO_FILE', 'The request has no file: send it in a multipart field named "file".');
+}

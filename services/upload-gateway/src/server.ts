@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import type { Queue } from 'bullmq';
+import { QueueName, type TranscodeJob } from '@mp/contracts';
+import { MediaRepository, createDb } from '@mp/db';
+import { createLogger, type Logger } from '@mp/logging';
+import { createHttpServer, createQueue, producerConnection, prom } from '@mp/runtime';
+import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
+import type { GatewayConfig } from './config';
+import { MediaService } from './media.service';
+import { registerAuth } from './routes/auth';
+import { registerMediaRoutes } from './routes/media';
+import { registerUserRoutes } from './routes/users';
+
+export interface Gateway {
+  app: FastifyInstance;
+  media: MediaService;
+  queue: Queue<TranscodeJob>;
+  log: Logger;
+  /** Stops the sweep, closes the server (in-flight uploads finish), then the queue and pools. */
+  close(): Promise<void>;
+}
+
+export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
+  const log = createLogger('upload-gateway', cfg.LOG_LEVEL);
+  const dbh = createDb(cfg.DATABASE_URL);
+  const s3 = createS3Client(s3SettingsFromConfig(cfg));
+  const redis = producerConnection(cfg.REDIS_URL);
+  redis.on('error', () => {});
+  const queue = createQueue<TranscodeJob>(QueueName.transcode, redis, cfg.QUEUE_PREFIX);
+
+  const { app, metrics } = createHttpServer({
+    service: 'upload-gateway',
+    logger: log,
+    readiness: {
+      postgres: () => dbh.sql`select 1`,
+      redis: () => redis.ping(),
+      s3: () => s3.send(new HeadBucketCommand({ Bucket: cfg.S3_BUCKET })),
+    },
+  });
+  const uploadBytes = new prom.Counter({ name: 'upload_bytes_total', help: 'Bytes uploaded', registers: [metrics.registry] });
+
+  const media = new MediaService({
+    repo: new MediaRepository(dbh.db),
+    s3,
+    bucket: cfg.S3_BUCKET,
+    queue,
+    log,
+    maxUploadBytes: cfg.MAX_UPLOAD_BYTES,
+    partBytes: cfg.UPLOAD_PART_BYTES,
+    queueSize: cfg.UPLOAD_QUEUE_SIZE,
+    presignTtl: cfg.PRESIGN_TTL_SECONDS,
+    onUploadBytes: (n) => uploadBytes.inc(n),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Media pipeline: upload gateway', version: '1.0.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(multipart, {
+    // The meter enforces MAX_UPLOAD_BYTES with a clear 413; busboy's own limit is a backstop.
+    limits: { fileSize: cfg.MAX_UPLOAD_BYTES + 1, files: 1, fields: 10, fieldSize: 4096, parts: 12 },
+    throwFileSizeLimit: false,
+  });
+  registerAuth(app, dbh.db);
+  registerUserRoutes(app, dbh.db, cfg.ADMIN_TOKEN);
+  registerMediaRoutes(app, media);
+
+  const sweeper = setInterval(() => {
+    media.sweep(cfg.SWEEP_MIN_AGE_MS).catch((err) => log.warn({ err: (err as Error).message }, 'sweep failed'));
+  }, cfg.SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
+  return {
+    app,
+    media,
+    queue,
+    log,
+    async close() {
+      clearInterval(sweeper);
+      await app.close();
+      await queue.close().catch(() => {});
+      redis.disconnect();
+      s3.destroy();
+      await dbh.close();
+    },
+  };
+}
+
+

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { fileTypeFromBuffer } from 'file-type';
+import { AppError, type MediaKind } from '@mp/contracts';
+
+/** Bytes read before deciding the type: enough for every container file-type knows. */
+export const SNIFF_BYTES = 4100;
+
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/tiff', 'image/avif', 'image/heic', 'image/heif']);
+const AUDIO_CONTAINERS = new Set(['application/ogg', 'audio/ogg', 'audio/opus']);
+const VIDEO_CONTAINERS = new Set(['application/mxf', 'video/mp2t']);
+
+/** Media kind of a sniffed MIME type, or null when we do not process it. Pure. */
+export function classify(mime: string): MediaKind | null {
+  if (IMAGE_TYPES.has(mime)) return 'image';
+  if (AUDIO_CONTAINERS.has(mime) || mime.startsWith('audio/')) return 'audio';
+  if (VIDEO_CONTAINERS.has(mime) || mime.startsWith('video/')) return 'video';
+  return null;
+}
+
+/** Reads the first bytes of a stream and gives back a stream of the whole, head included. */
+export async function peek(source: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  const iterator = source[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  while (size < n) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    const chunk = next.value as Buffer;
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  const head = Buffer.concat(chunks, size);
+  async function* whole() {
+    if (head.length) yield head;
+    if (done) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value as Buffer;
+    }
+  }
+  return { head: head.subarray(0, n), stream: Readable.from(whole(), { objectMode: false }) };
+}
+
+export async function sniff(head: Buffer): Promise<{ mime: string; ext: string; kind: MediaKind }> {
+  if (head.length === 0) throw new AppError(400, 'EMPTY_FILE', 'The uploaded file is empty.');
+  const type = await fileTypeFromBuffer(head);
+  const kind = type ? classify(type.mime) : null;
+  if (!type || !kind) {
+    throw new AppError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `The file is not audio, video or an image${type ? ` (detected ${type.mime})` : ''}.`,
+    );
+  }
+  return { mime: type.mime, ext: type.ext, kind };
+}
+
+/**
+ * Counts and hashes bytes as they pass; fails with 413 as soon as the limit is crossed, so the
+ * S3 upload is aborted without reading the rest.
+ */
+export class MeterStream extends Transform {
+  bytes = 0;
+  private readonly hash = createHash('sha256');
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) {
+      cb(new AppError(413, 'FILE_TOO_LARGE', `The file exceeds the upload limit of ${this.limit} bytes.`));
+      return;
+    }
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
