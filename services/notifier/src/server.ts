@@ -1,0 +1,108 @@
+import { Server } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import type { Worker } from 'bullmq';
+import { JobName, QueueName } from '@mp/contracts';
+import { createDb } from '@mp/db';
+import { createLogger, type Logger } from '@mp/logging';
+import { createHttpServer, createQueue, createWorker, producerConnection, workerConnection } from '@mp/runtime';
+import type { NotifierConfig } from './config';
+import { notifyHandler } from './jobs/notify.job';
+import { createMediaRepository } from './media.repository';
+import { createNotifierMetrics } from './metrics';
+import { createNotificationsRepository } from './notifications.repository';
+import { createNotificationsService } from './notifications.service';
+import { notificationsRoutes } from './routes/notifications.routes';
+import { attachGateway } from './socket.gateway';
+import { createUserEvents, type ServerToClientEvents } from './user-events';
+
+export interface RunningNotifier {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one notifier: fastify (REST, health, metrics) and socket.io on one HTTP server, rooms shared with every
+ * other replica through Redis, and (unless NOTIFIER_WORKER=false) a worker for the `notify` queue.
+ */
+export async function startNotifier(config: NotifierConfig, logger: Logger = createLogger('notifier', config.LOG_LEVEL)): Promise<RunningNotifier> {
+  const database = createDb(config.DATABASE_URL);
+  const pub = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  const sub = pub.duplicate();
+  for (const r of [pub, sub]) r.on('error', (err) => logger.warn({ err: err.message }, 'redis adapter connection error'));
+  const queueConnection = config.NOTIFIER_WORKER ? producerConnection(config.REDIS_URL) : null;
+  queueConnection?.on('error', () => {});
+  const queue = queueConnection ? createQueue(QueueName.notify, queueConnection, config.QUEUE_PREFIX) : null;
+
+  const { app, metrics } = createHttpServer({
+    service: 'notifier',
+    logger,
+    readiness: {
+      postgres: () => database.sql`select 1`,
+      redis: () => pub.ping(),
+    },
+  });
+
+  const io = new Server<Record<string, never>, ServerToClientEvents>(app.server, {
+    transports: ['websocket'],
+    maxHttpBufferSize: config.SOCKET_MAX_PAYLOAD_BYTES,
+    connectTimeout: 10_000,
+    cors: { origin: config.CORS_ORIGINS.length ? config.CORS_ORIGINS : true },
+    adapter: createAdapter(pub, sub, { key: `${config.QUEUE_PREFIX}:socket.io` }),
+  });
+
+  const notifierMetrics = createNotifierMetrics(metrics, { connectedSockets: () => io.of('/').sockets.size, queue });
+  const events = createUserEvents(io, notifierMetrics);
+  const notificationsRepo = createNotificationsRepository(database.db);
+  const notifications = createNotificationsService(notificationsRepo, events);
+
+  attachGateway(io, {
+    db: database.db,
+    notifications,
+    metrics: notifierMetrics,
+    logger,
+    replayLimit: config.REPLAY_LIMIT,
+    rate: { burst: config.SOCKET_RATE_BURST, perSecond: config.SOCKET_RATE_PER_SECOND, maxDropped: config.SOCKET_MAX_DROPPED },
+  });
+  await app.register(notificationsRoutes({ db: database.db, notifications }), { prefix: '/v1' });
+
+  let worker: Worker | null = null;
+  let workerRedis: Redis | null = null;
+  if (config.NOTIFIER_WORKER) {
+    workerRedis = workerConnection(config.REDIS_URL);
+    worker = createWorker({
+      queue: QueueName.notify,
+      connection: workerRedis,
+      prefix: config.QUEUE_PREFIX,
+      logger,
+      handlers: {
+        [JobName.notify]: notifyHandler({
+          media: createMediaRepository(database.db),
+          notifications: notificationsRepo,
+          events,
+          metrics: notifierMetrics,
+        }),
+      },
+    });
+  }
+
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  logger.info({ port, worker: config.NOTIFIER_WORKER }, 'notifier listening');
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      await worker?.close();
+      await new Promise<void>((resolve) => void io.close(() => resolve()));
+      await app.close();
+      await queue?.close();
+      for (const r of [pub, sub, workerRedis, queueConnection]) r?.disconnect();
+      await database.close();
+    })());
+
+  return { port, url: `http://${host}:${port}`, close };
+}
