@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { runMigrations } from '@mp/db';
 import { startEmbeddedS3 } from './s3rver-server';
 import type { TestbedInfo } from './types';
+import type * as Testcontainers_ from 'testcontainers';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -51,7 +52,9 @@ export default async function setup(project: TestProject): Promise<Teardown> {
   };
 }
 
-async function containerRuntime(required: boolean): Promise<typeof import('testcontainers') | null> {
+type Testcontainers = typeof Testcontainers_;
+
+async function containerRuntime(required: boolean): Promise<Testcontainers | null> {
   try {
     const tc = await import('testcontainers');
     await tc.getContainerRuntimeClient();

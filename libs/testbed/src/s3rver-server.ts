@@ -1,7 +1,15 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import S3rver from 's3rver';
+import { createRequire } from 'node:module';
+
+interface S3rver {
+  run(): Promise<{ address: string; port: number }>;
+  close(): Promise<void>;
+}
+type S3rverCtor = new (options: { port: number; address: string; silent: boolean; directory: string }) => S3rver;
+// s3rver ships CommonJS without types.
+const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
 
 // s3rver implements neither ListMultipartUploads nor AbortMultipartUpload. Both matter here (an aborted
 // upload must leave no parts), so they are added over its on-disk layout: <bucket>/._S3rver_uploads/<id>/.
