@@ -1,6 +1,23 @@
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
+import type { OutputStatus } from '@mp/contracts';
 import type { Db } from './client';
 import { media, outputs, type Media, type NewMedia, type Output } from './schema';
+
+/** A transaction handle from `db.transaction`; repositories accept it to join one transaction. */
+export type DbTransaction = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** What an engine reported for one output, matched by its S3 key. */
+export interface OutputUpdate {
+  s3Key: string;
+  status: Exclude<OutputStatus, 'pending'>;
+  statusDetail?: string | undefined;
+  size?: number | undefined;
+  durationMs?: number | undefined;
+  width?: number | undefined;
+  height?: number | undefined;
+}
+
+const TERMINAL_MEDIA = ['complete', 'failed'] as const;
 
 export interface MediaCursor {
   createdAt: Date;
@@ -20,7 +37,7 @@ export function decodeCursor(s: string): MediaCursor | null {
 
 /** The only place that talks SQL for media and outputs. */
 export class MediaRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db | DbTransaction) {}
 
   async insert(row: NewMedia): Promise<Media> {
     const [m] = await this.db.insert(media).values(row).returning();
@@ -100,6 +117,72 @@ export class MediaRepository {
       .where(and(isNull(media.enqueuedAt), lt(media.createdAt, olderThan)))
       .orderBy(media.createdAt)
       .limit(limit);
+  }
+
+  /**
+   * PROGRESSING from the engine. State precedence lives in the WHERE clauses, so late or repeated
+   * messages are no-ops: uploaded|queued → processing, never back from complete|failed; progress only grows.
+   */
+  async markProcessing(id: string, progress: number | null): Promise<{ statusChanged: boolean; progressChanged: boolean }> {
+    const now = new Date();
+    const started = await this.db
+      .update(media)
+      .set({
+        status: 'processing',
+        ...(progress === null ? {} : { progress: sql`greatest(coalesce(${media.progress}, 0), ${progress})` }),
+        updatedAt: now,
+      })
+      .where(and(eq(media.id, id), inArray(media.status, ['uploaded', 'queued'])))
+      .returning({ id: media.id });
+    if (started.length > 0) return { statusChanged: true, progressChanged: false };
+    if (progress === null) return { statusChanged: false, progressChanged: false };
+    const advanced = await this.db
+      .update(media)
+      .set({ progress, updatedAt: now })
+      .where(and(eq(media.id, id), eq(media.status, 'processing'), sql`coalesce(${media.progress}, -1) < ${progress}`))
+      .returning({ id: media.id });
+    return { statusChanged: false, progressChanged: advanced.length > 0 };
+  }
+
+  /** Moves a media to complete or failed unless it already reached one of them. True when it changed. */
+  async markFinished(id: string, status: (typeof TERMINAL_MEDIA)[number], statusDetail: string | null): Promise<boolean> {
+    const rows = await this.db
+      .update(media)
+      .set({
+        status,
+        statusDetail,
+        ...(status === 'complete' ? { progress: 100 } : {}),
+        updatedAt: new Date(),
+      })
+      .where(and(eq(media.id, id), notInArray(media.status, [...TERMINAL_MEDIA])))
+      .returning({ id: media.id });
+    return rows.length > 0;
+  }
+
+  /**
+   * Applies engine reports to a media's outputs, matched by S3 key. pending → progressing → complete|error;
+   * an output that finished never changes again. Returns how many rows changed.
+   */
+  async updateOutputs(mediaId: string, updates: readonly OutputUpdate[]): Promise<number> {
+    let changed = 0;
+    for (const u of updates) {
+      const from = u.status === 'progressing' ? (['pending'] as const) : (['pending', 'progressing'] as const);
+      const rows = await this.db
+        .update(outputs)
+        .set({
+          status: u.status,
+          statusDetail: u.statusDetail,
+          size: u.size,
+          durationMs: u.durationMs,
+          width: u.width,
+          height: u.height,
+          updatedAt: new Date(),
+        })
+        .where(and(eq(outputs.mediaId, mediaId), eq(outputs.s3Key, u.s3Key), inArray(outputs.status, [...from])))
+        .returning({ id: outputs.id });
+      changed += rows.length;
+    }
+    return changed;
   }
 
   async delete(id: string): Promise<void> {
