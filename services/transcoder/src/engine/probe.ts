@@ -1,0 +1,155 @@
+import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import type { DetectedProperties } from './types';
+
+const execFileAsync = promisify(execFile);
+
+export interface VideoStreamInfo {
+  /** Stream index in the file, for `-map 0:<index>`. */
+  index: number;
+  codec: string;
+  /** As displayed: rotation metadata already applied. */
+  width: number;
+  height: number;
+  /** Frames per second, when the container says. */
+  frameRate?: number;
+  /** Clockwise degrees the player rotates the picture (0, 90, 180, 270). */
+  rotation: number;
+  /** Sample (pixel) aspect ratio; 1 for square pixels. */
+  sampleAspectRatio: number;
+}
+
+export interface AudioStreamInfo {
+  index: number;
+  codec: string;
+  sampleRate?: number;
+  channels?: number;
+}
+
+export interface MediaProbe {
+  formatName: string;
+  fileSize: number;
+  durationMillis?: number;
+  video?: VideoStreamInfo;
+  audio?: AudioStreamInfo;
+}
+
+/** The file is not media ffprobe can read. */
+export class NotMediaError extends Error {
+  override name = 'NotMediaError';
+}
+
+interface RawStream {
+  index: number;
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  sample_rate?: string;
+  channels?: number;
+  sample_aspect_ratio?: string;
+  disposition?: { attached_pic?: number };
+  tags?: { rotate?: string };
+  side_data_list?: Array<{ rotation?: number }>;
+}
+
+interface RawProbe {
+  format?: { format_name?: string; duration?: string };
+  streams?: RawStream[];
+}
+
+// Demuxers that accept almost any bytes (text as ANSI art) or a single picture: not media to transcode.
+const NOT_MEDIA_FORMATS = /^(tty|image2|.*_pipe)$/;
+
+export async function probeFile(file: string, opts: { ffprobePath?: string; signal?: AbortSignal } = {}): Promise<MediaProbe> {
+  const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file];
+  let raw: RawProbe;
+  try {
+    const { stdout } = await execFileAsync(opts.ffprobePath ?? 'ffprobe', args, { maxBuffer: 16 * 1024 * 1024, signal: opts.signal });
+    raw = JSON.parse(stdout) as RawProbe;
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw err;
+    throw new NotMediaError(`ffprobe could not read the file: ${firstLine((err as { stderr?: string }).stderr)}`);
+  }
+  const { size } = await stat(file);
+  const probe = parseProbe(raw, size);
+  if (NOT_MEDIA_FORMATS.test(probe.formatName) || (!probe.video && !probe.audio)) {
+    throw new NotMediaError(`not an audio or video file (format ${probe.formatName || 'unknown'})`);
+  }
+  return probe;
+}
+
+/** ffprobe JSON → the few facts the engine uses. Pure. */
+export function parseProbe(raw: RawProbe, fileSize: number): MediaProbe {
+  const streams = raw.streams ?? [];
+  // Cover art in an MP3 or M4A is a one-picture "video" stream: not video.
+  const v = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic && s.width && s.height);
+  const a = streams.find((s) => s.codec_type === 'audio');
+  const seconds = Number(raw.format?.duration);
+  const probe: MediaProbe = {
+    formatName: raw.format?.format_name ?? '',
+    fileSize,
+    ...(Number.isFinite(seconds) && seconds > 0 ? { durationMillis: Math.round(seconds * 1000) } : {}),
+  };
+  if (v) {
+    const rotation = rotationOf(v);
+    const swap = rotation === 90 || rotation === 270;
+    const frameRate = ratio(v.avg_frame_rate) ?? ratio(v.r_frame_rate);
+    probe.video = {
+      index: v.index,
+      codec: v.codec_name ?? 'unknown',
+      width: swap ? v.height! : v.width!,
+      height: swap ? v.width! : v.height!,
+      ...(frameRate ? { frameRate } : {}),
+      rotation,
+      sampleAspectRatio: ratio(v.sample_aspect_ratio?.replace(':', '/')) ?? 1,
+    };
+  }
+  if (a) {
+    const sampleRate = Number(a.sample_rate);
+    probe.audio = {
+      index: a.index,
+      codec: a.codec_name ?? 'unknown',
+      ...(sampleRate > 0 ? { sampleRate } : {}),
+      ...(a.channels ? { channels: a.channels } : {}),
+    };
+  }
+  return probe;
+}
+
+export function detectedProperties(p: MediaProbe): DetectedProperties {
+  return {
+    ...(p.video ? { Width: p.video.width, Height: p.video.height } : {}),
+    ...(p.video?.frameRate ? { FrameRate: formatFrameRate(p.video.frameRate) } : {}),
+    FileSize: p.fileSize,
+    ...(p.durationMillis !== undefined ? { DurationMillis: p.durationMillis } : {}),
+  };
+}
+
+/** 30000/1001 → "29.97", 25 → "25": the way Elastic Transcoder writes frame rates. */
+export function formatFrameRate(fps: number): string {
+  return String(Math.floor(fps * 100 + 1e-6) / 100);
+}
+
+function ratio(s: string | undefined): number | undefined {
+  if (!s) return undefined;
+  const [n, d = '1'] = s.split('/');
+  const value = Number(n) / Number(d);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+function rotationOf(s: RawStream): number {
+  const fromSide = s.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation;
+  // Display matrices are counter-clockwise; the legacy tag is clockwise.
+  const degrees = fromSide !== undefined ? -fromSide : Number(s.tags?.rotate ?? 0);
+  const normal = ((Math.round(degrees / 90) * 90) % 360 + 360) % 360;
+  return normal;
+}
+
+function firstLine(s: string | undefined): string {
+  return (s ?? '').trim().split('\n')[0]?.slice(0, 200) ?? '';
+}
