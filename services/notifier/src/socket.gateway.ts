@@ -1,6 +1,6 @@
 import type { Server, Socket } from 'socket.io';
 import { z } from '@mp/config';
-import { AppError, SocketEvent } from '@mp/contracts';
+import { AppError, SocketEvent, type NotificationDto } from '@mp/contracts';
 import { authenticate, bearerToken } from '@mp/auth';
 import type { Db } from '@mp/db';
 import type { Logger } from '@mp/logging';
@@ -116,14 +116,22 @@ async function markRead(socket: Socket, payload: unknown, opts: GatewayOptions):
 
 /**
  * Replays unread notifications (oldest first) after joining the room, so nothing stored while the user was
- * offline is missed. A notification stored during this very moment may arrive twice; ids are stable.
+ * offline is missed. Those that reach the socket live while the replay is read are not sent twice; one stored
+ * and sent live in the instant between the replay's read and its sending can still arrive twice (same id).
  */
 async function replayUnread(socket: Socket, userId: string, opts: GatewayOptions, log: Logger): Promise<void> {
+  const sentLive = new Set<string>();
+  const track = (event: string, n: NotificationDto) => {
+    if (event === SocketEvent.notification) sentLive.add(n.id);
+  };
+  socket.onAnyOutgoing(track);
   try {
-    const unread = await opts.notifications.unreadForReplay(userId, opts.replayLimit);
+    const unread = (await opts.notifications.unreadForReplay(userId, opts.replayLimit)).filter((n) => !sentLive.has(n.id));
     for (const n of unread) socket.emit(SocketEvent.notification, n);
     if (unread.length) opts.metrics.eventsEmitted.inc({ event: SocketEvent.notification }, unread.length);
   } catch (err) {
     log.error({ err: (err as Error).message }, 'replay failed');
+  } finally {
+    socket.offAnyOutgoing(track);
   }
 }
