@@ -18,33 +18,44 @@ export function classify(mime: string): MediaKind | null {
   return null;
 }
 
-/** Reads the first bytes of a stream and gives back a stream of the whole, head included. */
-export async function peek(source: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
-  const iterator = source[Symbol.asyncIterator]();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let done = false;
-  while (size < n) {
-    const next = await iterator.next();
-    if (next.done) {
-      done = true;
-      break;
-    }
-    const chunk = next.value as Buffer;
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  const head = Buffer.concat(chunks, size);
-  async function* whole() {
-    if (head.length) yield head;
-    if (done) return;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value as Buffer;
-    }
-  }
-  return { head: head.subarray(0, n), stream: Readable.from(whole(), { objectMode: false }) };
+/**
+ * Reads the first bytes of a stream and puts them back (unshift), so the same stream carries the whole
+ * file on, with no extra copy or async-iterator hop for the gigabytes that follow.
+ */
+export function peek(source: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (ended: boolean) => {
+      source.off('readable', onReadable);
+      source.off('end', onEnd);
+      source.off('error', onError);
+      const head = Buffer.concat(chunks, size);
+      if (ended) {
+        resolve({ head, stream: Readable.from(head.length ? [head] : []) });
+        return;
+      }
+      if (head.length) source.unshift(head);
+      resolve({ head: head.subarray(0, n), stream: source });
+    };
+    const onReadable = () => {
+      let chunk: Buffer | null;
+      while (size < n && (chunk = source.read() as Buffer | null) !== null) {
+        chunks.push(chunk);
+        size += chunk.length;
+      }
+      if (size >= n) finish(false);
+    };
+    const onEnd = () => finish(true);
+    const onError = (err: Error) => {
+      source.off('readable', onReadable);
+      source.off('end', onEnd);
+      reject(err);
+    };
+    source.on('readable', onReadable);
+    source.once('end', onEnd);
+    source.once('error', onError);
+  });
 }
 
 export async function sniff(head: Buffer): Promise<{ mime: string; ext: string; kind: MediaKind }> {

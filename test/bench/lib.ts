@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+}
+
+export const pgUrl = () => process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const redisUrl = () => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A scratch database for one benchmark run. */
+export async function scratchDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = postgres(pgUrl(), { max: 1, onnotice: () => {} });
+  const db = `${name}_${process.pid}`;
+  await admin.unsafe(`drop database if exists "${db}" with (force)`);
+  await admin.unsafe(`create database "${db}"`);
+  const u = new URL(pgUrl());
+  u.pathname = `/${db}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      await admin.unsafe(`drop database if exists "${db}" with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+/** Starts a service entry point as its own process (tsx), and waits for its /healthz. */
+export async function startService(entry: string, env: Record<string, string>, port: number): Promise<ChildProcess> {
+  const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', path.join(root, entry)], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: env.LOG_LEVEL ?? process.env.BENCH_LOG_LEVEL ?? 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return child;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill();
+  throw new Error(`${entry} did not answer /healthz`);
+}
+
+/** Resident set size of a process, in bytes (current and peak), from /proc. */
+export function rss(pid: number): { current: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  return { current: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+export function machine(): string {
+  const mem = Math.round(os.totalmem() / 1024 ** 3);
+  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${mem} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const idx = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, idx)]!;
+}
+
+/** Replaces (or appends) one `## <title>` section of docs/benchmarks.md. */
+export async function writeSection(title: string, body: string): Promise<void> {
+  const file = path.join(root, 'docs', 'benchmarks.md');
+  await mkdir(path.dirname(file), { recursive: true });
+  const current = await readFile(file, 'utf8').catch(() => '# Benchmarks\n\nFigures written by `npm run bench:*`. Each ratio is taken side by side in one run.\n');
+  const section = `## ${title}\n\n${body.trim()}\n`;
+  const re = new RegExp(`## ${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n[\\s\\S]*?(?=\\n## |$)`);
+  await writeFile(file, re.test(current) ? current.replace(re, section) : `${current.trimEnd()}\n\n${section}`);
+}
+
+/** An S3 endpoint for a benchmark: S3_ENDPOINT when set, else the embedded s3rver in its own process. */
+export async function benchS3(): Promise<{ endpoint: string; accessKeyId: string; secretAccessKey: string; close(): Promise<void> }> {
+  if (process.env.S3_ENDPOINT) {
+    return {
+      endpoint: process.env.S3_ENDPOINT,
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+      close: async () => {},
+    };
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/bench/s3rver-process.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(buf.split('\n')[0]!);
+    });
+    child.once('exit', (code) => reject(new Error(`s3rver exited with ${code}`)));
+  });
+  const info = JSON.parse(line) as { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  return {
+    ...info,
+    async close() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
