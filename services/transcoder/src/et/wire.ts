@@ -1,0 +1,88 @@
+import type { EtPreset } from '../engine/types';
+import type { jobOutputs, jobs, pipelines, presets } from '../db/schema';
+import { arn, type ArnScope } from './ids';
+
+// Rows → the JSON members of API 2012-09-25. Numbers stay JSON numbers; absent members are left out.
+
+export type PipelineRow = typeof pipelines.$inferSelect;
+export type PresetRow = typeof presets.$inferSelect;
+export type JobRow = typeof jobs.$inferSelect;
+export type OutputRow = typeof jobOutputs.$inferSelect;
+export interface JobRecord extends JobRow {
+  outputs: OutputRow[];
+}
+
+export function pipelineToWire(p: PipelineRow, scope: ArnScope) {
+  return compact({
+    Id: p.id,
+    Arn: arn(scope, 'pipeline', p.id),
+    Name: p.name,
+    Status: p.status,
+    InputBucket: p.inputBucket,
+    OutputBucket: p.outputBucket ?? undefined,
+    Role: p.role,
+    AwsKmsKeyArn: p.awsKmsKeyArn ?? undefined,
+    Notifications: p.notifications,
+    ContentConfig: { Permissions: [], ...p.contentConfig },
+    ThumbnailConfig: { Permissions: [], ...p.thumbnailConfig },
+  });
+}
+
+export function customPresetToWire(p: PresetRow, scope: ArnScope): EtPreset {
+  return compact({
+    Id: p.id,
+    Arn: arn(scope, 'preset', p.id),
+    Name: p.name,
+    Description: p.description ?? undefined,
+    Container: p.container,
+    Audio: p.audio ?? undefined,
+    Video: p.video ?? undefined,
+    Thumbnails: p.thumbnails ?? undefined,
+    Type: 'Custom',
+  });
+}
+
+export function outputToWire(o: OutputRow) {
+  return compact({
+    Id: o.outputId,
+    ...o.spec,
+    Status: o.status,
+    StatusDetail: o.statusDetail ?? undefined,
+    Duration: o.duration ?? undefined,
+    Width: o.width ?? undefined,
+    Height: o.height ?? undefined,
+    FrameRate: o.frameRate ?? undefined,
+    FileSize: o.fileSize ?? undefined,
+    DurationMillis: o.durationMillis ?? undefined,
+  });
+}
+
+export function jobToWire(j: JobRecord, scope: ArnScope) {
+  const input = compact({ ...j.input, DetectedProperties: j.detected ?? undefined });
+  const outputs = j.outputs.map(outputToWire);
+  return compact({
+    Id: j.id,
+    Arn: arn(scope, 'job', j.id),
+    PipelineId: j.pipelineId,
+    Input: input,
+    Inputs: [input],
+    Output: outputs[0],
+    Outputs: outputs,
+    OutputKeyPrefix: j.outputKeyPrefix ?? undefined,
+    Playlists: [],
+    Status: j.status,
+    UserMetadata: j.userMetadata ?? undefined,
+    Timing: compact({
+      SubmitTimeMillis: j.submitTimeMillis,
+      StartTimeMillis: j.startTimeMillis ?? undefined,
+      FinishTimeMillis: j.finishTimeMillis ?? undefined,
+    }),
+    // Extension: how far a Progressing job has got, 0-100 (README).
+    progress: j.status === 'Progressing' ? (j.progress ?? 0) : j.status === 'Complete' ? 100 : undefined,
+  });
+}
+
+/** Drops members whose value is undefined, so they are absent rather than null. */
+export function compact<T extends object>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+}

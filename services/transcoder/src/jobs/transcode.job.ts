@@ -1,0 +1,298 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { EtState } from '@mp/contracts';
+import type { Logger } from '@mp/logging';
+import type { RunOutputResult, RunOutputSpec, RunTranscodeInput, RunTranscodeResult } from '../engine/run';
+import type { DetectedProperties, EtPreset } from '../engine/types';
+import type { JobRecord, OutputRow, PipelineRow } from '../et/wire';
+import type { JobResult, JobsRepository, OutputResult, Tx } from '../jobs.repository';
+import { recordNotification, type TargetsOf } from '../notifications/outbox';
+
+export type EngineRun = (job: RunTranscodeInput) => Promise<RunTranscodeResult>;
+type EngineOutputSpec = RunOutputSpec;
+type EngineOutputResult = RunOutputResult;
+
+export interface TranscodeDeps {
+  jobs: JobsRepository;
+  s3: S3Client;
+  run: EngineRun;
+  /** The engine's error with a service error code (3001, 4000, …), or undefined for any other error. */
+  engineError: (err: unknown) => { code: number; message: string } | undefined;
+  resolvePreset: (id: string) => Promise<EtPreset | undefined>;
+  targetsOf: TargetsOf;
+  enqueueDeliveries: (ids: string[]) => Promise<void>;
+  owner: string;
+  leaseMs: number;
+  pipelineConcurrency: number;
+  progressIntervalMs: number;
+  tmpRoot: string;
+  log: Logger;
+}
+
+export type TranscodeOutcome = 'finished' | 'paused' | 'busy' | 'gone' | 'lost';
+
+/** "<code> <uuid>: <text>", the service's StatusDetail / messageDetails form. */
+export const statusDetail = (code: number, text: string) => `${code} ${randomUUID()}: ${text}`;
+
+/**
+ * Runs one Elastic Transcoder job: claim it, emit PROGRESSING, make every output its preset asks for, then
+ * record the outcome and emit COMPLETED or ERROR. A crash anywhere leaves a lease that lapses, and the job is
+ * claimed again; only the holder of the lease can end it.
+ */
+export async function transcode(
+  jobId: string,
+  deps: TranscodeDeps,
+  opts: { signal: AbortSignal; lastAttempt: boolean },
+): Promise<TranscodeOutcome> {
+  const queued: string[] = [];
+  const notify = (state: EtState, progress?: number) => async (tx: Tx, job: JobRecord, pipeline: PipelineRow) => {
+    queued.push(...(await recordNotification(tx, { state, job, pipeline, targetsOf: deps.targetsOf, ...(progress === undefined ? {} : { progress }) })));
+  };
+  const claim = await deps.jobs.claim(
+    jobId,
+    deps.owner,
+    { leaseMs: deps.leaseMs, limit: deps.pipelineConcurrency, nowMs: Date.now() },
+    notify('PROGRESSING'),
+  );
+  if (claim.kind !== 'claimed') return claim.kind === 'done' ? 'gone' : claim.kind;
+  await deps.enqueueDeliveries(queued.splice(0));
+  const { job, pipeline, attempt } = claim;
+  const log = deps.log.child({ etJobId: job.id, pipelineId: pipeline.id, attempt });
+  log.info('transcoding');
+
+  const lease = holdLease(job.id, deps, opts.signal, log);
+  let result: JobResult;
+  try {
+    result = await produceOutputs(job, pipeline, attempt, lease, deps, log);
+  } catch (err) {
+    lease.stop();
+    if (lease.signal.aborted) {
+      await deps.jobs.release(job.id, deps.owner).catch(() => {});
+      if (lease.lost) return 'lost';
+      throw err;
+    }
+    if (!opts.lastAttempt) throw err;
+    log.error({ err: (err as Error).message }, 'giving up on job after repeated internal errors');
+    result = internalError(job, err as Error);
+  }
+  lease.stop();
+
+  const finishState = (r: JobResult): EtState => (r.status === 'Complete' ? 'COMPLETED' : 'ERROR');
+  const finished = await deps.jobs.finish(job.id, deps.owner, result, Date.now(), (tx, record) =>
+    notify(finishState(result))(tx, record, pipeline),
+  );
+  if (!finished) {
+    log.warn('lease lost before the result was recorded; another worker owns the job');
+    return 'lost';
+  }
+  await deps.enqueueDeliveries(queued.splice(0));
+  log.info({ status: finished.status }, 'job finished');
+  return 'finished';
+}
+
+interface Lease {
+  signal: AbortSignal;
+  lost: boolean;
+  progress(pct: number): void;
+  stop(): void;
+}
+
+/** Heartbeats the lease and forwards throttled progress; aborts the run when the lease is lost or on shutdown. */
+function holdLease(jobId: string, deps: TranscodeDeps, shutdown: AbortSignal, log: Logger): Lease {
+  const controller = new AbortController();
+  const onShutdown = () => controller.abort(shutdown.reason);
+  shutdown.addEventListener('abort', onShutdown, { once: true });
+  if (shutdown.aborted) controller.abort(shutdown.reason);
+  const state: Lease = {
+    signal: controller.signal,
+    lost: false,
+    progress: () => {},
+    stop: () => {
+      clearInterval(timer);
+      shutdown.removeEventListener('abort', onShutdown);
+    },
+  };
+  const beat = async (progress?: number) => {
+    const held = await deps.jobs.heartbeat(jobId, deps.owner, deps.leaseMs, progress).catch((err: Error) => {
+      log.warn({ err: err.message }, 'heartbeat failed');
+      return true;
+    });
+    if (!held && !state.lost) {
+      state.lost = true;
+      log.warn('lease lost; stopping');
+      controller.abort(new Error('lease lost'));
+    }
+  };
+  const timer = setInterval(() => void beat(), Math.max(200, Math.floor(deps.leaseMs / 3)));
+  let lastProgressAt = 0;
+  let lastPct = -1;
+  state.progress = (pct) => {
+    const rounded = Math.max(0, Math.min(99, Math.floor(pct)));
+    const now = Date.now();
+    if (rounded <= lastPct || now - lastProgressAt < deps.progressIntervalMs) return;
+    lastProgressAt = now;
+    lastPct = rounded;
+    void reportProgress(jobId, rounded, deps).catch((err: Error) => log.warn({ err: err.message }, 'progress update failed'));
+  };
+  return state;
+}
+
+async function reportProgress(jobId: string, pct: number, deps: TranscodeDeps): Promise<void> {
+  const queued = await deps.jobs.progress(jobId, deps.owner, deps.leaseMs, pct, async (tx, job, pipeline) =>
+    recordNotification(tx, { state: 'PROGRESSING', job, pipeline, targetsOf: deps.targetsOf, progress: pct }),
+  );
+  await deps.enqueueDeliveries(queued);
+}
+
+async function produceOutputs(
+  job: JobRecord,
+  pipeline: PipelineRow,
+  attempt: number,
+  lease: Lease,
+  deps: TranscodeDeps,
+  log: Logger,
+): Promise<JobResult> {
+  const outputBucket = pipeline.contentConfig.Bucket ?? pipeline.outputBucket!;
+  const thumbnailBucket = pipeline.thumbnailConfig.Bucket ?? outputBucket;
+  const results = new Map<string, OutputResult>();
+  const toRun: Array<{ row: OutputRow; spec: EngineOutputSpec }> = [];
+
+  for (const row of job.outputs) {
+    if (row.status === 'Error') continue;
+    const key = `${job.outputKeyPrefix ?? ''}${row.key}`;
+    const preset = await deps.resolvePreset(row.presetId);
+    if (!preset) {
+      results.set(row.outputId, failed(row, 1000, `The specified preset was not found: presetId=${row.presetId}.`));
+      continue;
+    }
+    if (attempt === 1) {
+      if (await objectExists(deps.s3, outputBucket, key)) {
+        const detail = statusDetail(
+          3002,
+          `The specified object could not be saved in the specified bucket because an object by that name already exists: bucket=${outputBucket}, key=${key}.`,
+        );
+        await deps.jobs.failOutput(job.id, row.outputId, 3002, detail);
+        results.set(row.outputId, { outputId: row.outputId, status: 'Error', errorCode: 3002, statusDetail: detail });
+        continue;
+      }
+    } else {
+      // A worker that died mid-job may have written some of this job's outputs: they are ours to replace.
+      await removeEarlierAttempt(deps.s3, { outputBucket, thumbnailBucket }, key, row.spec.ThumbnailPattern ? `${job.outputKeyPrefix ?? ''}${row.spec.ThumbnailPattern}` : undefined, log);
+    }
+    const spec: EngineOutputSpec = { key, preset };
+    if (row.spec.ThumbnailPattern) spec.thumbnailPattern = `${job.outputKeyPrefix ?? ''}${row.spec.ThumbnailPattern}`;
+    if (row.spec.Rotate) spec.rotate = row.spec.Rotate;
+    toRun.push({ row, spec });
+  }
+
+  let detected: DetectedProperties | undefined;
+  if (toRun.length > 0) {
+    try {
+      const out = await deps.run({
+        s3: deps.s3,
+        inputBucket: pipeline.inputBucket,
+        inputKey: job.input.Key,
+        outputBucket,
+        thumbnailBucket,
+        outputs: toRun.map((o) => o.spec),
+        logger: log,
+        tmpRoot: deps.tmpRoot,
+        signal: lease.signal,
+        onProgress: (pct) => lease.progress(pct),
+      });
+      detected = out.detected;
+      toRun.forEach(({ row }, i) => results.set(row.outputId, fromEngine(row, out.outputs[i])));
+    } catch (err) {
+      const engineError = lease.signal.aborted ? undefined : deps.engineError(err);
+      if (!engineError) throw err;
+      log.info({ code: engineError.code, err: engineError.message }, 'job failed');
+      const detail = statusDetail(engineError.code, engineError.message);
+      for (const { row } of toRun) results.set(row.outputId, { outputId: row.outputId, status: 'Error', errorCode: engineError.code, statusDetail: detail });
+      return { status: 'Error', errorCode: engineError.code, errorDetail: detail, outputs: [...results.values()] };
+    }
+  }
+  const outputs = job.outputs.map((row) => results.get(row.outputId) ?? existingError(row));
+  return { status: outputs.every((o) => o.status === 'Complete') ? 'Complete' : 'Error', detected: detected as Record<string, unknown> | undefined, outputs };
+}
+
+function fromEngine(row: OutputRow, r: EngineOutputResult | undefined): OutputResult {
+  if (!r) return failed(row, 9000, 'The engine returned no result for this output.');
+  if (r.status !== 'Complete') {
+    const code = r.errorCode ?? 4000;
+    const text = r.statusDetail ?? 'Amazon Elastic Transcoder could not interpret the media file.';
+    return { outputId: row.outputId, status: 'Error', errorCode: code, statusDetail: /^\d{4} [0-9a-f-]{36}:/.test(text) ? text : statusDetail(code, text) };
+  }
+  return {
+    outputId: row.outputId,
+    status: 'Complete',
+    statusDetail: r.statusDetail,
+    duration: r.duration,
+    durationMillis: r.durationMillis,
+    width: r.width,
+    height: r.height,
+    fileSize: r.fileSize,
+    frameRate: r.frameRate,
+    thumbnailKeys: r.thumbnailKeys,
+  };
+}
+
+function failed(row: OutputRow, code: number, text: string): OutputResult {
+  return { outputId: row.outputId, status: 'Error', errorCode: code, statusDetail: statusDetail(code, text) };
+}
+
+function existingError(row: OutputRow): OutputResult {
+  return { outputId: row.outputId, status: 'Error', errorCode: row.errorCode ?? undefined, statusDetail: row.statusDetail ?? undefined };
+}
+
+function internalError(job: JobRecord, err: Error): JobResult {
+  const detail = statusDetail(9000, `Amazon Elastic Transcoder encountered an internal error: ${err.message}`.slice(0, 200));
+  return {
+    status: 'Error',
+    errorCode: 9000,
+    errorDetail: detail,
+    outputs: job.outputs.map((row) =>
+      row.status === 'Error' ? existingError(row) : { outputId: row.outputId, status: 'Error', errorCode: 9000, statusDetail: detail },
+    ),
+  };
+}
+
+async function objectExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
+    throw err;
+  }
+}
+
+async function removeEarlierAttempt(
+  s3: S3Client,
+  buckets: { outputBucket: string; thumbnailBucket: string },
+  key: string,
+  thumbnailPattern: string | undefined,
+  log: Logger,
+) {
+  await s3.send(new DeleteObjectCommand({ Bucket: buckets.outputBucket, Key: key }));
+  const bucket = buckets.thumbnailBucket;
+  if (!thumbnailPattern) return;
+  const match = thumbnailMatcher(thumbnailPattern);
+  const prefix = thumbnailPattern.slice(0, thumbnailPattern.indexOf('{'));
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      if (o.Key && match.test(o.Key)) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  log.info({ key }, 'removed outputs of an earlier attempt');
+}
+
+/** Keys a thumbnail pattern produces: {count} is five digits, {resolution} is WxH, then .jpg or .png. */
+export function thumbnailMatcher(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const body = escaped.replace(/\\\{count\\\}/g, '\\d{5}').replace(/\\\{resolution\\\}/g, '\\d+x\\d+');
+  return new RegExp(`^${body}\\.(jpg|png)$`);
+}

@@ -1,0 +1,180 @@
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SeedPresets } from '@mp/contracts';
+import { createTestEnv } from '@mp/testbed';
+import type { TestEnv } from '@mp/testbed';
+import { generateMedia } from '@mp/testbed/media';
+import { EngineError, runTranscode } from '../../src/engine/run';
+import type { RunTranscodeInput } from '../../src/engine/run';
+import { systemPreset } from '../../src/engine/system-presets';
+import { entries, probeObject, putFile, scratchDir } from './helpers';
+
+const preset = (id: string) => systemPreset(id, 'us-east-1', '000000000000')!;
+
+let t: TestEnv;
+let work: string;
+let tmpRoot: string;
+
+beforeAll(async () => {
+  t = await createTestEnv();
+  work = await scratchDir('run');
+  tmpRoot = await scratchDir('run-tmp');
+  await putFile(t.s3Client, t.bucket, 'in/song.mp3', await generateMedia('mp3', path.join(work, 'song.mp3'), { seconds: 3 }));
+  await putFile(t.s3Client, t.bucket, 'in/clip.mp4', await generateMedia('mp4', path.join(work, 'clip.mp4'), { seconds: 2, width: 320, height: 240 }));
+  await writeFile(path.join(work, 'notes.txt'), 'This is not media.\n'.repeat(200));
+  await putFile(t.s3Client, t.bucket, 'in/notes.txt', path.join(work, 'notes.txt'));
+});
+
+afterAll(async () => {
+  await t?.cleanup();
+});
+
+function job(over: Partial<RunTranscodeInput>): RunTranscodeInput {
+  return { s3: t.s3Client, inputBucket: t.bucket, inputKey: 'in/song.mp3', outputBucket: t.bucket, outputs: [], tmpRoot, ...over };
+}
+
+describe('runTranscode', () => {
+  it('makes the seed WAV, FLAC and AAC/MP4 outputs with one ffmpeg process', async () => {
+    // A wrapper that counts invocations, then runs the real ffmpeg.
+    const counter = path.join(work, 'ffmpeg-runs');
+    const wrapper = path.join(work, 'ffmpeg-counting.sh');
+    await writeFile(wrapper, `#!/bin/sh\necho run >> '${counter}'\nexec ffmpeg "$@"\n`);
+    await chmod(wrapper, 0o755);
+    const progress: number[] = [];
+
+    const result = await runTranscode(job({
+      outputs: [
+        { key: 'seed/song.wav', preset: preset(SeedPresets.wav) },
+        { key: 'seed/song.flac', preset: preset(SeedPresets.flac) },
+        { key: 'seed/song.mp4', preset: preset(SeedPresets.aacMp4) },
+      ],
+      ffmpegPath: wrapper,
+      onProgress: (p) => progress.push(p),
+    }));
+
+    expect((await readFile(counter, 'utf8')).trim().split('\n')).toHaveLength(1);
+    expect(result.detected).toMatchObject({ FileSize: expect.any(Number), DurationMillis: expect.any(Number) });
+    expect(Math.abs(result.detected.DurationMillis! - 3000)).toBeLessThan(100);
+    for (const o of result.outputs) {
+      expect(o).toMatchObject({ status: 'Complete', duration: 3, fileSize: expect.any(Number), thumbnailKeys: [] });
+      expect(Math.abs(o.durationMillis! - 3000)).toBeLessThan(150);
+      expect(o.width).toBeUndefined();
+    }
+    expect(progress.at(-1)).toBe(100);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+
+    const wav = await probeObject(t.s3Client, t.bucket, 'seed/song.wav', work);
+    expect(wav.contentType).toBe('audio/wav');
+    expect(wav.probe.format.format_name).toBe('wav');
+    expect(wav.probe.streams).toEqual([expect.objectContaining({ codec_name: 'pcm_s16le', sample_rate: '44100', channels: 2, bits_per_sample: 16 })]);
+
+    const flac = await probeObject(t.s3Client, t.bucket, 'seed/song.flac', work);
+    expect(flac.contentType).toBe('audio/flac');
+    expect(flac.probe.format.format_name).toBe('flac');
+    expect(flac.probe.streams).toEqual([expect.objectContaining({ codec_name: 'flac', sample_rate: '44100', channels: 2, sample_fmt: 's16' })]);
+
+    const mp4 = await probeObject(t.s3Client, t.bucket, 'seed/song.mp4', work);
+    expect(mp4.contentType).toBe('audio/mp4');
+    expect(mp4.probe.format.format_name).toContain('mp4');
+    expect(mp4.probe.streams).toEqual([expect.objectContaining({ codec_type: 'audio', codec_name: 'aac', profile: 'LC', sample_rate: '44100', channels: 2 })]);
+    const kbps = Number(mp4.probe.streams[0]!.bit_rate) / 1000;
+    expect(kbps).toBeGreaterThan(200);
+    expect(kbps).toBeLessThan(290);
+    expect(await entries(tmpRoot)).toEqual([]);
+  });
+
+  it('Generic 720p: video, audio and thumbnails named from the pattern', async () => {
+    const result = await runTranscode(job({
+      inputKey: 'in/clip.mp4',
+      outputs: [{ key: 'web/clip.mp4', preset: preset('1351620000001-000010'), thumbnailPattern: 'web/thumbs/{resolution}/clip-{count}' }],
+    }));
+    const [out] = result.outputs;
+    expect(result.detected).toMatchObject({ Width: 320, Height: 240, FrameRate: '25', DurationMillis: expect.any(Number) });
+    expect(out).toMatchObject({ status: 'Complete', width: 320, height: 240, frameRate: '29.97', duration: 2 });
+    expect(out!.thumbnailKeys).toEqual(['web/thumbs/144x108/clip-00001.png']);
+
+    const video = await probeObject(t.s3Client, t.bucket, 'web/clip.mp4', work);
+    expect(video.contentType).toBe('video/mp4');
+    const v = video.probe.streams.find((s) => s.codec_type === 'video')!;
+    const a = video.probe.streams.find((s) => s.codec_type === 'audio')!;
+    expect(v).toMatchObject({ codec_name: 'h264', profile: 'Constrained Baseline', width: 320, height: 240, r_frame_rate: '30000/1001' });
+    expect(a).toMatchObject({ codec_name: 'aac', sample_rate: '44100', channels: 2 });
+
+    const thumb = await probeObject(t.s3Client, t.bucket, 'web/thumbs/144x108/clip-00001.png', work);
+    expect(thumb.contentType).toBe('image/png');
+    expect(thumb.probe.streams[0]).toMatchObject({ codec_name: 'png', width: 144, height: 108 });
+  });
+
+  it('takes a thumbnail every Interval seconds', async () => {
+    const base = preset('1351620000001-000061');
+    const custom = { ...base, Thumbnails: { ...base.Thumbnails, Interval: '1', Format: 'jpg' } };
+    const result = await runTranscode(job({
+      inputKey: 'in/clip.mp4',
+      outputs: [{ key: 'interval/clip.mp4', preset: custom, thumbnailPattern: 'interval/t-{count}' }],
+    }));
+    expect(result.outputs[0]!.thumbnailKeys).toEqual(['interval/t-00001.jpg', 'interval/t-00002.jpg']);
+    const thumb = await probeObject(t.s3Client, t.bucket, 'interval/t-00002.jpg', work);
+    expect(thumb.contentType).toBe('image/jpeg');
+    expect(thumb.probe.streams[0]).toMatchObject({ codec_name: 'mjpeg' });
+  });
+
+  it('fails only the output whose key exists (3002) and leaves that object alone', async () => {
+    await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: 'taken/song.wav', Body: 'already here' }));
+    const result = await runTranscode(job({
+      outputs: [
+        { key: 'taken/song.wav', preset: preset(SeedPresets.wav) },
+        { key: 'taken/song.flac', preset: preset(SeedPresets.flac) },
+      ],
+    }));
+    expect(result.outputs[0]).toMatchObject({ status: 'Error', errorCode: 3002 });
+    expect(result.outputs[0]!.statusDetail).toMatch(
+      /^3002 [0-9a-f-]{36}: The specified object could not be saved in the specified bucket because an object by that name already exists: bucket=mp-test-\w+, key=taken\/song\.wav\.$/,
+    );
+    expect(result.outputs[1]).toMatchObject({ status: 'Complete' });
+    const kept = await t.s3Client.send(new GetObjectCommand({ Bucket: t.bucket, Key: 'taken/song.wav' }));
+    expect(await kept.Body!.transformToString()).toBe('already here');
+  });
+
+  it('fails the job with 3001 when the input does not exist', async () => {
+    const err = await runTranscode(job({ inputKey: 'in/missing.mp3', outputs: [{ key: 'x/a.wav', preset: preset(SeedPresets.wav) }] })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EngineError);
+    expect(err).toMatchObject({
+      code: 3001,
+      message: `The specified object does not exist in the specified S3 bucket: bucket=${t.bucket}, key=in/missing.mp3.`,
+    });
+    expect((err as EngineError).statusDetail).toMatch(/^3001 [0-9a-f-]{36}: The specified object does not exist/);
+  });
+
+  it('fails the job with 4000 for a file that is not media, and removes its temporary files', async () => {
+    const err = await runTranscode(job({ inputKey: 'in/notes.txt', outputs: [{ key: 'x/notes.wav', preset: preset(SeedPresets.wav) }] })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EngineError);
+    expect(err).toMatchObject({ code: 4000, message: 'Amazon Elastic Transcoder could not interpret the media file.' });
+    expect(await entries(tmpRoot)).toEqual([]);
+    await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'x/notes.wav' }))).rejects.toMatchObject({ name: 'NotFound' });
+  });
+
+  it('fails an output with 4008 when its preset needs video the input lacks', async () => {
+    const result = await runTranscode(job({
+      outputs: [
+        { key: 'mismatch/song.mp4', preset: preset('1351620000001-500030') },
+        { key: 'mismatch/song.m4a', preset: preset('1351620000001-000010') },
+      ],
+    }));
+    expect(result.outputs[0]).toMatchObject({ status: 'Error', errorCode: 4008 });
+    expect(result.outputs[1]).toMatchObject({ status: 'Complete', notes: ['The input has no video; the output has the audio only.'] });
+  });
+
+  it('kills ffmpeg and cleans up when the job is aborted', async () => {
+    const controller = new AbortController();
+    const err = await runTranscode(job({
+      outputs: [{ key: 'aborted/song.wav', preset: preset(SeedPresets.wav) }],
+      signal: controller.signal,
+      onProgress: () => controller.abort(new Error('canceled')),
+    })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ message: 'canceled' });
+    expect(await entries(tmpRoot)).toEqual([]);
+    await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'aborted/song.wav' }))).rejects.toMatchObject({ name: 'NotFound' });
+  });
+});
