@@ -13,6 +13,7 @@ import type { GatewayConfig } from './config';
 import { MediaService } from './media.service';
 import { registerAuth } from './routes/auth';
 import { registerMediaRoutes } from './routes/media';
+import { registerPage } from './routes/page';
 import { registerUserRoutes } from './routes/users';
 
 export interface Gateway {
@@ -72,6 +73,7 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
   registerAuth(app, dbh.db);
   registerUserRoutes(app, dbh.db, cfg.ADMIN_TOKEN);
   registerMediaRoutes(app, media);
+  registerPage(app, cfg.NOTIFIER_PUBLIC_URL);
 
   const sweeper = setInterval(() => {
     media.sweep(cfg.SWEEP_MIN_AGE_MS).catch((err) => log.warn({ err: (err as Error).message }, 'sweep failed'));

@@ -151,6 +151,9 @@ describe('reading, downloading, deleting', () => {
     const dl = await fetch(location);
     expect(dl.status).toBe(200);
     expect(sha(Buffer.from(await dl.arrayBuffer()))).toBe(sha(outBytes));
+    const asJson = await fetch(`${g.url}/v1/media/${mediaId}/outputs/${outputId}/download?redirect=false`, { headers: auth });
+    const { url } = (await asJson.json()) as { url: string };
+    expect(sha(Buffer.from(await (await fetch(url)).arrayBuffer()))).toBe(sha(outBytes));
   });
 
   it('answers 404 for another user\'s media, on every route', async () => {
@@ -189,5 +192,9 @@ describe('service endpoints', () => {
     expect(metrics).toMatch(/upload_bytes_total\{service="upload-gateway"\} [1-9]/);
     expect(metrics).toContain('http_request_duration_seconds_bucket');
     expect((await fetch(`${g.url}/docs/json`)).status).toBe(200);
+    const page = await fetch(`${g.url}/`);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('<script src="/app.js" type="module">');
+    expect(await (await fetch(`${g.url}/config.json`)).json()).toEqual({ notifierUrl: '' });
   });
 });

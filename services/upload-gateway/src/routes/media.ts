@@ -86,12 +86,19 @@ export function registerMediaRoutes(app: FastifyInstance, media: MediaService): 
     return mediaDto(m, outputs);
   });
 
-  app.get<{ Params: { id: string; outputId: string } }>(
+  app.get<{ Params: { id: string; outputId: string }; Querystring: { redirect?: boolean } }>(
     '/v1/media/:id/outputs/:outputId/download',
-    { schema: { tags: ['media'], summary: 'Redirect to a short-lived download URL' } },
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'Redirect to a short-lived download URL (`?redirect=false` answers it as JSON)',
+        querystring: { type: 'object', properties: { redirect: { type: 'boolean', default: true } } },
+      },
+    },
     async (req, reply) => {
       const user = currentUser(req);
       const url = await media.downloadUrl(user.id, uuidParam(req.params.id), uuidParam(req.params.outputId));
+      if (req.query.redirect === false) return { url };
       return reply.redirect(url, 302);
     },
   );
