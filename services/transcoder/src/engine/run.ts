@@ -1,0 +1,295 @@
+// One Elastic Transcoder job, start to end: check the objects, fetch the input to a temporary file,
+// probe it, run ffmpeg once for every output, probe and upload the results, clean up.
+
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { containerExtension, planJob, thumbnailName } from './plan';
+import type { PlannedOutput, PlanOptions } from './plan';
+import { detectedProperties, formatFrameRate, NotMediaError, probeFile } from './probe';
+import type { MediaProbe } from './probe';
+import type { DetectedProperties, EtPreset } from './types';
+
+/** A failure of the whole job, with its Elastic Transcoder error code (3001, 4000, …). */
+export class EngineError extends Error {
+  override name = 'EngineError';
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  /** The `StatusDetail` / `messageDetails` form: `"<code> <uuid>: <text>"`. */
+  get statusDetail(): string {
+    return formatStatusDetail(this.code, this.message);
+  }
+}
+
+export function formatStatusDetail(code: number, text: string): string {
+  return `${code} ${randomUUID()}: ${text}`.slice(0, 255);
+}
+
+export const ErrorText = {
+  inputMissing: (bucket: string, key: string) => `The specified object does not exist in the specified S3 bucket: bucket=${bucket}, key=${key}.`,
+  outputExists: (bucket: string, key: string) =>
+    `The specified object could not be saved in the specified bucket because an object by that name already exists: bucket=${bucket}, key=${key}.`,
+  notMedia: 'Amazon Elastic Transcoder could not interpret the media file.',
+  transcodeFailed: 'Amazon Elastic Transcoder could not transcode the input file.',
+} as const;
+
+export interface RunOutputSpec {
+  /** Full object key in the output bucket (OutputKeyPrefix + Key). */
+  key: string;
+  preset: EtPreset;
+  /** Full thumbnail key pattern (OutputKeyPrefix + ThumbnailPattern), with `{count}`. */
+  thumbnailPattern?: string;
+  /** CreateJobOutput.Rotate. */
+  rotate?: string;
+}
+
+export interface RunTranscodeInput {
+  s3: S3Client;
+  inputBucket: string;
+  inputKey: string;
+  outputBucket: string;
+  /** Defaults to the output bucket (the pipeline's ThumbnailConfig.Bucket). */
+  thumbnailBucket?: string;
+  outputs: RunOutputSpec[];
+  /** A directory for this job's scratch directory; removed again at the end. */
+  tmpRoot: string;
+  signal?: AbortSignal;
+  /** 0..100, each time the whole percentage changes. */
+  onProgress?: (percent: number) => void;
+  ffmpegPath?: string;
+  ffprobePath?: string;
+  planOptions?: PlanOptions;
+  /** Receives ffmpeg's stderr when a run fails (a pino logger fits). */
+  logger?: { warn(obj: object, msg: string): void };
+}
+
+export interface RunOutputResult {
+  status: 'Complete' | 'Error';
+  statusDetail?: string;
+  errorCode?: number;
+  /** Seconds, rounded. */
+  duration?: number;
+  durationMillis?: number;
+  width?: number;
+  height?: number;
+  fileSize?: number;
+  frameRate?: string;
+  thumbnailKeys: string[];
+  /** Where the output departs from its preset. */
+  notes: string[];
+}
+
+export interface RunTranscodeResult {
+  detected: DetectedProperties;
+  outputs: RunOutputResult[];
+}
+
+export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscodeResult> {
+  const { s3, signal } = job;
+  await assertInputExists(s3, job.inputBucket, job.inputKey, signal);
+  const results: Array<RunOutputResult | undefined> = await Promise.all(
+    job.outputs.map(async (o) =>
+      (await objectExists(s3, job.outputBucket, o.key, signal)) ? failure(3002, ErrorText.outputExists(job.outputBucket, o.key)) : undefined,
+    ),
+  );
+
+  const dir = await mkdtemp(path.join(job.tmpRoot, 'et-job-'));
+  try {
+    const inputPath = path.join(dir, 'input');
+    await download(s3, job.inputBucket, job.inputKey, inputPath, signal);
+    const probe = await probeInput(inputPath, job);
+    const detected = detectedProperties(probe);
+
+    const todo = job.outputs.map((o, i) => ({ o, i })).filter(({ i }) => !results[i]);
+    const specs = todo.map(({ o, i }) => ({
+      preset: o.preset,
+      localPath: path.join(dir, `output-${i}.${containerExtension(o.preset.Container ?? 'mp4')}`),
+      ...(o.thumbnailPattern ? { thumbnailDir: path.join(dir, `thumbnails-${i}`), thumbnailPattern: o.thumbnailPattern } : {}),
+      ...(o.rotate ? { rotate: o.rotate } : {}),
+    }));
+    const plan = planJob({ inputPath, probe, outputs: specs, ...(job.planOptions ? { options: job.planOptions } : {}) });
+    for (const p of plan.outputs) if (p.thumbnails) await mkdir(p.thumbnails.dir, { recursive: true });
+
+    const failedRuns = await transcode(plan.argv, plan.outputs, probe, job);
+    for (const [n, p] of plan.outputs.entries()) {
+      const { i, o } = todo[n]!;
+      if (p.error) results[i] = failure(p.error.code, p.error.message, p.notes);
+      else if (failedRuns.has(p)) results[i] = failure(4000, ErrorText.transcodeFailed, p.notes);
+      else results[i] = await deliver(job, o, p);
+    }
+    job.onProgress?.(100);
+    return { detected, outputs: results.map((r) => r!) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function assertInputExists(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<void> {
+  if (!(await objectExists(s3, bucket, key, signal))) throw new EngineError(3001, ErrorText.inputMissing(bucket, key));
+}
+
+async function objectExists(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+    return true;
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
+    throw err;
+  }
+}
+
+async function download(s3: S3Client, bucket: string, key: string, file: string, signal?: AbortSignal): Promise<void> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+  if (!res.Body) throw new EngineError(3001, ErrorText.inputMissing(bucket, key));
+  await pipeline(res.Body as Readable, createWriteStream(file), { signal });
+}
+
+async function probeInput(file: string, job: RunTranscodeInput): Promise<MediaProbe> {
+  try {
+    return await probeFile(file, { ...(job.ffprobePath ? { ffprobePath: job.ffprobePath } : {}), ...(job.signal ? { signal: job.signal } : {}) });
+  } catch (err) {
+    if (err instanceof NotMediaError) throw new EngineError(4000, ErrorText.notMedia);
+    throw err;
+  }
+}
+
+/**
+ * Runs the plan's single ffmpeg. If it fails with several outputs, each output is tried alone so that
+ * one bad output does not fail the others. Returns the outputs that could not be made.
+ */
+async function transcode(argv: string[][], outputs: PlannedOutput[], probe: MediaProbe, job: RunTranscodeInput): Promise<Set<PlannedOutput>> {
+  const runnable = outputs.filter((o) => !o.error);
+  const failed = new Set<PlannedOutput>();
+  if (argv.length === 0) return failed;
+  const progress = progressReporter(probe.durationMillis, job.onProgress);
+  let ok = true;
+  for (const args of argv) ok = (await runFfmpeg(args, job, progress)) && ok;
+  if (ok) return failed;
+  if (runnable.length === 1) return new Set(runnable);
+  for (const o of runnable) {
+    if (!(await runFfmpeg(o.argv, job, progress))) failed.add(o);
+  }
+  return failed;
+}
+
+function progressReporter(durationMillis: number | undefined, onProgress?: (pct: number) => void): (outTimeMicros: number) => void {
+  let last = -1;
+  return (micros) => {
+    if (!onProgress || !durationMillis) return;
+    // 100 is reported once the outputs are stored.
+    const pct = Math.max(0, Math.min(99, Math.floor(micros / 10 / durationMillis)));
+    if (pct !== last) {
+      last = pct;
+      onProgress(pct);
+    }
+  };
+}
+
+/** Spawns ffmpeg (argv, no shell); true on success. Killed when the job is aborted. */
+function runFfmpeg(args: string[], job: RunTranscodeInput, onTime: (micros: number) => void): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    if (job.signal?.aborted) return reject(job.signal.reason);
+    const child = spawn(job.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const onAbort = () => child.kill('SIGKILL');
+    job.signal?.addEventListener('abort', onAbort, { once: true });
+    let pending = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^out_time_(?:us|ms)=(\d+)/.exec(line);
+        if (m) onTime(Number(m[1]));
+      }
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
+    child.on('error', (err) => {
+      job.signal?.removeEventListener('abort', onAbort);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      job.signal?.removeEventListener('abort', onAbort);
+      if (job.signal?.aborted) return reject(job.signal.reason);
+      if (code !== 0) job.logger?.warn({ code, stderr: stderr.trim() }, 'ffmpeg failed');
+      resolve(code === 0);
+    });
+  });
+}
+
+async function deliver(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOutput): Promise<RunOutputResult> {
+  const thumbnailBucket = job.thumbnailBucket ?? job.outputBucket;
+  const thumbnailFiles = p.thumbnails ? (await readdir(p.thumbnails.dir)).sort() : [];
+  const thumbnailKeys = thumbnailFiles.map((_, n) => thumbnailName(p.thumbnails!.pattern, n + 1, p.thumbnails!.format));
+  // Elastic Transcoder never overwrites: a thumbnail name taken since the job started fails the output.
+  for (const key of thumbnailKeys) {
+    if (await objectExists(job.s3, thumbnailBucket, key, job.signal)) return failure(3002, ErrorText.outputExists(thumbnailBucket, key), p.notes);
+  }
+  if (await objectExists(job.s3, job.outputBucket, spec.key, job.signal)) return failure(3002, ErrorText.outputExists(job.outputBucket, spec.key), p.notes);
+
+  const facts = await outputFacts(p.localPath, job);
+  await upload(job, job.outputBucket, spec.key, p.localPath, p.expected!.contentType);
+  for (const [n, file] of thumbnailFiles.entries()) {
+    const type = p.thumbnails!.format === 'png' ? 'image/png' : 'image/jpeg';
+    await upload(job, thumbnailBucket, thumbnailKeys[n]!, path.join(p.thumbnails!.dir, file), type);
+  }
+  return { status: 'Complete', ...facts, thumbnailKeys, notes: p.notes };
+}
+
+async function outputFacts(file: string, job: RunTranscodeInput): Promise<Omit<RunOutputResult, 'status' | 'thumbnailKeys' | 'notes'>> {
+  const { size } = await stat(file);
+  let probe: MediaProbe | undefined;
+  try {
+    probe = await probeFile(file, { ...(job.ffprobePath ? { ffprobePath: job.ffprobePath } : {}), ...(job.signal ? { signal: job.signal } : {}) });
+  } catch (err) {
+    if (!(err instanceof NotMediaError)) throw err;
+  }
+  const durationMillis = probe?.durationMillis;
+  return {
+    fileSize: size,
+    ...(durationMillis !== undefined ? { durationMillis, duration: Math.round(durationMillis / 1000) } : {}),
+    ...(probe?.video ? { width: probe.video.width, height: probe.video.height } : {}),
+    ...(probe?.video?.frameRate ? { frameRate: formatFrameRate(probe.video.frameRate) } : {}),
+  };
+}
+
+async function upload(job: RunTranscodeInput, bucket: string, key: string, file: string, contentType: string): Promise<void> {
+  const body = createReadStream(file);
+  try {
+    const up = new Upload({
+      client: job.s3,
+      params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+      queueSize: 2,
+      partSize: 8 * 1024 * 1024,
+      leavePartsOnError: false,
+    });
+    const onAbort = () => void up.abort();
+    job.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await up.done();
+    } finally {
+      job.signal?.removeEventListener('abort', onAbort);
+    }
+  } finally {
+    body.destroy();
+  }
+}
+
+function failure(code: number, text: string, notes: string[] = []): RunOutputResult {
+  return { status: 'Error', errorCode: code, statusDetail: formatStatusDetail(code, text), thumbnailKeys: [], notes };
+}
