@@ -166,7 +166,7 @@ describe('REST', () => {
     for (let i = 0; i < 12; i++) await bed.notify(await bed.media(u.id, `p${i}.mp3`), 'media.complete');
     await eventually(async () => c.notifications.length === 12);
 
-    const first = await api(notifier.url, 'GET', '/v1/notifications?limit=5', u.token);
+    const first = await api(notifier.url, 'GET', '/v1/notifications?cursor=&limit=5', u.token);
     expect(first.body.items).toHaveLength(5);
     expect(first.body.nextCursor).toBe(first.body.items[4].id);
     const all = await listAll(u.token, '', 5);
@@ -335,6 +335,19 @@ describe('misbehaving clients', () => {
     await bed.notify(await bed.media(u.id, 'still.mp3'), 'media.complete');
     await eventually(async () => c.notifications.length === 1);
     expect(c.socket.connected).toBe(true);
+  });
+
+  it('closes a connection that sends an unparsable packet, and only that one', async () => {
+    const u = await bed.user('garbler');
+    const calm = await bed.user('calm-garble');
+    const garbler = await client(u.token);
+    const bystander = await client(calm.token);
+    const disconnected = new Promise<string>((resolve) => garbler.socket.once('disconnect', resolve));
+    garbler.socket.io.engine.send('2[not json');
+    expect(await disconnected).toBe('transport close');
+
+    await bed.notify(await bed.media(calm.id, 'calm-garble.mp3'), 'media.complete');
+    await eventually(async () => bystander.notifications.length === 1);
   });
 
   it('cuts off an oversized message without harming other users', async () => {

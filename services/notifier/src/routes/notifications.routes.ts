@@ -13,10 +13,14 @@ declare module 'fastify' {
 
 const ListQuery = z.object({
   unread: z.enum(['true', 'false']).default('false'),
-  cursor: z
-    .string()
-    .regex(/^[1-9][0-9]{0,15}$/, 'a cursor from a previous page')
-    .optional(),
+  // `?cursor=` (empty) asks for the first page.
+  cursor: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[1-9][0-9]{0,15}$/, 'a cursor from a previous page')
+      .optional(),
+  ),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
