@@ -34,6 +34,8 @@ export interface IngestDeps {
   outbox: NotifyOutbox;
   urlPolicy: UrlPolicy;
   fetchTimeoutMs: number;
+  /** False while Redis is known to be unreachable, so a delivery does not wait for a queue timeout. */
+  redisReady: () => boolean;
 }
 
 const ENQUEUE_TIMEOUT_MS = 2000;
@@ -164,6 +166,10 @@ export class IngestService {
   }
 
   private async enqueueTranscode(mediaId: string, log: Logger): Promise<void> {
+    if (!this.d.redisReady()) {
+      log.warn({ mediaId }, 'Redis unavailable; transcode left for the sweep');
+      return;
+    }
     try {
       await withTimeout(
         this.d.transcodeQueue.add(JobName.transcode, { mediaId }, jobOptions('transcode', transcodeJobId(mediaId))),

@@ -25,6 +25,8 @@ export class NotifyOutbox {
     private readonly db: Db,
     private readonly queue: Queue<NotifyJob>,
     private readonly log: Logger,
+    /** False while Redis is known to be unreachable: entries then wait for the sweep without a timeout per delivery. */
+    private readonly redisReady: () => boolean = () => true,
   ) {}
 
   /** Records a notify inside the caller's transaction. */
@@ -59,6 +61,10 @@ export class NotifyOutbox {
 
   private async enqueue(row: NotifyOutboxRow): Promise<boolean> {
     const payload: NotifyJob = { mediaId: row.mediaId, kind: row.kind as NotifyKind };
+    if (!this.redisReady()) {
+      this.log.warn({ mediaId: row.mediaId, kind: row.kind }, 'Redis unavailable; notify kept in the outbox');
+      return false;
+    }
     try {
       await withTimeout(this.queue.add(JobName.notify, payload, jobOptions('notify', row.jobId)), ENQUEUE_TIMEOUT_MS);
       return true;

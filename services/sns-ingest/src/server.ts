@@ -37,7 +37,9 @@ export async function buildSnsIngest(cfg: SnsIngestConfig): Promise<SnsIngest> {
   redis.on('error', () => {});
   const notifyQueue = createQueue<NotifyJob>(QueueName.notify, redis, cfg.QUEUE_PREFIX);
   const transcodeQueue = createQueue<TranscodeJob>(QueueName.transcode, redis, cfg.QUEUE_PREFIX);
-  const outbox = new NotifyOutbox(dbh.db, notifyQueue, log);
+  // Only a connection known to be failing short-circuits; one still coming up is given its timeout.
+  const redisReady = () => !['reconnecting', 'close', 'end'].includes(redis.status);
+  const outbox = new NotifyOutbox(dbh.db, notifyQueue, log, redisReady);
 
   const { app, metrics } = createHttpServer({
     service: 'sns-ingest',
@@ -66,6 +68,7 @@ export async function buildSnsIngest(cfg: SnsIngestConfig): Promise<SnsIngest> {
     outbox,
     urlPolicy,
     fetchTimeoutMs: cfg.SNS_FETCH_TIMEOUT_MS,
+    redisReady,
   });
   await registerSnsRoutes(app, {
     ingest,

@@ -187,6 +187,18 @@ describe('Elastic Transcoder notifications', () => {
     expect(await notifyJobs(seeded.mediaId)).toHaveLength(1);
   });
 
+  it('a delivery whose topic sets headerContentType application/json, or none, is read the same', async () => {
+    const seeded = await seedMedia(dbh);
+    const json = await deliver(svc.url, etEnvelope(et('PROGRESSING', seeded)), { 'content-type': 'application/json; charset=UTF-8' });
+    expect(json).toEqual({ status: 200, body: { status: 'processed' } });
+    const bare = await fetch(`${svc.url}/sns`, {
+      method: 'POST',
+      body: new Blob([JSON.stringify(etEnvelope(et('PROGRESSING', seeded, { progress: 5 })))]),
+    });
+    expect(bare.status).toBe(200);
+    expect((await mediaRow(seeded.mediaId)).progress).toBe(5);
+  });
+
   it('a message for a media that no longer exists is acknowledged and changes nothing', async () => {
     const n = et('COMPLETED', { userId: randomUUID(), mediaId: randomUUID(), prefix: 'transcoded/x/' });
     expect(await deliver(svc.url, etEnvelope(n))).toEqual({ status: 200, body: { status: 'ignored' } });
