@@ -17,7 +17,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createTestEnv, type TestEnv } from '@mp/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemPresets } from '../src/engine/system-presets';
-import { ROLE, KEY_ID, SECRET, errorOf, startApi, type RunningApi } from './support';
+import { ROLE, KEY_ID, SECRET, errorOf, signedFetch as signedFetchTo, startApi, type RunningApi } from './support';
 
 let t: TestEnv;
 let svc: RunningApi;
@@ -34,22 +34,7 @@ afterAll(async () => {
 const createPipeline = (name: string, extra: Record<string, unknown> = {}) =>
   svc.client.send(new CreatePipelineCommand({ Name: name, InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE, ...extra }));
 
-/** Sends a request signed with the AWS signer, with any body, as a client that bypasses the SDK would. */
-async function signedFetch(method: string, path: string, body?: string) {
-  const url = new URL(svc.url + path);
-  const signer = new SignatureV4({ service: 'elastictranscoder', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET } });
-  const signed = await signer.sign({
-    method,
-    protocol: 'http:',
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: url.pathname,
-    query: {},
-    headers: { host: url.host, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body,
-  });
-  return fetch(url, { method, headers: signed.headers, body });
-}
+const signedFetch = (method: string, path: string, body?: string) => signedFetchTo(svc.url, method, path, body);
 
 describe('pipelines', () => {
   it('creates a pipeline and reads it back in the service shape', async () => {

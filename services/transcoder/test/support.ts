@@ -61,3 +61,33 @@ export async function errorOf(p: Promise<unknown>): Promise<Error & { name: stri
   }
   throw new Error('expected the call to fail');
 }
+
+/** A request signed with the AWS signer, for what the SDK cannot send (bad bodies, raw responses). */
+export async function signedFetch(baseUrl: string, method: string, path: string, body?: string): Promise<Response> {
+  const { SignatureV4 } = await import('@smithy/signature-v4');
+  const { Sha256 } = await import('@aws-crypto/sha256-js');
+  const url = new URL(baseUrl + path);
+  const signer = new SignatureV4({ service: 'elastictranscoder', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET } });
+  const signed = await signer.sign({
+    method,
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: url.pathname,
+    query: {},
+    headers: { host: url.host, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body,
+  });
+  return fetch(url, { method, headers: signed.headers, body });
+}
+
+export async function putObject(t: TestEnv, key: string, body: Buffer): Promise<void> {
+  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+  await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: body }));
+}
+
+export async function getObject(t: TestEnv, key: string): Promise<Buffer> {
+  const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+  const res = await t.s3Client.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }));
+  return Buffer.from(await res.Body!.transformToByteArray());
+}

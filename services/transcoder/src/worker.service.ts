@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DelayedError, Worker } from 'bullmq';
+import { createLogger, type Logger } from '@mp/logging';
+import { producerConnection, workerConnection } from '@mp/runtime';
+import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
+import type { TranscoderConfig } from './config';
+import { openDb } from './db/client';
+import { DeliveriesRepository, SigningIdentityRepository } from './deliveries.repository';
+import { EngineError, runTranscode } from './engine/run';
+import { deliver, RetryLater } from './jobs/deliver.job';
+import { transcode, type EngineRun, type TranscodeDeps } from './jobs/transcode.job';
+import { JobsRepository } from './jobs.repository';
+import { targetsFromConfig } from './notifications/outbox';
+import { loadSigningIdentity } from './notifications/signing';
+import { PresetsRepository } from './presets.repository';
+import { createQueues, TranscoderJobName, TranscoderQueue, type DeliverPayload, type TranscodePayload } from './queues';
+import { findPreset } from './routes/presets.routes';
+
+// How long a held job waits before it looks again: a Paused pipeline, or a pipeline at its concurrency limit.
+const PAUSED_RECHECK_MS = 5000;
+const BUSY_RECHECK_MS = 1000;
+/** A pending delivery older than this has lost its queue entry (or is being retried). */
+const STALE_DELIVERY_MS = 60_000;
+
+export interface TranscoderWorker {
+  /** This process's lease owner id. */
+  owner: string;
+  log: Logger;
+  /** One pass of the sweep: queue jobs and deliveries whose queue entry was lost. */
+  sweep(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The worker: takes Elastic Transcoder jobs off the queue and runs ffmpeg through the engine core, and
+ * delivers notifications. Any number of these processes can run side by side.
+ */
+export async function startWorker(
+  config: TranscoderConfig,
+  opts: { logger?: Logger; run?: EngineRun } = {},
+): Promise<TranscoderWorker> {
+  const log = opts.logger ?? createLogger('transcoder-worker', config.LOG_LEVEL);
+  const handle = openDb(config.DATABASE_URL);
+  const s3 = createS3Client(s3SettingsFromConfig(config));
+  const sns = config.SNS_ENDPOINT
+    ? new SNSClient({
+        endpoint: config.SNS_ENDPOINT,
+        region: config.SNS_REGION,
+        credentials: { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY },
+      })
+    : undefined;
+  const producer = producerConnection(config.REDIS_URL);
+  producer.on('error', () => {});
+  const queues = createQueues(producer, config.QUEUE_PREFIX);
+  const jobs = new JobsRepository(handle.db);
+  const deliveries = new DeliveriesRepository(handle.db);
+  const presets = new PresetsRepository(handle.db);
+  const identity = await loadSigningIdentity(config, new SigningIdentityRepository(handle.db));
+  const owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const shutdown = new AbortController();
+  await mkdir(config.ET_TMP_DIR, { recursive: true });
+
+  const scope = { region: config.ET_REGION, accountId: config.ET_ACCOUNT_ID };
+  const transcodeDeps: TranscodeDeps = {
+    jobs,
+    s3,
+    run: opts.run ?? runTranscode,
+    engineError: (err) => (err instanceof EngineError ? { code: err.code, message: err.message } : undefined),
+    resolvePreset: (id) => findPreset({ presets, scope }, id),
+    targetsOf: targetsFromConfig({ snsEnabled: Boolean(sns), subscriptions: config.ET_DELIVERY_SUBSCRIPTIONS }),
+    enqueueDeliveries: (ids) =>
+      queues.enqueueDeliveries(ids).catch((err: Error) => log.warn({ err: err.message }, 'enqueue of deliveries failed; the sweep will queue them')),
+    owner,
+    leaseMs: config.ET_LEASE_MS,
+    pipelineConcurrency: config.PIPELINE_CONCURRENCY,
+    progressIntervalMs: config.ET_PROGRESS_INTERVAL_MS,
+    tmpRoot: config.ET_TMP_DIR,
+    log,
+  };
+
+  const transcodeWorker = new Worker<TranscodePayload>(
+    TranscoderQueue.transcode,
+    async (job, token) => {
+      if (job.name !== TranscoderJobName.transcode) throw new Error(`no handler for ${job.name}`);
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const outcome = await transcode(job.data.jobId, transcodeDeps, { signal: shutdown.signal, lastAttempt });
+      if (outcome === 'paused' || outcome === 'busy') {
+        await job.moveToDelayed(Date.now() + (outcome === 'paused' ? PAUSED_RECHECK_MS : BUSY_RECHECK_MS), token);
+        throw new DelayedError();
+      }
+      return outcome;
+    },
+    {
+      connection: workerConnection(config.REDIS_URL),
+      prefix: config.QUEUE_PREFIX,
+      concurrency: config.WORKER_CONCURRENCY,
+      // A killed worker's entry returns to the queue once its lock lapses; the Postgres lease decides who runs it.
+      lockDuration: config.ET_LEASE_MS,
+      stalledInterval: config.ET_LEASE_MS,
+      maxStalledCount: 100,
+    },
+  );
+
+  const deliverDeps = { deliveries, sns, identity, publicUrl: config.ET_PUBLIC_URL, log };
+  const deliverWorker = new Worker<DeliverPayload>(
+    TranscoderQueue.deliver,
+    async (job) => {
+      if (job.name !== TranscoderJobName.deliver) throw new Error(`no handler for ${job.name}`);
+      return deliver(job.data.deliveryId, deliverDeps);
+    },
+    { connection: workerConnection(config.REDIS_URL), prefix: config.QUEUE_PREFIX, concurrency: 16 },
+  );
+
+  transcodeWorker.on('error', (err) => log.error({ err: err.message }, 'transcode worker error'));
+  deliverWorker.on('error', (err) => log.error({ err: err.message }, 'delivery worker error'));
+  transcodeWorker.on('failed', (job, err) => log.warn({ etJobId: job?.data.jobId, attempts: job?.attemptsMade, err: err.message }, 'transcode attempt failed'));
+  deliverWorker.on('failed', (job, err) => {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    const level = err instanceof RetryLater && !final ? 'info' : 'warn';
+    log[level]({ deliveryId: job.data.deliveryId, attempts: job.attemptsMade, err: err.message }, final ? 'delivery gave up' : 'delivery will be retried');
+    if (final) void deliveries.failed(job.data.deliveryId, err.message).catch(() => {});
+  });
+
+  async function sweep() {
+    for (const id of await jobs.unfinished()) await queues.requeueJob(id);
+    for (const id of await deliveries.stale(STALE_DELIVERY_MS)) await queues.requeueDelivery(id);
+  }
+  const runSweep = () => void sweep().catch((err: Error) => log.warn({ err: err.message }, 'sweep failed'));
+  const sweeper = setInterval(runSweep, config.ET_SWEEP_INTERVAL_MS);
+  runSweep();
+  log.info({ owner, concurrency: config.WORKER_CONCURRENCY, pipelineConcurrency: config.PIPELINE_CONCURRENCY }, 'transcoder worker started');
+
+  return {
+    owner,
+    log,
+    sweep,
+    async close() {
+      clearInterval(sweeper);
+      // Running ffmpeg stops; each job gives its lease back and its queue entry is retried elsewhere.
+      shutdown.abort(new Error('worker shutting down'));
+      await Promise.all([transcodeWorker.close(), deliverWorker.close()]);
+      await queues.close().catch(() => {});
+      producer.disconnect();
+      s3.destroy();
+      sns?.destroy();
+      await handle.close();
+    },
+  };
+}
