@@ -1,4 +1,4 @@
-import { eq, media, type Db } from '@mp/db';
+import { eq, media, sql, type Db } from '@mp/db';
 import type { MediaStatus } from '@mp/contracts';
 
 export interface MediaNotice {
@@ -12,20 +12,23 @@ export interface MediaNotice {
 
 /** Read-only: the notifier only re-reads what a notify job refers to. */
 export function createMediaRepository(db: Db) {
+  // Prepared once: this runs for every notify job.
+  const findNotice = db
+    .select({
+      id: media.id,
+      userId: media.userId,
+      name: media.name,
+      status: media.status,
+      progress: media.progress,
+      statusDetail: media.statusDetail,
+    })
+    .from(media)
+    .where(eq(media.id, sql.placeholder('id')))
+    .limit(1)
+    .prepare('notifier_find_media_notice');
   return {
     async findNotice(id: string): Promise<MediaNotice | null> {
-      const [row] = await db
-        .select({
-          id: media.id,
-          userId: media.userId,
-          name: media.name,
-          status: media.status,
-          progress: media.progress,
-          statusDetail: media.statusDetail,
-        })
-        .from(media)
-        .where(eq(media.id, id))
-        .limit(1);
+      const [row] = await findNotice.execute({ id });
       return row ?? null;
     },
   };

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt, notifications, type Db, type Notification } from '@mp/db';
+import { and, desc, eq, isNull, lt, notifications, sql, type Db, type Notification } from '@mp/db';
 import type { NotificationDto } from '@mp/contracts';
 import type { StoredKind } from './notification-text';
 
@@ -29,14 +29,24 @@ export function toDto(n: Notification): NotificationDto {
 }
 
 export function createNotificationsRepository(db: Db) {
+  // Prepared once: this runs for every stored notification.
+  const insert = db
+    .insert(notifications)
+    .values({
+      userId: sql.placeholder('userId'),
+      mediaId: sql.placeholder('mediaId'),
+      kind: sql.placeholder('kind'),
+      text: sql.placeholder('text'),
+      dedupeKey: sql.placeholder('dedupeKey'),
+    })
+    .onConflictDoNothing({ target: [notifications.userId, notifications.dedupeKey] })
+    .returning()
+    .prepare('notifier_insert_notification');
+
   return {
     /** Stores the notification once per (user, dedupeKey); `created` is false when it already existed. */
     async insertOnce(n: NewNotification): Promise<{ row: Notification; created: boolean }> {
-      const [row] = await db
-        .insert(notifications)
-        .values(n)
-        .onConflictDoNothing({ target: [notifications.userId, notifications.dedupeKey] })
-        .returning();
+      const [row] = await insert.execute({ ...n });
       if (row) return { row, created: true };
       const [existing] = await db
         .select()
