@@ -97,8 +97,9 @@ export async function benchS3(): Promise<{ endpoint: string; accessKeyId: string
       close: async () => {},
     };
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/bench/s3rver-process.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'libs/testbed/src/s3rver-main.ts')], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, S3RVER_PORT: '0' },
   });
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -22,9 +22,12 @@ export interface EmbeddedS3 {
   close(): Promise<void>;
 }
 
-export async function startEmbeddedS3(): Promise<EmbeddedS3> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'mp-s3rver-'));
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
+/** s3rver on 127.0.0.1. A given directory persists; without one, a temporary one is removed on close. */
+export async function startEmbeddedS3(opts: { port?: number; directory?: string | undefined } = {}): Promise<EmbeddedS3> {
+  const keep = Boolean(opts.directory);
+  const directory = opts.directory ?? (await mkdtemp(path.join(tmpdir(), 'mp-s3rver-')));
+  await mkdir(directory, { recursive: true });
+  const server = new S3rver({ port: opts.port ?? 0, address: '127.0.0.1', silent: true, directory });
   addMultipartExtras(server, directory);
   const { port } = (await server.run()) as { port: number };
   return {
@@ -33,7 +36,7 @@ export async function startEmbeddedS3(): Promise<EmbeddedS3> {
     secretAccessKey: 'S3RVER',
     async close() {
       await server.close();
-      await rm(directory, { recursive: true, force: true });
+      if (!keep) await rm(directory, { recursive: true, force: true });
     },
   };
 }
