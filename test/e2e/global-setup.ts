@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import postgres from 'postgres';
+import { startStack } from '@mp/stack';
+
+export interface E2eTarget {
+  gateway: string;
+  notifier: string;
+  token: string;
+  adminToken: string;
+}
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    e2e: E2eTarget;
+  }
+}
+
+/**
+ * The system under test: the URLs in E2E_GATEWAY_URL / E2E_NOTIFIER_URL / E2E_TOKEN / E2E_ADMIN_TOKEN when set
+ * (for example a `docker compose up` stack), else the stack of `npm start`, started here on free ports with a
+ * database and data folder of its own.
+ */
+export default async function setup(project: TestProject) {
+  const env = process.env;
+  if (env.E2E_GATEWAY_URL) {
+    project.provide('e2e', {
+      gateway: env.E2E_GATEWAY_URL,
+      notifier: env.E2E_NOTIFIER_URL ?? env.E2E_GATEWAY_URL.replace(/:\d+$/, ':3001'),
+      token: env.E2E_TOKEN ?? '',
+      adminToken: env.E2E_ADMIN_TOKEN ?? '',
+    });
+    return;
+  }
+  const adminUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const dbName = `mp_e2e_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${dbName}"`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${dbName}`;
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'mp-e2e-'));
+  const stack = await startStack({
+    dataDir,
+    databaseUrl: u.toString(),
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    basePort: await freePortRange(6),
+    queuePrefix: `e2e-${dbName}`,
+    bucket: 'media',
+    logLevel: env.E2E_LOG_LEVEL ?? 'warn',
+    stdio: env.E2E_LOG_LEVEL ? 'inherit' : 'ignore',
+  });
+  project.provide('e2e', { gateway: stack.urls.gateway, notifier: stack.urls.notifier, token: stack.user.token, adminToken: stack.adminToken });
+  return async () => {
+    await stack.stop();
+    await admin.unsafe(`drop database if exists "${dbName}" with (force)`).catch(() => {});
+    await admin.end();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}
+
+async function freePortRange(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const ports = Array.from({ length: n }, (_, i) => base + i);
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
+  }
+  throw new Error('no free port range');
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
