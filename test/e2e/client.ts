@@ -71,7 +71,11 @@ export async function listen(token: string): Promise<Listener> {
   const waiters: Array<{ pred: (n: NotificationDto) => boolean; resolve: (n: NotificationDto) => void }> = [];
   socket.on('notification', (n: NotificationDto) => {
     notifications.push(n);
-    for (const w of [...waiters]) if (w.pred(n)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(n));
+    for (const w of [...waiters]) {
+      if (!w.pred(n)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(n);
+    }
   });
   socket.on('media:status', (s: Listener['statuses'][number]) => statuses.push(s));
   await new Promise<void>((resolve, reject) => {
