@@ -32,7 +32,9 @@ function outputEntry(state: EtState, o: OutputRow): EtNotificationOutput {
   const status = state === 'PROGRESSING' ? 'Progressing' : o.status === 'Complete' ? 'Complete' : o.status === 'Error' ? 'Error' : o.status;
   const entry: EtNotificationOutput = {
     id: o.outputId,
-    ...(lowerCamel(o.spec) as { presetId: string; key: string }),
+    presetId: o.presetId,
+    key: o.key,
+    ...(lowerCamel(o.spec) as object),
     status,
   };
   if (status === 'Error') {
