@@ -23,7 +23,7 @@ export const transcoderQueuePolicies: Record<TranscoderQueue, Omit<QueuePolicy, 
     removeOnComplete: { count: 1000, age: 24 * 3600 },
     removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
   },
-  // About 34 minutes of retries, as SNS retries an HTTP endpoint for a while before giving up.
+  // About 17 minutes of retries (0.5 s doubling), as SNS keeps retrying an HTTP endpoint for a while.
   'et-deliver': {
     attempts: 12,
     backoff: { type: 'exponential', delay: 500, jitter: 0.3 },
