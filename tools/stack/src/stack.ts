@@ -27,6 +27,8 @@ export interface StackOptions {
   stdio: 'inherit' | 'ignore';
   /** Extra environment for every service. */
   env?: Record<string, string>;
+  /** Extra environment for one service, by name (transcoder, sns-ingest, notifier, …); applied last. */
+  serviceEnv?: Record<string, Record<string, string>>;
 }
 
 export interface Stack {
@@ -95,7 +97,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       ...o.env,
     };
     const start = async (name: string, entry: string, port: number, env: Record<string, string> = {}) => {
-      const proc = spawnTs(name, entry, { ...common, PORT: String(port), ...env }, o.stdio);
+      const proc = spawnTs(name, entry, { ...common, PORT: String(port), ...env, ...o.serviceEnv?.[name] }, o.stdio);
       children.push({ name, proc });
       return proc;
     };
