@@ -1,0 +1,26 @@
+import { common, loadConfig, z } from '@mp/config';
+
+export const configSchema = z.object({
+  DATABASE_URL: common.DATABASE_URL,
+  LOG_LEVEL: common.LOG_LEVEL,
+  /** The transcoder's Elastic Transcoder API. */
+  ET_ENDPOINT: z.url(),
+  ET_REGION: z.string().regex(/^[a-z0-9-]+$/, 'a region name').default('us-east-1'),
+  /** Account of the pipeline's IAM role ARN (the engine does not check roles). */
+  ET_ACCOUNT_ID: z.string().regex(/^\d{12}$/, '12 digits').default('000000000000'),
+  ET_ACCESS_KEY_ID: z.string().min(1),
+  ET_SECRET_ACCESS_KEY: z.string().min(1),
+  /** transcode-dispatch finds the pipeline by this name. */
+  ET_PIPELINE_NAME: z.string().min(1).max(40).default('media-pipeline'),
+  /** SNS topic all four pipeline notifications go to (sns-ingest's subscription). */
+  ET_TOPIC_ARN: z.string().regex(/^arn:aws:sns:[^:]+:\d{12}:[\w-]{1,256}$/, 'an SNS topic ARN'),
+  /** Input and output bucket of the pipeline. */
+  S3_BUCKET: z.string().min(3),
+  FIRST_USER_NAME: z.string().trim().min(1).max(100).default('admin'),
+  /** Where the first user's token is kept: the server stores only its hash. */
+  INIT_DATA_DIR: z.string().min(1).default('/data'),
+});
+
+export type ComposeInitConfig = z.infer<typeof configSchema>;
+
+export const loadComposeInitConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(configSchema, e);

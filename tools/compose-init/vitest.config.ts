@@ -1,0 +1,3 @@
+import { testbedConfig } from '@mp/testbed/vitest';
+
+export default testbedConfig();
