@@ -3,19 +3,19 @@
 
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { containerExtension, planJob, thumbnailName } from './plan';
-import type { PlannedOutput, PlanOptions } from './plan';
+import type { JobPlan, PlannedOutput, PlanOptions } from './plan';
 import { detectedProperties, formatFrameRate, NotMediaError, probeFile } from './probe';
 import type { MediaProbe } from './probe';
 import type { DetectedProperties, EtPreset } from './types';
+import { FollowingUpload, uploadFile } from './upload';
 
 /** A failure of the whole job, with its Elastic Transcoder error code (3001, 4000, …). */
 export class EngineError extends Error {
@@ -106,6 +106,7 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
   );
 
   const dir = await mkdtemp(path.join(job.tmpRoot, 'et-job-'));
+  const following = new Map<PlannedOutput, FollowingUpload>();
   try {
     const inputPath = path.join(dir, 'input');
     await download(s3, job.inputBucket, job.inputKey, inputPath, signal);
@@ -122,16 +123,26 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
     const plan = planJob({ inputPath, probe, outputs: specs, ...(job.planOptions ? { options: job.planOptions } : {}) });
     for (const p of plan.outputs) if (p.thumbnails) await mkdir(p.thumbnails.dir, { recursive: true });
 
-    const failedRuns = await transcode(plan.argv, plan.outputs, probe, job);
+    // Each output is stored while ffmpeg still writes it.
     for (const [n, p] of plan.outputs.entries()) {
-      const { i, o } = todo[n]!;
-      if (p.error) results[i] = failure(p.error.code, p.error.message, p.notes);
-      else if (failedRuns.has(p)) results[i] = failure(4000, ErrorText.transcodeFailed, p.notes);
-      else results[i] = await deliver(job, o, p);
+      if (p.error) continue;
+      const target = { s3, bucket: job.outputBucket, key: todo[n]!.o.key, contentType: p.expected!.contentType, signal };
+      following.set(p, new FollowingUpload(target, p.localPath));
     }
+    const failedRuns = await transcode(plan, probe, job, following);
+
+    await Promise.all(
+      plan.outputs.map(async (p, n) => {
+        const { i, o } = todo[n]!;
+        if (p.error) results[i] = failure(p.error.code, p.error.message, p.notes);
+        else if (failedRuns.has(p)) results[i] = failure(4000, ErrorText.transcodeFailed, p.notes);
+        else results[i] = await deliver(job, o, p, following.get(p));
+      }),
+    );
     job.onProgress?.(100);
     return { detected, outputs: results.map((r) => r!) };
   } finally {
+    await Promise.all([...following.values()].map((f) => f.abort()));
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -167,17 +178,30 @@ async function probeInput(file: string, job: RunTranscodeInput): Promise<MediaPr
 }
 
 /**
- * Runs the plan's single ffmpeg. If it fails with several outputs, each output is tried alone so that
- * one bad output does not fail the others. Returns the outputs that could not be made.
+ * Runs the plan's single ffmpeg, feeding the following uploads as the outputs grow. If it fails with
+ * several outputs, each output is made alone (and uploaded afterwards) so that one bad output does not
+ * fail the others. Returns the outputs that could not be made.
  */
-async function transcode(argv: string[][], outputs: PlannedOutput[], probe: MediaProbe, job: RunTranscodeInput): Promise<Set<PlannedOutput>> {
-  const runnable = outputs.filter((o) => !o.error);
+async function transcode(
+  plan: JobPlan,
+  probe: MediaProbe,
+  job: RunTranscodeInput,
+  following: Map<PlannedOutput, FollowingUpload>,
+): Promise<Set<PlannedOutput>> {
+  const runnable = plan.outputs.filter((o) => !o.error);
   const failed = new Set<PlannedOutput>();
-  if (argv.length === 0) return failed;
+  if (plan.argv.length === 0) return failed;
   const progress = progressReporter(probe.durationMillis, job.onProgress);
+  const tick = setInterval(() => following.forEach((f) => f.poll()), 250);
   let ok = true;
-  for (const args of argv) ok = (await runFfmpeg(args, job, progress)) && ok;
+  try {
+    for (const args of plan.argv) ok = (await runFfmpeg(args, job, progress)) && ok;
+  } finally {
+    clearInterval(tick);
+  }
   if (ok) return failed;
+  await Promise.all([...following.values()].map((f) => f.abort()));
+  following.clear();
   if (runnable.length === 1) return new Set(runnable);
   for (const o of runnable) {
     if (!(await runFfmpeg(o.argv, job, progress))) failed.add(o);
@@ -232,22 +256,25 @@ function runFfmpeg(args: string[], job: RunTranscodeInput, onTime: (micros: numb
   });
 }
 
-async function deliver(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOutput): Promise<RunOutputResult> {
+async function deliver(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOutput, following?: FollowingUpload): Promise<RunOutputResult> {
   const thumbnailBucket = job.thumbnailBucket ?? job.outputBucket;
   const thumbnailFiles = p.thumbnails ? (await readdir(p.thumbnails.dir)).sort() : [];
   const thumbnailKeys = thumbnailFiles.map((_, n) => thumbnailName(p.thumbnails!.pattern, n + 1, p.thumbnails!.format));
-  // Elastic Transcoder never overwrites: a thumbnail name taken since the job started fails the output.
+  // Elastic Transcoder never overwrites: a name taken since the job started fails the output.
   for (const key of thumbnailKeys) {
     if (await objectExists(job.s3, thumbnailBucket, key, job.signal)) return failure(3002, ErrorText.outputExists(thumbnailBucket, key), p.notes);
   }
   if (await objectExists(job.s3, job.outputBucket, spec.key, job.signal)) return failure(3002, ErrorText.outputExists(job.outputBucket, spec.key), p.notes);
 
-  const facts = await outputFacts(p.localPath, job);
-  await upload(job, job.outputBucket, spec.key, p.localPath, p.expected!.contentType);
-  for (const [n, file] of thumbnailFiles.entries()) {
-    const type = p.thumbnails!.format === 'png' ? 'image/png' : 'image/jpeg';
-    await upload(job, thumbnailBucket, thumbnailKeys[n]!, path.join(p.thumbnails!.dir, file), type);
-  }
+  const target = { s3: job.s3, bucket: job.outputBucket, key: spec.key, contentType: p.expected!.contentType, signal: job.signal };
+  const contentType = p.thumbnails?.format === 'jpg' ? 'image/jpeg' : 'image/png';
+  const [facts] = await Promise.all([
+    outputFacts(p.localPath, job),
+    following ? following.finish() : uploadFile(target, p.localPath),
+    ...thumbnailFiles.map((file, n) =>
+      uploadFile({ ...target, bucket: thumbnailBucket, key: thumbnailKeys[n]!, contentType }, path.join(p.thumbnails!.dir, file)),
+    ),
+  ]);
   return { status: 'Complete', ...facts, thumbnailKeys, notes: p.notes };
 }
 
@@ -266,28 +293,6 @@ async function outputFacts(file: string, job: RunTranscodeInput): Promise<Omit<R
     ...(probe?.video ? { width: probe.video.width, height: probe.video.height } : {}),
     ...(probe?.video?.frameRate ? { frameRate: formatFrameRate(probe.video.frameRate) } : {}),
   };
-}
-
-async function upload(job: RunTranscodeInput, bucket: string, key: string, file: string, contentType: string): Promise<void> {
-  const body = createReadStream(file);
-  try {
-    const up = new Upload({
-      client: job.s3,
-      params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
-      queueSize: 2,
-      partSize: 8 * 1024 * 1024,
-      leavePartsOnError: false,
-    });
-    const onAbort = () => void up.abort();
-    job.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await up.done();
-    } finally {
-      job.signal?.removeEventListener('abort', onAbort);
-    }
-  } finally {
-    body.destroy();
-  }
 }
 
 function failure(code: number, text: string, notes: string[] = []): RunOutputResult {
