@@ -160,6 +160,24 @@ describe('planJob: input and preset mismatches', () => {
     expect(plan.argv).toEqual([]);
   });
 
+  it('keeps preset values that are not plain numbers or known names out of the command line', () => {
+    const base = preset('1351620000001-000010');
+    const hostile: EtPreset = {
+      ...base,
+      Video: {
+        ...base.Video,
+        FrameRate: '30,drawtext=text=x',
+        MaxFrameRate: '60;movie=/etc/passwd',
+        DisplayAspectRatio: '16:9,drawbox',
+        MaxWidth: '1280:force_original_aspect_ratio=1',
+        CodecOptions: { Profile: 'main -i /etc/passwd', Level: '3.1 x', MaxReferenceFrames: '3,4' },
+      },
+    };
+    const argv = planJob({ inputPath: '/j/input', probe: hdMovie, outputs: [{ preset: hostile, localPath: '/j/o.mp4' }] }).argv[0]!;
+    expect(argv.join(' ')).not.toMatch(/drawtext|movie|drawbox|passwd|force_original|3,4/);
+    expect(argv.join(' ')).toContain('-vf scale=1280:720,setsar=1');
+  });
+
   it('HE-AAC is made as AAC-LC, with a note, when ffmpeg has no HE-AAC encoder', () => {
     const he: EtPreset = { Container: 'mp4', Audio: { Codec: 'AAC', SampleRate: '44100', BitRate: '64', Channels: '2', CodecOptions: { Profile: 'HE-AAC' } } };
     const plan = planJob({ inputPath: '/j/input', probe: mp3, outputs: [{ preset: he, localPath: '/j/o.mp4' }] });

@@ -82,6 +82,7 @@ export interface JobPlan {
 /** 4008: "mismatch between the preset and the input file" (AWS error-handling docs). */
 export const PRESET_INPUT_MISMATCH = 4008;
 
+const H264_PROFILES = new Set(['baseline', 'main', 'high', 'high10', 'high422', 'high444']);
 const FRAME_RATES: Record<string, string> = { '23.97': '24000/1001', '29.97': '30000/1001', '59.94': '60000/1001' };
 
 interface ContainerInfo {
@@ -207,17 +208,18 @@ function displayedSource(probe: MediaProbe, rotate: string | undefined): { width
 }
 
 function outputFrameRate(video: EtVideoParameters, probe: MediaProbe): string | undefined {
-  const fixed = video.FrameRate && video.FrameRate !== 'auto' ? video.FrameRate : undefined;
+  const fixed = numeric(video.FrameRate);
   if (fixed) return fixed;
   const source = probe.video?.frameRate;
-  const max = Number(video.MaxFrameRate);
-  if (source && max > 0 && source > max + 0.01) return video.MaxFrameRate;
+  const max = numeric(video.MaxFrameRate);
+  if (source && max && source > Number(max) + 0.01) return max;
   return undefined;
 }
 
 function planVideo(video: EtVideoParameters, probe: MediaProbe, rotate: string | undefined, options: PlanOptions) {
   const source = displayedSource(probe, rotate);
-  const dar = ratio(video.DisplayAspectRatio);
+  const darParts = aspect(video.DisplayAspectRatio);
+  const dar = darParts ? darParts[0] / darParts[1] : undefined;
   let frameSource = { width: source.width, height: source.height };
   const box = { width: video.MaxWidth, height: video.MaxHeight };
   // A fixed display aspect ratio on a padded, fixed-size frame means non-square output pixels: size the
@@ -234,7 +236,7 @@ function planVideo(video: EtVideoParameters, probe: MediaProbe, rotate: string |
     ...source.filters,
     ...(sar !== 1 || probe.video!.sampleAspectRatio !== 1 ? [`scale=${frameSource.width}:${frameSource.height}`] : []),
     ...geometryFilters(frameSource, g),
-    dar ? `setdar=${video.DisplayAspectRatio!.replace(':', '/')}` : 'setsar=1',
+    darParts ? `setdar=${darParts[0]}/${darParts[1]}` : 'setsar=1',
   ];
   const codecArgs = videoCodecArgs(codec, video, options);
   const expectedRate = rate ?? (probe.video!.frameRate ? formatFrameRate(probe.video!.frameRate) : undefined);
@@ -264,9 +266,9 @@ function videoCodecArgs(codec: string, video: EtVideoParameters, options: PlanOp
   switch (codec) {
     case 'H.264': {
       const args = ['-c:v', 'libx264', '-preset', options.x264Preset ?? 'veryfast'];
-      if (o.Profile) args.push('-profile:v', o.Profile);
-      if (o.Level) args.push('-level:v', o.Level);
-      if (o.MaxReferenceFrames) args.push('-refs', o.MaxReferenceFrames);
+      if (o.Profile && H264_PROFILES.has(o.Profile)) args.push('-profile:v', o.Profile);
+      if (o.Level && /^\d(\.\d)?$/.test(o.Level)) args.push('-level:v', o.Level);
+      if (numeric(o.MaxReferenceFrames)) args.push('-refs', o.MaxReferenceFrames!);
       args.push(...rateArgs(video));
       if (kmd) args.push('-g', kmd);
       if (fixedGop && kmd) args.push('-keyint_min', kmd, '-sc_threshold', '0');
@@ -278,7 +280,7 @@ function videoCodecArgs(codec: string, video: EtVideoParameters, options: PlanOp
     case 'vp9': {
       const args = ['-c:v', codec === 'vp8' ? 'libvpx' : 'libvpx-vp9', '-deadline', 'good', '-cpu-used', String(options.vpxCpuUsed ?? 4)];
       if (codec === 'vp9') args.push('-row-mt', '1');
-      if (o.Profile) args.push('-profile:v', o.Profile);
+      if (o.Profile && /^[0-3]$/.test(o.Profile)) args.push('-profile:v', o.Profile);
       args.push(...rateArgs(video));
       if (kmd) args.push('-g', kmd);
       if (fixedGop && kmd) args.push('-keyint_min', kmd);
@@ -435,8 +437,8 @@ function numeric(value: string | undefined): string | undefined {
   return value && /^\d+(\.\d+)?$/.test(value) ? value : undefined;
 }
 
-function ratio(value: string | undefined): number | undefined {
-  if (!value || value === 'auto') return undefined;
-  const [w, h] = value.split(':').map(Number);
-  return w && h ? w / h : undefined;
+/** "16:9" → [16, 9]; anything else (auto, garbage) → undefined. */
+function aspect(value: string | undefined): [number, number] | undefined {
+  const m = /^(\d{1,2}):(\d{1,2})$/.exec(value ?? '');
+  return m && Number(m[1]) > 0 && Number(m[2]) > 0 ? [Number(m[1]), Number(m[2])] : undefined;
 }

@@ -105,6 +105,7 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
     ),
   );
 
+  await mkdir(job.tmpRoot, { recursive: true });
   const dir = await mkdtemp(path.join(job.tmpRoot, 'et-job-'));
   const following = new Map<PlannedOutput, FollowingUpload>();
   try {
