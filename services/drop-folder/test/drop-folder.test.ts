@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '@mp/testbed';
@@ -15,6 +17,14 @@ afterAll(() => s?.close());
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const list = (dir: string) => readdir(dir).catch(() => [] as string[]);
+
+async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
 
 /** Writes under a partial name and renames, as a careful writer does. */
 async function drop(dir: string, name: string, bytes: Buffer): Promise<void> {
@@ -121,6 +131,20 @@ describe('drop folder', () => {
     expect(note).toContain('Reason: the pipeline could not process it: decoder gave up at 00:00:01');
     expect(note).toContain(`Media id: ${media!.id}`);
     expect(await list(f.out)).toEqual([]);
+  });
+
+  it('moves a file aside once its attempts are used up, with the last error', async () => {
+    const heidi = await s.user('heidi');
+    const f = await s.folders();
+    // Nothing listens on that port any more: every upload attempt fails to connect.
+    const port = await closedPort();
+    await s.dropFolder(heidi.token, f, { GATEWAY_URL: `http://127.0.0.1:${port}`, MAX_ATTEMPTS: '3', RETRY_BASE_MS: '50' });
+    await drop(f.drop, 'lonely.wav', wav(2000, 8));
+
+    await eventually(async () => (await list(f.failed)).includes('lonely.wav.error.txt'));
+    const note = await readFile(path.join(f.failed, 'lonely.wav.error.txt'), 'utf8');
+    expect(note).toMatch(/Reason: gave up after 3 attempts: 127\.0\.0\.1:\d+ unreachable: ECONNREFUSED/);
+    expect(await readState(f)).toMatchObject([{ phase: 'failed', attempts: 3, settled: true }]);
   });
 
   it('does not upload a file while it is still being written', async () => {
