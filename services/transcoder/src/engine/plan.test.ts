@@ -46,6 +46,8 @@ describe('planJob: the seed presets', () => {
       { container: 'flac', format: 'flac', contentType: 'audio/flac', audio: { codec: 'flac', sampleRate: 44100, channels: 2, tracks: 1 } },
       { container: 'mp4', format: 'mp4', contentType: 'audio/mp4', audio: { codec: 'aac', sampleRate: 44100, channels: 2, tracks: 1 } },
     ]);
+    // WAV and FLAC can be uploaded while written; a faststart MP4 is rewritten whole at the end.
+    expect(plan.outputs.map((o) => o.sequential)).toEqual([true, true, false]);
   });
 
   it('gives each output a command line of its own as well', () => {

@@ -67,6 +67,11 @@ export interface PlannedOutput {
   argv: string[];
   expected?: ExpectedOutput;
   thumbnails?: PlannedThumbnails;
+  /**
+   * Whether the muxer writes the file front to back, patching at most its first bytes at the end, so
+   * the file can be uploaded while it is written. Not so for `+faststart` MP4, rewritten whole at the end.
+   */
+  sequential: boolean;
   /** Set when this output cannot be made from this input; it has no args then. */
   error?: { code: number; message: string };
   /** Where the result departs from the preset (e.g. HE-AAC made as AAC-LC). */
@@ -92,10 +97,12 @@ interface ContainerInfo {
   audioType: string;
   /** Can hold an audio-only file. */
   audioOnly: boolean;
+  /** Moves its index to the front once written (see PlannedOutput.sequential). */
+  rewritesWhole?: boolean;
 }
 
 const CONTAINERS: Record<string, ContainerInfo> = {
-  mp4: { format: 'mp4', muxerArgs: ['-movflags', '+faststart'], videoType: 'video/mp4', audioType: 'audio/mp4', audioOnly: true },
+  mp4: { format: 'mp4', muxerArgs: ['-movflags', '+faststart'], videoType: 'video/mp4', audioType: 'audio/mp4', audioOnly: true, rewritesWhole: true },
   fmp4: { format: 'mp4', muxerArgs: ['-movflags', '+frag_keyframe+empty_moov+default_base_moof'], videoType: 'video/mp4', audioType: 'audio/mp4', audioOnly: true },
   ts: { format: 'mpegts', muxerArgs: [], videoType: 'video/MP2T', audioType: 'audio/MP2T', audioOnly: true },
   webm: { format: 'webm', muxerArgs: [], videoType: 'video/webm', audioType: 'audio/webm', audioOnly: true },
@@ -141,7 +148,7 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedO
   const info = CONTAINERS[container];
   const notes: string[] = [];
   const failed = (code: number, message: string): PlannedOutput => ({
-    localPath: spec.localPath, args: [], filterComplex: [], argv: [], error: { code, message }, notes,
+    localPath: spec.localPath, args: [], filterComplex: [], argv: [], sequential: false, error: { code, message }, notes,
   });
   if (!info) return failed(PRESET_INPUT_MISMATCH, `Amazon Elastic Transcoder does not support the container ${container}.`);
 
@@ -193,7 +200,9 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedO
   }
 
   const solo = [...head(input.inputPath), ...(filterComplex.length ? ['-filter_complex', filterComplex.join(';')] : []), ...args];
-  return { localPath: spec.localPath, args, filterComplex, argv: solo, expected, ...(thumbnails ? { thumbnails } : {}), notes };
+  return {
+    localPath: spec.localPath, args, filterComplex, argv: solo, sequential: !info.rewritesWhole, expected, ...(thumbnails ? { thumbnails } : {}), notes,
+  };
 }
 
 function displayedSource(probe: MediaProbe, rotate: string | undefined): { width: number; height: number; filters: string[] } {

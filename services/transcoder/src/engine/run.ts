@@ -124,9 +124,9 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
     const plan = planJob({ inputPath, probe, outputs: specs, ...(job.planOptions ? { options: job.planOptions } : {}) });
     for (const p of plan.outputs) if (p.thumbnails) await mkdir(p.thumbnails.dir, { recursive: true });
 
-    // Each output is stored while ffmpeg still writes it.
+    // Outputs written front to back are stored while ffmpeg still writes them.
     for (const [n, p] of plan.outputs.entries()) {
-      if (p.error) continue;
+      if (p.error || !p.sequential) continue;
       const target = { s3, bucket: job.outputBucket, key: todo[n]!.o.key, contentType: p.expected!.contentType, signal };
       following.set(p, new FollowingUpload(target, p.localPath));
     }
