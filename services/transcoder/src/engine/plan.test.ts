@@ -187,6 +187,8 @@ describe('planJob: input and preset mismatches', () => {
     expect(plan.outputs[0]!.notes[0]).toMatch(/HE-AAC is made as AAC-LC/);
     const withFdk = planJob({ inputPath: '/j/input', probe: mp3, outputs: [{ preset: he, localPath: '/j/o.mp4' }], options: { heAac: true } });
     expect(withFdk.argv[0]!.join(' ')).toContain('-c:a libfdk_aac -profile:a aac_he -b:a 64k');
+    const fast = planJob({ inputPath: '/j/input', probe: mp3, outputs: [{ preset: he, localPath: '/j/o.mp4' }], options: { aacCoder: 'fast' } });
+    expect(fast.argv[0]!.join(' ')).toContain('-c:a aac -profile:a aac_low -aac_coder fast -b:a 64k');
   });
 });
 
