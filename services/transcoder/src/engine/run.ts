@@ -216,7 +216,7 @@ function progressReporter(durationMillis: number | undefined, onProgress?: (pct:
     if (!onProgress || !durationMillis) return;
     // 100 is reported once the outputs are stored.
     const pct = Math.max(0, Math.min(99, Math.floor(micros / 10 / durationMillis)));
-    if (pct !== last) {
+    if (pct > last) {
       last = pct;
       onProgress(pct);
     }
