@@ -137,6 +137,26 @@ describe('runTranscode', () => {
     expect(await kept.Body!.transformToString()).toBe('already here');
   });
 
+  it('when the combined ffmpeg fails, makes each output alone so only the bad one fails', async () => {
+    // libmp3lame cannot encode 96 kHz: this output makes the one-process run fail.
+    const badMp3 = { Container: 'mp3', Audio: { Codec: 'mp3', SampleRate: '96000', BitRate: '128', Channels: '2' } };
+    const warnings: object[] = [];
+    const result = await runTranscode(job({
+      outputs: [
+        { key: 'partial/song.wav', preset: preset(SeedPresets.wav) },
+        { key: 'partial/song.mp3', preset: badMp3 },
+      ],
+      logger: { warn: (obj) => warnings.push(obj) },
+    }));
+    expect(result.outputs[0]).toMatchObject({ status: 'Complete' });
+    expect(result.outputs[1]).toMatchObject({ status: 'Error', errorCode: 4000 });
+    expect(result.outputs[1]!.statusDetail).toMatch(/^4000 [0-9a-f-]{36}: Amazon Elastic Transcoder could not transcode the input file\.$/);
+    expect(warnings).toHaveLength(2); // the combined run, then the bad output alone
+    const wav = await probeObject(t.s3Client, t.bucket, 'partial/song.wav', work);
+    expect(wav.probe.streams[0]).toMatchObject({ codec_name: 'pcm_s16le' });
+    await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'partial/song.mp3' }))).rejects.toMatchObject({ name: 'NotFound' });
+  });
+
   it('fails the job with 3001 when the input does not exist', async () => {
     const err = await runTranscode(job({ inputKey: 'in/missing.mp3', outputs: [{ key: 'x/a.wav', preset: preset(SeedPresets.wav) }] })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EngineError);
