@@ -16,9 +16,10 @@ export interface DeliverPayload {
 }
 
 export const transcoderQueuePolicies: Record<TranscoderQueue, Omit<QueuePolicy, 'concurrency'>> = {
-  // Attempts cover infrastructure failures only; a bad input ends the job in Error without a retry.
+  // Attempts cover infrastructure failures only (about 4 minutes of them); a bad input ends the job in Error
+  // without a retry, and the last attempt ends the job in Error 9000 rather than leave it Progressing.
   'et-transcode': {
-    attempts: 20,
+    attempts: 8,
     backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
     removeOnComplete: { count: 1000, age: 24 * 3600 },
     removeOnFail: { count: 5000, age: 7 * 24 * 3600 },

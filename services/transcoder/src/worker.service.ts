@@ -25,6 +25,14 @@ const BUSY_RECHECK_MS = 1000;
 /** A pending delivery older than this has lost its queue entry (or is being retried). */
 const STALE_DELIVERY_MS = 60_000;
 
+/** The job-processing error code of a failure, when it is the job's fault rather than the engine's. */
+function serviceError(err: unknown): { code: number; message: string } | undefined {
+  if (err instanceof EngineError) return { code: err.code, message: err.message };
+  const e = err as { name?: string; BucketName?: string };
+  if (e?.name === 'NoSuchBucket') return { code: 3005, message: `The specified bucket does not exist: bucket=${e.BucketName ?? 'unknown'}.` };
+  return undefined;
+}
+
 export interface TranscoderWorker {
   /** This process's lease owner id. */
   owner: string;
@@ -68,7 +76,7 @@ export async function startWorker(
     jobs,
     s3,
     run: opts.run ?? runTranscode,
-    engineError: (err) => (err instanceof EngineError ? { code: err.code, message: err.message } : undefined),
+    engineError: serviceError,
     resolvePreset: (id) => findPreset({ presets, scope }, id),
     targetsOf: targetsFromConfig({ snsEnabled: Boolean(sns), subscriptions: config.ET_DELIVERY_SUBSCRIPTIONS }),
     enqueueDeliveries: (ids) =>

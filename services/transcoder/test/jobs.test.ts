@@ -226,6 +226,18 @@ describe('job rules', () => {
     expect(waited.message).toContain('FAILURE');
   });
 
+  it('ends a job whose output bucket does not exist in Error 3005', async () => {
+    const { Pipeline } = await svc.client.send(
+      new CreatePipelineCommand({ Name: 'no-bucket', InputBucket: t.bucket, OutputBucket: 'no-such-output-bucket', Role: ROLE }),
+    );
+    const { Job } = await svc.client.send(
+      new CreateJobCommand({ PipelineId: Pipeline!.Id, Input: { Key: 'media/song.mp3' }, Outputs: [{ Key: 'x.wav', PresetId: SeedPresets.wav }] }),
+    );
+    const done = await finalJob(Job!.Id!);
+    expect(done.Status).toBe('Error');
+    expect(done.Outputs![0]!.StatusDetail).toMatch(/^3005 [0-9a-f-]{36}: The specified bucket does not exist: bucket=no-such-output-bucket\.$/);
+  });
+
   it('ends a job with a corrupt input in Error with a readable detail, and the worker goes on', async () => {
     await putObject(t, 'media/garbage.mp3', Buffer.from('this is not media at all '.repeat(200)));
     const { Job } = await svc.client.send(

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { EtState } from '@mp/contracts';
 import type { Logger } from '@mp/logging';
-import type { RunOutputResult, RunOutputSpec, RunTranscodeInput, RunTranscodeResult } from '../engine/run';
+import { formatStatusDetail, type RunOutputResult, type RunOutputSpec, type RunTranscodeInput, type RunTranscodeResult } from '../engine/run';
 import type { DetectedProperties, EtPreset } from '../engine/types';
 import type { JobRecord, OutputRow, PipelineRow } from '../et/wire';
 import type { JobResult, JobsRepository, OutputResult, Tx } from '../jobs.repository';
@@ -31,8 +30,8 @@ export interface TranscodeDeps {
 
 export type TranscodeOutcome = 'finished' | 'paused' | 'busy' | 'gone' | 'lost';
 
-/** "<code> <uuid>: <text>", the service's StatusDetail / messageDetails form. */
-export const statusDetail = (code: number, text: string) => `${code} ${randomUUID()}: ${text}`;
+/** "<code> <uuid>: <text>", the service's StatusDetail / messageDetails form (at most 255 characters). */
+const statusDetail = formatStatusDetail;
 
 /**
  * Runs one Elastic Transcoder job: claim it, emit PROGRESSING, make every output its preset asks for, then
