@@ -1,0 +1,56 @@
+# One image for every service of the media pipeline. The services run their TypeScript through tsx (no
+# build step), so the image is the repository after CI's own install (`npm ci` from the lockfile).
+# Targets: `app` (Node only: gateway, transcoder API, dispatch, sns-ingest, notifier, migrate, compose-init)
+# and `app-ffmpeg` (adds Debian's ffmpeg/ffprobe, for the transcoder worker). The command picks the entry
+# point, e.g. `node --import tsx services/notifier/src/main.ts`.
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS base
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
+WORKDIR /app
+
+# Only the manifests (every package.json, the lockfile, .npmrc), so that the dependency layer below is
+# rebuilt when dependencies change, not on every source edit.
+FROM base AS manifests
+COPY . /src
+RUN mkdir /manifests \
+ && cd /src \
+ && find . -name node_modules -prune -o -type f \( -name package.json -o -name package-lock.json -o -name .npmrc \) -print \
+    | xargs cp --parents -t /manifests
+
+FROM base AS deps
+COPY --from=manifests /manifests/ ./
+RUN npm ci --no-audit --no-fund \
+ && npm cache clean --force
+
+FROM deps AS source
+COPY . .
+
+# ffmpeg and ffprobe for the engine (services/transcoder/src/engine spawns both by name).
+FROM base AS ffmpeg
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ffmpeg \
+ && rm -rf /var/lib/apt/lists/* \
+ && ffmpeg -hide_banner -version | head -1
+
+FROM ffmpeg AS app-ffmpeg
+COPY --from=source /app /app
+# /data: a volume for the few services that keep files (compose-init's first-user token); owned by the
+# runtime user so that a named volume mounted there inherits it.
+RUN mkdir -p /data && chown node:node /data
+USER node
+ENV NODE_ENV=production
+# Every HTTP service answers GET /healthz on $PORT. The transcoder worker has no port: compose overrides this.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "--import", "tsx", "services/transcoder/src/worker.ts"]
+
+FROM base AS app
+COPY --from=source /app /app
+RUN mkdir -p /data && chown node:node /data
+USER node
+ENV NODE_ENV=production
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "--import", "tsx", "services/upload-gateway/src/main.ts"]
