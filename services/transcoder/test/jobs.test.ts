@@ -238,6 +238,14 @@ describe('job rules', () => {
     expect(done.Outputs![0]!.StatusDetail).toMatch(/^3005 [0-9a-f-]{36}: The specified bucket does not exist: bucket=no-such-output-bucket\.$/);
   });
 
+  it('notes on a Complete output where it departs from its preset', async () => {
+    const { Job } = await svc.client.send(
+      new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/song.mp3' }, Outputs: [{ Key: 'remarks/song-720p.mp4', PresetId: '1351620000001-000010' }] }),
+    );
+    const done = await finalJob(Job!.Id!);
+    expect(done.Outputs![0]).toMatchObject({ Status: 'Complete', StatusDetail: expect.stringContaining('The input has no video') });
+  });
+
   it('ends a job with a corrupt input in Error with a readable detail, and the worker goes on', async () => {
     await putObject(t, 'media/garbage.mp3', Buffer.from('this is not media at all '.repeat(200)));
     const { Job } = await svc.client.send(

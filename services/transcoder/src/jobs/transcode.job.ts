@@ -221,10 +221,12 @@ function fromEngine(row: OutputRow, r: EngineOutputResult | undefined): OutputRe
     const text = r.statusDetail ?? 'Amazon Elastic Transcoder could not interpret the media file.';
     return { outputId: row.outputId, status: 'Error', errorCode: code, statusDetail: /^\d{4} [0-9a-f-]{36}:/.test(text) ? text : statusDetail(code, text) };
   }
+  // Like the service's own "created an output file that is shorter…" remarks on a Complete output.
+  const remarks = r.notes?.length ? r.notes.join(' ').slice(0, 255) : undefined;
   return {
     outputId: row.outputId,
     status: 'Complete',
-    statusDetail: r.statusDetail,
+    statusDetail: r.statusDetail ?? remarks,
     duration: r.duration,
     durationMillis: r.durationMillis,
     width: r.width,
