@@ -133,4 +133,39 @@ it('finishes a job exactly once when its worker is killed in the middle of it', 
     return got.length > 0 ? got : undefined;
   });
   expect(new Set(completed.map((e) => e.MessageId)).size).toBe(1);
+  await worker.close();
+  worker = undefined;
+}, 240_000);
+
+it('hands a running job over at once when its worker shuts down gracefully', async () => {
+  const { Pipeline } = await svc.client.send(new CreatePipelineCommand({ Name: 'graceful', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE }));
+  const first = await startWorker(svc.config);
+  const { Job } = await svc.client.send(
+    new CreateJobCommand({ PipelineId: Pipeline!.Id, Input: { Key: 'in/long.mp4' }, Outputs: [{ Key: 'graceful/720p.mp4', PresetId: '1351620000001-000010' }] }),
+  );
+  await eventually(
+    async () => {
+      const res = await signedFetch(svc.url, 'GET', `/2012-09-25/jobs/${Job!.Id}`);
+      const { Job: j } = (await res.json()) as { Job: { Status: string; progress?: number } };
+      return j.Status === 'Progressing' && (j.progress ?? 0) > 0;
+    },
+    { timeoutMs: 60_000, intervalMs: 50 },
+  );
+  await first.close();
+  const second = await startWorker(svc.config);
+  try {
+    const done = await eventually(
+      async () => {
+        const { Job: j } = await svc.client.send(new ReadJobCommand({ Id: Job!.Id }));
+        return j!.Status === 'Progressing' ? undefined : j;
+      },
+      { timeoutMs: 120_000, intervalMs: 250 },
+    );
+    expect(done.Status).toBe('Complete');
+    const sql = postgres(t.databaseUrl, { max: 1 });
+    const [row] = await sql<{ attempts: number }[]>`select attempts from transcoder.jobs where id = ${Job!.Id!}`.finally(() => sql.end());
+    expect(row!.attempts).toBe(2);
+  } finally {
+    await second.close();
+  }
 }, 240_000);
