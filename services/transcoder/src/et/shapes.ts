@@ -197,7 +197,11 @@ export const CreateJobRequest = z.object({
   Outputs: list(CreateJobOutput, 30).optional(),
   OutputKeyPrefix: length(1, 255).optional(),
   Playlists: list(z.record(z.string(), z.unknown()), 30).optional(),
-  UserMetadata: z.record(z.string(), z.string({ error: 'Member must be of type string' })).optional(),
+  // Up to 10 pairs of at most 256 characters each (job-settings.md, "User Metadata").
+  UserMetadata: z
+    .record(length(1, 256), z.string({ error: 'Member must be of type string' }).max(256, 'Member must have length less than or equal to 256'))
+    .refine((m) => Object.keys(m).length <= 10, 'Member must have length less than or equal to 10')
+    .optional(),
 });
 export type CreateJobRequest = z.infer<typeof CreateJobRequest>;
 
