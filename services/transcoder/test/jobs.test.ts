@@ -325,6 +325,14 @@ describe('CreateJob validation', () => {
     expect(missing.message).toContain("at 'input'");
   });
 
+  it('refuses settings it cannot honour instead of ignoring them', async () => {
+    const encrypted = await errorOf(send({ Outputs: [{ Key: 'enc.wav', PresetId: SeedPresets.wav, Encryption: { Mode: 's3' } }] }));
+    expect(encrypted.name).toBe('ValidationException');
+    expect(encrypted.message).toBe('[Outputs:1:Encryption is not supported by this engine yet; submit the job without it.]');
+    const clip = await errorOf(send({ Input: { Key: 'media/song.mp3', TimeSpan: { StartTime: '1' } }, Outputs: [{ Key: 'clip.wav', PresetId: SeedPresets.wav }] }));
+    expect(clip.message).toContain('Input:TimeSpan');
+  });
+
   it('refuses playlists with a clear ValidationException until they are supported', async () => {
     const err = await errorOf(
       send({ Outputs: [{ Key: 'hls/a', PresetId: SeedPresets.wav }], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['hls/a'] }] }),

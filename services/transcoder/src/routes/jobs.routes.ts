@@ -22,6 +22,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
     const input = singleInput(body);
     const outputs = outputList(body);
     checkKeys(body.OutputKeyPrefix, input, outputs);
+    refuseUnsupported(input, outputs);
     if (body.Playlists && body.Playlists.length > 0) {
       throw validationError('[Playlists (HLSv3, HLSv4, Smooth, MPEG-DASH) are not supported by this engine yet; submit the job without Playlists.]');
     }
@@ -83,6 +84,20 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
     const status = parseRequest(JobStatus, (req.params as { Status: string }).Status);
     const { rows, next } = await ctx.jobs.listByStatus(status, pageQuery(query(req), false));
     return { Jobs: rows.map(wire), ...(next ? { NextPageToken: next } : {}) };
+  });
+}
+
+/**
+ * Settings the engine cannot honour yet are refused rather than ignored: an output asked to be encrypted
+ * must never be written in the clear, and a clip must not silently become the whole input.
+ */
+function refuseUnsupported(input: JobInputSpec, outputs: CreateJobOutputSpec[]) {
+  const refuse = (member: string) => validationError(`[${member} is not supported by this engine yet; submit the job without it.]`);
+  for (const member of ['Encryption', 'TimeSpan', 'InputCaptions'] as const) if (input[member] !== undefined) throw refuse(`Input:${member}`);
+  outputs.forEach((o, i) => {
+    for (const member of ['Encryption', 'ThumbnailEncryption', 'Watermarks', 'AlbumArt', 'Composition', 'Captions'] as const) {
+      if (o[member] !== undefined) throw refuse(`Outputs:${i + 1}:${member}`);
+    }
   });
 }
 
