@@ -1,0 +1,146 @@
+// npm run bench:transcode — in one run:
+//  (a) an engine job with the original system's three outputs on a 3-minute 44.1 kHz stereo MP3, through the
+//      Elastic Transcoder API (CreateJob → Complete), against
+//  (b) the same three outputs made by three ffmpeg commands, one after the other, on a local copy;
+//  (c) a batch of 20 such jobs with 2 workers, against the same ffmpeg work run directly two at a time.
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateJobCommand, ElasticTranscoderClient, ReadJobCommand, paginateListPipelines } from '@aws-sdk/client-elastic-transcoder';
+import { SeedPresets } from '@mp/contracts';
+import { createS3Client } from '@mp/storage';
+import { PIPELINE_NAME, startStack } from '@mp/stack';
+import { planJob } from '../../services/transcoder/src/engine/plan';
+import { probeFile } from '../../services/transcoder/src/engine/probe';
+import { systemPreset } from '../../services/transcoder/src/engine/system-presets';
+import { machine, redisUrl, scratchDatabase, writeSection } from './lib';
+
+const run = promisify(execFile);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 180);
+const BATCH = Number(process.env.BENCH_BATCH ?? 20);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const WORKERS = 2;
+const SEED = [SeedPresets.wav, SeedPresets.flac, SeedPresets.aacMp4];
+const ext = ['wav', 'flac', 'm4a'];
+
+async function main() {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bench-transcode-'));
+  const db = await scratchDatabase('mp_bench_transcode');
+  const input = path.join(dir, 'input.mp3');
+  // Music-like input: pink noise under a tone, so encoders work as they would on real audio.
+  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `anoisesrc=color=pink:amplitude=0.2:duration=${SECONDS}:sample_rate=44100`, '-f', 'lavfi', '-i', `sine=frequency=440:duration=${SECONDS}:sample_rate=44100`, '-filter_complex', '[0][1]amix=inputs=2,aformat=channel_layouts=stereo', '-c:a', 'libmp3lame', '-b:a', '192k', input]);
+
+  const stack = await startStack({
+    dataDir: path.join(dir, 'data'),
+    databaseUrl: db.url,
+    redisUrl: redisUrl(),
+    basePort: 20_000 + Math.floor(Math.random() * 30_000),
+    queuePrefix: `bench-transcode-${process.pid}`,
+    bucket: 'media',
+    logLevel: 'warn',
+    stdio: 'ignore',
+    serviceEnv: { 'transcoder-worker': { WORKER_CONCURRENCY: String(WORKERS), PIPELINE_CONCURRENCY: String(WORKERS), ET_TMP_DIR: path.join(dir, 'et-tmp') } },
+  });
+  const secrets = JSON.parse(await readFile(path.join(dir, 'data', 'secrets.json'), 'utf8')) as { etSecret: string };
+  const et = new ElasticTranscoderClient({
+    endpoint: stack.urls.transcoder,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'STACKLOCALKEY', secretAccessKey: secrets.etSecret },
+  });
+  const s3 = createS3Client({ endpoint: stack.urls.s3, region: 'us-east-1', forcePathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  try {
+    let pipelineId = '';
+    for await (const page of paginateListPipelines({ client: et }, {})) pipelineId ||= page.Pipelines?.find((p) => p.Name === PIPELINE_NAME)?.Id ?? '';
+    await s3.send(new PutObjectCommand({ Bucket: 'media', Key: 'bench/input.mp3', Body: await readFile(input) }));
+
+    // The direct commands: the engine's own per-output command lines, so both sides encode alike.
+    const probe = await probeFile(input);
+    const commandsFor = (outDir: string) =>
+      planJob({
+        inputPath: input,
+        probe,
+        outputs: SEED.map((id, i) => ({ preset: systemPreset(id, 'us-east-1', '000000000000')!, localPath: path.join(outDir, `out.${ext[i]}`) })),
+      }).outputs.map((o) => o.argv);
+    const direct = async (tag: string) => {
+      const outDir = path.join(dir, tag);
+      await mkdir(outDir, { recursive: true });
+      for (const argv of commandsFor(outDir)) await run('ffmpeg', argv);
+      await rm(outDir, { recursive: true, force: true });
+    };
+    let n = 0;
+    const engineJob = async () => {
+      const res = await et.send(
+        new CreateJobCommand({
+          PipelineId: pipelineId,
+          Input: { Key: 'bench/input.mp3' },
+          OutputKeyPrefix: `bench/out-${n++}/`,
+          Outputs: SEED.map((id, i) => ({ Key: `out.${ext[i]}`, PresetId: id })),
+        }),
+      );
+      return res.Job!.Id!;
+    };
+    const waitDone = async (ids: string[]) => {
+      const left = new Set(ids);
+      while (left.size) {
+        for (const id of [...left]) {
+          const j = (await et.send(new ReadJobCommand({ Id: id }))).Job!;
+          if (j.Status === 'Complete') left.delete(id);
+          else if (j.Status === 'Error' || j.Status === 'Canceled') throw new Error(`job ${id} ${j.Status}: ${JSON.stringify(j.Outputs?.map((o) => o.StatusDetail))}`);
+        }
+        if (left.size) await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const time = async (fn: () => Promise<unknown>) => {
+      const t0 = performance.now();
+      await fn();
+      return (performance.now() - t0) / 1000;
+    };
+
+    // Warm-up: one engine job (worker start, caches).
+    await waitDone([await engineJob()]);
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 === 0 ? ['engine', 'direct'] : ['direct', 'engine'];
+      for (const side of order) {
+        if (side === 'engine') a.push(await time(async () => waitDone([await engineJob()])));
+        else b.push(await time(() => direct(`single-${r}`)));
+      }
+    }
+    const batchEngine = await time(async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < BATCH; i++) ids.push(await engineJob());
+      await waitDone(ids);
+    });
+    const batchDirect = await time(async () => {
+      let next = 0;
+      await Promise.all(Array.from({ length: WORKERS }, async () => {
+        while (next < BATCH) await direct(`batch-${next++}`);
+      }));
+    });
+
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const ratioA = median(a) / median(b);
+    const ratioC = batchDirect / batchEngine;
+    const lines = [
+      `input: ${SECONDS} s 44.1 kHz stereo MP3 (192k); outputs: WAV (-300300), FLAC (-300110), AAC 256k in MP4 (-100110); ${ROUNDS} rounds, alternating order`,
+      `(a) engine job, CreateJob → Complete: ${median(a).toFixed(2)} s (median of ${a.map((x) => x.toFixed(2)).join(', ')})`,
+      `(b) three ffmpeg commands in sequence: ${median(b).toFixed(2)} s (median of ${b.map((x) => x.toFixed(2)).join(', ')})`,
+      `(a)/(b) = ${ratioA.toFixed(2)} (target <= 0.9)`,
+      `(c) ${BATCH} jobs, ${WORKERS} workers: engine ${batchEngine.toFixed(1)} s, direct ffmpeg ${WORKERS} at a time ${batchDirect.toFixed(1)} s; engine throughput / direct = ${ratioC.toFixed(2)} (target >= 0.9)`,
+    ];
+    for (const l of lines) console.log(l);
+    await writeSection('Transcoding (bench:transcode)', `Machine: ${machine()}, ffmpeg from Debian. Run ${new Date().toISOString()}.\n\n${lines.map((l) => `- ${l}`).join('\n')}`);
+  } finally {
+    et.destroy();
+    s3.destroy();
+    await stack.stop();
+    await db.drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
