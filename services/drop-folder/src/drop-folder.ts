@@ -35,7 +35,7 @@ export async function startDropFolder(cfg: DropFolderConfig, log: Logger, gatewa
 
 async function checkToken(gw: GatewayClient, log: Logger): Promise<void> {
   try {
-    await gw.whoCanUpload();
+    await gw.verifyToken();
   } catch (err) {
     if (err instanceof GatewayError && (err.status === 401 || err.status === 403)) throw new Error(`API_TOKEN refused by the gateway: ${err.message}`);
     log.warn({ err: (err as Error).message }, 'gateway not answering yet; will keep trying');

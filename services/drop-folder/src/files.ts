@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, lstat, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -54,14 +54,13 @@ export async function writeText(file: string, text: string): Promise<void> {
  */
 export async function writeAtomically(source: Readable, dest: string): Promise<number> {
   const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.${randomBytes(4).toString('hex')}.part`);
-  let bytes = 0;
-  source.on('data', (chunk: Buffer) => (bytes += chunk.length));
   try {
     await pipeline(source, createWriteStream(tmp));
+    const { size } = await stat(tmp);
     await rename(tmp, dest);
+    return size;
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
-  return bytes;
 }

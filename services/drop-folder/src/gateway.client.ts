@@ -1,5 +1,10 @@
-import { openAsBlob } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { ErrorBody, MediaStatus, OutputStatus } from '@mp/contracts';
 
@@ -50,23 +55,23 @@ export function createGatewayClient(opts: { baseUrl: string; token: string }) {
   const base = opts.baseUrl.replace(/\/+$/, '');
   const auth = { authorization: `Bearer ${opts.token}` };
 
-  async function call<T>(method: string, route: string, signal?: AbortSignal, body?: FormData): Promise<T> {
-    const res = await send(`${base}${route}`, { method, headers: auth, body, signal });
+  async function call<T>(method: string, route: string, signal?: AbortSignal): Promise<T> {
+    const res = await send(`${base}${route}`, { method, headers: auth, signal });
     if (!res.ok) throw await errorOf(res, `${method} ${route.split('?')[0]}`);
     return (res.status === 204 ? undefined : await res.json()) as T;
   }
 
   return {
     /** Checks the token (and that the gateway answers). */
-    async whoCanUpload(signal?: AbortSignal): Promise<void> {
+    async verifyToken(signal?: AbortSignal): Promise<void> {
       await call('GET', '/v1/media?limit=1', signal);
     },
 
     /** Streams the file from disk as multipart `file`; the gateway answers once it is stored. */
     async upload(file: string, name: string, signal?: AbortSignal): Promise<MediaView> {
-      const form = new FormData();
-      form.append('file', await openAsBlob(file), name);
-      return call<MediaView>('POST', '/v1/media', signal, form);
+      const res = await postFile(`${base}/v1/media`, auth, file, name, signal);
+      if (!res.ok) throw await errorOf(res, 'POST /v1/media');
+      return (await res.json()) as MediaView;
     },
 
     media(id: string, signal?: AbortSignal): Promise<MediaView> {
@@ -111,6 +116,68 @@ export function createGatewayClient(opts: { baseUrl: string; token: string }) {
       };
     },
   };
+}
+
+/** Bytes of the file sent before pausing for an early answer: more than the gateway reads to tell its type. */
+const PROBE_BYTES = 8 * 1024;
+const EARLY_ANSWER_MS = 250;
+
+/**
+ * POSTs the file as multipart/form-data with one part, `file`, read from disk as it is sent. Uses node:http,
+ * which honours backpressure (fetch reads a streamed body ahead of the socket, up to the whole file).
+ *
+ * The gateway refuses a file it cannot take (415) after reading its first bytes, and closes the connection.
+ * If we were still sending, that close resets the socket and the answer is lost. So the first few KiB go
+ * alone and we wait briefly for such an answer before sending the rest, as `Expect: 100-continue` would.
+ */
+async function postFile(url: string, auth: Record<string, string>, file: string, name: string, signal?: AbortSignal): Promise<Response> {
+  const boundary = `----drop-folder-${randomBytes(12).toString('hex')}`;
+  // The name is escaped as browsers do (WHATWG HTML, multipart/form-data encoding).
+  const escaped = name.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const head = Buffer.from(
+    `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${escaped}"\r\ncontent-type: application/octet-stream\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const { size } = await stat(file);
+  const target = new URL(url);
+  const headers = { ...auth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + size + tail.length) };
+
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    let onAnswer: () => void = () => {};
+    const answer = new Promise<void>((r) => (onAnswer = r));
+    const req = (target.protocol === 'https:' ? https : http).request(target, { method: 'POST', headers, signal }, (res) => {
+      answered = true;
+      onAnswer();
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const status = res.statusCode ?? 502;
+        const payload = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+        resolve(new Response(payload, { status, statusText: res.statusMessage ?? '' }));
+      });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (answered) return; // the gateway answered early and closed: its answer settles this
+      if (err.name === 'AbortError') reject(err);
+      else if (err.code === 'EPIPE' || err.code === 'ECONNRESET') {
+        reject(new GatewayError(null, 'CONNECTION_CLOSED', `${target.host} closed the connection during the upload (${err.code}); it may refuse this file`));
+      } else reject(new GatewayError(null, 'UNREACHABLE', `${target.host} unreachable: ${err.code ?? err.message}`));
+    });
+
+    async function* body() {
+      yield head;
+      yield* createReadStream(file, { start: 0, end: PROBE_BYTES - 1 });
+      if (size > PROBE_BYTES) {
+        await Promise.race([answer, new Promise((r) => setTimeout(r, EARLY_ANSWER_MS))]);
+        if (answered) return;
+        yield* createReadStream(file, { start: PROBE_BYTES });
+      }
+      yield tail;
+    }
+    pipeline(Readable.from(body()), req).catch(() => {});
+  });
 }
 
 async function send(url: string, init: RequestInit): Promise<Response> {

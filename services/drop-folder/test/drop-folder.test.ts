@@ -50,7 +50,7 @@ describe('drop folder', () => {
     await s.complete(media!.id, output);
 
     const downloaded = path.join(f.out, 'song', 'x.wav');
-    await eventually(async () => (await list(f.drop)).length === 1 && (await list(f.archive)).includes('song.wav'));
+    await eventually(async () => (await readState(f)).find((r) => r.settled));
     expect(await readFile(downloaded)).toEqual(output);
     expect(await readFile(path.join(f.archive, 'song.wav'))).toEqual(source);
     expect(await list(path.join(f.out, 'song'))).toEqual(['x.wav']);
@@ -105,7 +105,8 @@ describe('drop folder', () => {
     const carol = await s.user('carol');
     const f = await s.folders();
     await s.dropFolder(carol.token, f);
-    await drop(f.drop, 'notes.txt', Buffer.from('just some text, not media\n'.repeat(20)));
+    // Large enough that the gateway refuses it long before reading it all.
+    await drop(f.drop, 'notes.txt', Buffer.from('just some text, not media\n'.repeat(800_000)));
 
     await eventually(async () => (await list(f.failed)).length === 2);
     expect((await list(f.failed)).sort()).toEqual(['notes.txt', 'notes.txt.error.txt']);
@@ -141,7 +142,7 @@ describe('drop folder', () => {
     await s.dropFolder(heidi.token, f, { GATEWAY_URL: `http://127.0.0.1:${port}`, MAX_ATTEMPTS: '3', RETRY_BASE_MS: '50' });
     await drop(f.drop, 'lonely.wav', wav(2000, 8));
 
-    await eventually(async () => (await list(f.failed)).includes('lonely.wav.error.txt'));
+    await eventually(async () => (await readState(f)).find((r) => r.settled));
     const note = await readFile(path.join(f.failed, 'lonely.wav.error.txt'), 'utf8');
     expect(note).toMatch(/Reason: gave up after 3 attempts: 127\.0\.0\.1:\d+ unreachable: ECONNREFUSED/);
     expect(await readState(f)).toMatchObject([{ phase: 'failed', attempts: 3, settled: true }]);
