@@ -36,6 +36,7 @@ export async function buildServer(config: TranscoderConfig, opts: { logger?: Log
   const handle = openDb(config.DATABASE_URL);
   const redis = producerConnection(config.REDIS_URL);
   redis.on('error', () => {});
+  await connected(redis, 3000);
   const queues = createQueues(redis, config.QUEUE_PREFIX);
   const s3 = createS3Client(s3SettingsFromConfig(config));
   const deliveries = new DeliveriesRepository(handle.db);
@@ -69,6 +70,18 @@ export async function buildServer(config: TranscoderConfig, opts: { logger?: Log
       await handle.close();
     },
   };
+}
+
+/** Waits a moment for Redis so the first CreateJob can queue; without it the workers' sweep queues the job. */
+function connected(redis: ReturnType<typeof producerConnection>, ms: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function elasticTranscoderApi(et: FastifyInstance, ctx: ApiContext) {
