@@ -5,6 +5,7 @@ import {
   ValidationException,
   IncompatibleVersionException,
   AccessDeniedException,
+  ResourceNotFoundException,
   paginateListPipelines,
   type Job,
 } from '@aws-sdk/client-elastic-transcoder';
@@ -102,7 +103,12 @@ export class PipelineNotFound extends Error {
   }
 }
 
-/** Errors that no retry can fix: the request itself is wrong. */
+/** Errors that no retry can fix: the request itself is wrong, or names a preset that does not exist. */
 export function isPermanent(err: unknown): boolean {
-  return err instanceof ValidationException || err instanceof IncompatibleVersionException || err instanceof AccessDeniedException;
+  return (
+    err instanceof ValidationException ||
+    err instanceof IncompatibleVersionException ||
+    err instanceof AccessDeniedException ||
+    err instanceof ResourceNotFoundException
+  );
 }

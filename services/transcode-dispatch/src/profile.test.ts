@@ -35,4 +35,9 @@ describe('loadProfile', () => {
     const bad = JSON.stringify({ ...defaultProfile, audio: [{ format: 'x', presetId: 'nope', suffix: '.x', contentType: 'a' }] });
     expect(() => loadProfile(bad)).toThrow();
   });
+
+  it('refuses two outputs with one key', () => {
+    const wav = defaultProfile.audio[0]!;
+    expect(() => loadProfile(JSON.stringify({ ...defaultProfile, audio: [wav, { ...wav, format: 'other' }] }))).toThrow(/share a suffix/);
+  });
 });

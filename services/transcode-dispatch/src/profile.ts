@@ -17,10 +17,12 @@ const ImageOutput = z.object({
   suffix: z.string().regex(/^[\w.-]*$/),
 });
 
+const uniqueSuffixes = <T extends { suffix: string }>(list: T[]) => new Set(list.map((o) => o.suffix)).size === list.length;
+
 export const Profile = z.object({
-  audio: z.array(EngineOutput).min(1).max(30),
-  video: z.array(EngineOutput).min(1).max(30),
-  image: z.array(ImageOutput).min(1).max(10),
+  audio: z.array(EngineOutput).min(1).max(30).refine(uniqueSuffixes, 'two audio outputs share a suffix'),
+  video: z.array(EngineOutput).min(1).max(30).refine(uniqueSuffixes, 'two video outputs share a suffix'),
+  image: z.array(ImageOutput).min(1).max(10).refine(uniqueSuffixes, 'two image outputs share a suffix'),
 });
 export type Profile = z.infer<typeof Profile>;
 export type EngineOutput = z.infer<typeof EngineOutput>;
