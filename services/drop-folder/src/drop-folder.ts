@@ -23,10 +23,10 @@ export interface DropFolder {
  * stable file a record (by checksum), and moves every record one step on. Steps that touch the gateway or
  * the disk run one at a time, in order; completion events only queue a status check.
  */
-export async function startDropFolder(cfg: DropFolderConfig, log: Logger, gateway?: GatewayClient): Promise<DropFolder> {
+export async function startDropFolder(cfg: DropFolderConfig, log: Logger): Promise<DropFolder> {
   for (const dir of [cfg.DROP_DIR, cfg.OUT_DIR, cfg.FAILED_DIR, cfg.ARCHIVE_DIR]) if (dir) await mkdir(dir, { recursive: true });
   const store = await StateStore.open(cfg.STATE_FILE);
-  const gw = gateway ?? createGatewayClient({ baseUrl: cfg.GATEWAY_URL, token: cfg.API_TOKEN });
+  const gw = createGatewayClient({ baseUrl: cfg.GATEWAY_URL, token: cfg.API_TOKEN });
   await checkToken(gw, log);
   const df = new Runner(cfg, log, store, gw);
   df.start();

@@ -38,24 +38,24 @@ describe('drop folder', () => {
     const f = await s.folders();
     await s.dropFolder(alice.token, f, { ARCHIVE_DIR: f.archive });
     const source = wav(4000, 1);
-    await drop(f.drop, 'song.wav', source);
+    await drop(f.drop, 'Café mix.wav', source);
 
     const [media] = await eventually(async () => {
       const items = await s.mediaOf(alice.token);
       return items.length === 1 ? items : null;
     });
-    expect(media).toMatchObject({ name: 'song.wav', size: source.length, sha256: sha(source) });
+    expect(media).toMatchObject({ name: 'Café mix.wav', size: source.length, sha256: sha(source) });
 
     const output = wav(2000, 2);
     await s.complete(media!.id, output);
 
-    const downloaded = path.join(f.out, 'song', 'x.wav');
+    const downloaded = path.join(f.out, 'Café mix', 'x.wav');
     await eventually(async () => (await readState(f)).find((r) => r.settled));
     expect(await readFile(downloaded)).toEqual(output);
-    expect(await readFile(path.join(f.archive, 'song.wav'))).toEqual(source);
-    expect(await list(path.join(f.out, 'song'))).toEqual(['x.wav']);
+    expect(await readFile(path.join(f.archive, 'Café mix.wav'))).toEqual(source);
+    expect(await list(path.join(f.out, 'Café mix'))).toEqual(['x.wav']);
     expect(await list(f.drop)).toEqual(['.drop-state.json']);
-    expect(await readState(f)).toMatchObject([{ name: 'song.wav', phase: 'done', mediaId: media!.id, settled: true, outputs: [downloaded] }]);
+    expect(await readState(f)).toMatchObject([{ name: 'Café mix.wav', phase: 'done', mediaId: media!.id, settled: true, outputs: [downloaded] }]);
   });
 
   it('after a restart resumes the media it uploaded instead of uploading again, and never uploads the same bytes twice', async () => {
