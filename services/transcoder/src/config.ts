@@ -61,6 +61,8 @@ export const configSchema = z
     /** How often a worker re-queues jobs and deliveries that lost their queue entry. */
     ET_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
     ET_TMP_DIR: z.string().default(path.join(os.tmpdir(), 'transcoder')),
+    FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+    FFPROBE_PATH: z.string().min(1).default('ffprobe'),
     /** Base URL this server is reached at by subscribers: SigningCertURL, SubscribeURL, UnsubscribeURL. */
     ET_PUBLIC_URL: z.url().optional(),
     /** SNS endpoint (AWS or LocalStack) to Publish notifications to; unset = no SNS publishing. */

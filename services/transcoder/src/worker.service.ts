@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
+import { promisify } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DelayedError, Worker } from 'bullmq';
 import { createLogger, type Logger } from '@mp/logging';
@@ -24,6 +26,15 @@ const PAUSED_RECHECK_MS = 5000;
 const BUSY_RECHECK_MS = 1000;
 /** A pending delivery older than this has lost its queue entry (or is being retried). */
 const STALE_DELIVERY_MS = 60_000;
+
+/** A worker without ffmpeg would fail every job: refuse to start instead. */
+async function requireTool(bin: string): Promise<void> {
+  try {
+    await promisify(execFile)(bin, ['-version'], { timeout: 10_000 });
+  } catch (err) {
+    throw new Error(`${bin} -version failed (${(err as Error).message}); set FFMPEG_PATH / FFPROBE_PATH`);
+  }
+}
 
 /** The job-processing error code of a failure, when it is the job's fault rather than the engine's. */
 function serviceError(err: unknown): { code: number; message: string } | undefined {
@@ -51,6 +62,8 @@ export async function startWorker(
   opts: { logger?: Logger; run?: EngineRun } = {},
 ): Promise<TranscoderWorker> {
   const log = opts.logger ?? createLogger('transcoder-worker', config.LOG_LEVEL);
+  await requireTool(config.FFMPEG_PATH);
+  await requireTool(config.FFPROBE_PATH);
   const handle = openDb(config.DATABASE_URL);
   const s3 = createS3Client(s3SettingsFromConfig(config));
   const sns = config.SNS_ENDPOINT
@@ -75,7 +88,7 @@ export async function startWorker(
   const transcodeDeps: TranscodeDeps = {
     jobs,
     s3,
-    run: opts.run ?? runTranscode,
+    run: opts.run ?? ((job) => runTranscode({ ...job, ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH })),
     engineError: serviceError,
     resolvePreset: (id) => findPreset({ presets, scope }, id),
     targetsOf: targetsFromConfig({ snsEnabled: Boolean(sns), subscriptions: config.ET_DELIVERY_SUBSCRIPTIONS }),
