@@ -134,6 +134,18 @@ describe('drop folder', () => {
     expect(await list(f.out)).toEqual([]);
   });
 
+  it('reports a media that does not complete in time as failed', async () => {
+    const ivan = await s.user('ivan');
+    const f = await s.folders();
+    await s.dropFolder(ivan.token, f, { COMPLETION_TIMEOUT_MS: '600' });
+    await drop(f.drop, 'slow.wav', wav(2000, 9));
+
+    await eventually(async () => (await readState(f)).find((r) => r.settled));
+    const note = await readFile(path.join(f.failed, 'slow.wav.error.txt'), 'utf8');
+    expect(note).toContain('Reason: the media did not complete within 1 s');
+    expect(await s.mediaOf(ivan.token)).toHaveLength(1);
+  });
+
   it('moves a file aside once its attempts are used up, with the last error', async () => {
     const heidi = await s.user('heidi');
     const f = await s.folders();
