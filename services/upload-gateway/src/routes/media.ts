@@ -52,7 +52,7 @@ export function registerMediaRoutes(app: FastifyInstance, media: MediaService): 
       const created = await media.upload(user.id, file);
       return reply.status(201).send(mediaDto(created, []));
     } catch (err) {
-      // The rest of the body is not read: close the connection rather than drain gigabytes.
+      discardRest(req);
       reply.header('connection', 'close');
       throw err;
     }
@@ -108,6 +108,25 @@ export function registerMediaRoutes(app: FastifyInstance, media: MediaService): 
     await media.delete(user.id, uuidParam(req.params.id));
     return reply.status(204).send();
   });
+}
+
+/** How much of a refused upload's body is read and dropped so the client gets the answer (an RST loses it). */
+const DISCARD_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * A refused upload is answered at once; the rest of its body is read and dropped (no memory kept) so that
+ * the client, still sending, receives the answer rather than a reset. Past the limit the socket is closed.
+ */
+function discardRest(req: FastifyRequest): void {
+  const raw = req.raw;
+  if (raw.readableEnded) return;
+  let seen = 0;
+  raw.unpipe();
+  raw.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > DISCARD_LIMIT) raw.socket.destroy();
+  });
+  raw.resume();
 }
 
 /** Reads fields up to the file part; a `name` field before the file names it. */
