@@ -50,11 +50,14 @@ const job: JobRecord = {
 };
 
 describe('jobNotification', () => {
-  it('builds the COMPLETED message in the service key order, audio outputs with duration only', () => {
+  it('builds the COMPLETED message in the service key order, audio outputs with no width or height', () => {
     const m = jobNotification('COMPLETED', job);
     expect(Object.keys(m)).toEqual(['state', 'version', 'jobId', 'pipelineId', 'input', 'inputCount', 'outputKeyPrefix', 'outputs', 'playlists', 'userMetadata']);
     expect(m.input).toEqual({ key: 'uploads/a.mp3', frameRate: 'auto' });
-    expect(m.outputs).toEqual([{ id: '1', key: 'a.wav', presetId: '1351620000001-300300', status: 'Complete', duration: 597 }]);
+    // fileSize and durationMillis are this engine's extension to the service's message.
+    expect(m.outputs).toEqual([
+      { id: '1', key: 'a.wav', presetId: '1351620000001-300300', status: 'Complete', duration: 597, fileSize: 10, durationMillis: 597_000 },
+    ]);
   });
 
   it('puts the job-level errorCode and messageDetails right after state on ERROR', () => {

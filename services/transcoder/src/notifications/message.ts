@@ -46,6 +46,9 @@ function outputEntry(state: EtState, o: OutputRow): EtNotificationOutput {
     if (o.duration !== null) entry.duration = o.duration;
     if (o.width !== null) entry.width = o.width;
     if (o.height !== null) entry.height = o.height;
+    // Extension: the service's messages carried no size; subscribers that record outputs need it.
+    if (o.fileSize !== null) entry.fileSize = o.fileSize;
+    if (o.durationMillis !== null) entry.durationMillis = o.durationMillis;
   }
   return entry;
 }
