@@ -47,6 +47,7 @@ describe('upload → engine → notification → download', () => {
 
     const wav = await probeOutput(media.id, byFormat.wav!.id, 'song.wav');
     expect(wav.probe.streams[0]).toMatchObject({ codec_name: 'pcm_s16le', sample_rate: '44100', channels: 2 });
+    expect(wav.bytes.length).toBe(byFormat.wav!.size);
     const flac = await probeOutput(media.id, byFormat.flac!.id, 'song.flac');
     expect(flac.probe.format.format_name).toBe('flac');
     expect(flac.probe.streams[0]).toMatchObject({ codec_name: 'flac' });
