@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import postgres from 'postgres';
+import { createSigningIdentity } from '@mp/sns';
 import { startStack } from '@mp/stack';
 
 export interface E2eTarget {
@@ -12,6 +14,8 @@ export interface E2eTarget {
   notifier: string;
   token: string;
   adminToken: string;
+  /** Only with the local stack: its S3 and sns-ingest, and a signer sns-ingest trusts (as it trusts SNS). */
+  local?: { s3: string; snsIngest: string; topicArn: string; signer: { privateKeyPem: string; certUrl: string } };
 }
 
 declare module 'vitest' {
@@ -43,19 +47,39 @@ export default async function setup(project: TestProject) {
   const u = new URL(adminUrl);
   u.pathname = `/${dbName}`;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'mp-e2e-'));
+  // A signing identity standing in for SNS, its certificate served on loopback, so tests can deliver the S3
+  // events that SNS would (the embedded S3 sends none).
+  const identity = await createSigningIdentity({ commonName: 'e2e-sns' });
+  const certServer = http.createServer((_req, res) => res.end(identity.certificatePem));
+  await new Promise<void>((r) => certServer.listen(0, '127.0.0.1', r));
+  const certPort = (certServer.address() as net.AddressInfo).port;
+  const basePort = await freePortRange(6);
   const stack = await startStack({
     dataDir,
     databaseUrl: u.toString(),
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    basePort: await freePortRange(6),
+    basePort,
     queuePrefix: `e2e-${dbName}`,
     bucket: 'media',
     logLevel: env.E2E_LOG_LEVEL ?? 'warn',
     stdio: env.E2E_LOG_LEVEL ? 'inherit' : 'ignore',
+    serviceEnv: { 'sns-ingest': { SNS_ALLOWED_CERT_HOSTS: `127.0.0.1:${basePort + 3},127.0.0.1:${certPort}` } },
   });
-  project.provide('e2e', { gateway: stack.urls.gateway, notifier: stack.urls.notifier, token: stack.user.token, adminToken: stack.adminToken });
+  project.provide('e2e', {
+    gateway: stack.urls.gateway,
+    notifier: stack.urls.notifier,
+    token: stack.user.token,
+    adminToken: stack.adminToken,
+    local: {
+      s3: stack.urls.s3,
+      snsIngest: stack.urls.snsIngest,
+      topicArn: stack.topicArn,
+      signer: { privateKeyPem: identity.privateKeyPem, certUrl: `http://127.0.0.1:${certPort}/cert.pem` },
+    },
+  });
   return async () => {
     await stack.stop();
+    certServer.close();
     await admin.unsafe(`drop database if exists "${dbName}" with (force)`).catch(() => {});
     await admin.end();
     await rm(dataDir, { recursive: true, force: true });

@@ -35,6 +35,8 @@ export interface Stack {
   urls: { gateway: string; notifier: string; snsIngest: string; transcoder: string; dispatch: string; s3: string };
   user: { id: string; name: string; token: string };
   adminToken: string;
+  /** The SNS topic the pipeline notifies and sns-ingest accepts. */
+  topicArn: string;
   env: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -140,7 +142,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await waitForHttp(`${urls.gateway}/healthz`, gateway, 'upload-gateway');
 
     const user = await ensureFirstUser(o.dataDir, urls.gateway, secrets.adminToken, o.databaseUrl);
-    return { urls, user, adminToken: secrets.adminToken, env: common, stop };
+    return { urls, user, adminToken: secrets.adminToken, topicArn: TOPIC, env: common, stop };
   } catch (err) {
     await stop();
     throw err;
