@@ -2,7 +2,8 @@
  * Notifier benchmark: CLIENTS sockets on one notifier process, NOTIFICATIONS `notify` jobs spread across them;
  * latency from queueing the job to the owner's socket receiving the notification, and memory per connection.
  *
- *   npm run bench:notify        (env: DATABASE_URL admin URL, REDIS_URL, CLIENTS, NOTIFICATIONS, RATE jobs/s)
+ *   npm run bench:notify        (env: DATABASE_URL admin URL, REDIS_URL, CLIENTS, NOTIFICATIONS, RATE jobs/s;
+ *                                BENCH_DEBUG=1 also prints the notifier's own metrics)
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
