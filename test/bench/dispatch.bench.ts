@@ -1,7 +1,8 @@
 // npm run bench:dispatch — over N uploads (default 200): the time from the gateway's 201 to the engine job
 // being created, and from the engine's COMPLETED message to the notify job being queued. p50 and p99 of each.
-// The pipeline is paused so that transcoding does not load the machine while dispatch is measured; the
-// COMPLETED messages are the engine's format, signed and delivered as SNS does.
+// No engine worker runs (BENCH_PAUSE=1: one runs, the pipeline paused), so transcoding does not load the
+// machine while dispatch is measured; the COMPLETED messages are the engine's format, signed and delivered
+// as SNS does.
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -46,7 +47,8 @@ async function main() {
     queuePrefix: prefix,
     bucket: 'media',
     logLevel: 'warn',
-    stdio: 'ignore',
+    stdio: process.env.BENCH_STDIO === 'inherit' ? 'inherit' : 'ignore',
+    engineWorkers: process.env.BENCH_PAUSE ? 1 : 0,
     serviceEnv: { 'sns-ingest': { SNS_ALLOWED_CERT_HOSTS: `127.0.0.1:${basePort + 3},127.0.0.1:${certPort}` } },
   });
   const secrets = JSON.parse(await readFile(path.join(dir, 'data', 'secrets.json'), 'utf8')) as { etSecret: string };
@@ -63,7 +65,7 @@ async function main() {
     for await (const page of paginateListPipelines({ client: et }, {})) {
       pipelineId ||= page.Pipelines?.find((p) => p.Name === PIPELINE_NAME)?.Id ?? '';
     }
-    await et.send(new UpdatePipelineStatusCommand({ Id: pipelineId, Status: 'Paused' }));
+    if (process.env.BENCH_PAUSE) await et.send(new UpdatePipelineStatusCommand({ Id: pipelineId, Status: 'Paused' }));
     const mp3 = await readFile(await generateMedia('mp3', path.join(dir, 'a.mp3'), { seconds: 1 }));
     const auth = { authorization: `Bearer ${stack.user.token}` };
 
@@ -88,6 +90,10 @@ async function main() {
     if (process.env.BENCH_DEBUG) {
       const rows = await sql`select extract(epoch from (t.created_at - m.created_at))*1000 as intent_ms, extract(epoch from (t.updated_at - t.created_at))*1000 as call_ms from transcode_jobs t join media m on m.id = t.media_id order by m.created_at limit 10`;
       console.log(rows);
+      const tq = new Queue(QueueName.transcode, { connection: redis, prefix });
+      const done = await tq.getJobs(['completed'], 0, 20);
+      console.log(done.map((j) => `pickup ${j.processedOn! - j.timestamp} handle ${j.finishedOn! - j.processedOn!}`).join('\n'));
+      await tq.close();
     }
     const toJob: number[] = [];
     await pool([...jobs.entries()], 8, async ([mediaId, jobId]) => {
@@ -142,7 +148,7 @@ async function main() {
       return `p50 ${percentile(s, 50)} ms, p99 ${percentile(s, 99)} ms, max ${s.at(-1)} ms`;
     };
     const lines = [
-      `${N} uploads of a 1 s MP3, ${CONCURRENCY} at a time; every service in its own process (npm start stack), pipeline paused`,
+      `${N} uploads of a 1 s MP3, ${CONCURRENCY} at a time; every service in its own process (npm start stack), ${process.env.BENCH_PAUSE ? 'one engine worker, pipeline paused' : 'no engine worker (jobs stay Submitted)'}`,
       `gateway 201 → engine job created: ${fmt(toJob)} (target p99 < 50 ms)`,
       `COMPLETED delivered → notify job queued: ${fmt(toNotify)} (target p99 < 50 ms)`,
     ];

@@ -27,6 +27,8 @@ export interface StackOptions {
   stdio: 'inherit' | 'ignore';
   /** Extra environment for every service. */
   env?: Record<string, string>;
+  /** Transcoder worker processes (default 1); 0 leaves engine jobs Submitted. */
+  engineWorkers?: number;
   /** Extra environment for one service, by name (transcoder, sns-ingest, notifier, …); applied last. */
   serviceEnv?: Record<string, Record<string, string>>;
 }
@@ -116,7 +118,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     };
     const etApi = await start('transcoder', 'services/transcoder/src/main.ts', p(3), transcoderEnv);
     await waitForHttp(`${urls.transcoder}/healthz`, etApi, 'transcoder');
-    await start('transcoder-worker', 'services/transcoder/src/worker.ts', p(3) + 100, transcoderEnv);
+    for (let i = 0; i < (o.engineWorkers ?? 1); i++) {
+      await start('transcoder-worker', 'services/transcoder/src/worker.ts', p(3) + 100 + i, transcoderEnv);
+    }
     await ensurePipeline(urls.transcoder, secrets.etSecret, o.bucket);
 
     const ingest = await start('sns-ingest', 'services/sns-ingest/src/main.ts', p(2), {
