@@ -11,7 +11,3 @@ export function createLogger(service: string, level: string = 'info'): Logger {
     redact: { paths: ['req.headers.authorization', 'headers.authorization', 'token'], censor: '[redacted]' },
   });
 }
-
-export function jobLogger(logger: Logger, queue: string, jobId: string | undefined): Logger {
-  return logger.child({ queue, jobId });
-}
