@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ElasticTranscoderClient, ReadJobCommand, UpdatePipelineStatusCommand, paginateListPipelines } from '@aws-sdk/client-elastic-transcoder';
+import { CreateJobCommand, ElasticTranscoderClient, ReadJobCommand, UpdatePipelineStatusCommand, paginateListPipelines } from '@aws-sdk/client-elastic-transcoder';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
@@ -94,6 +94,13 @@ async function main() {
       const done = await tq.getJobs(['completed'], 0, 20);
       console.log(done.map((j) => `pickup ${j.processedOn! - j.timestamp} handle ${j.finishedOn! - j.processedOn!}`).join('\n'));
       await tq.close();
+      const direct: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const t0 = performance.now();
+        await et.send(new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'x' }, OutputKeyPrefix: `debug-${i}/`, Outputs: [{ Key: 'a.wav', PresetId: '1351620000001-300300' }] }));
+        direct.push(performance.now() - t0);
+      }
+      console.log('CreateJob from the bench, idle:', direct.map((x) => x.toFixed(0)).join(' '));
     }
     const toJob: number[] = [];
     await pool([...jobs.entries()], 8, async ([mediaId, jobId]) => {
