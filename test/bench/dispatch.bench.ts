@@ -19,7 +19,8 @@ import { generateMedia } from '@mp/testbed/media';
 import { freePort, machine, percentile, redisUrl, scratchDatabase, writeSection } from './lib';
 
 const N = Number(process.env.BENCH_UPLOADS ?? 200);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+// One upload at a time by default: latency, not saturation (BENCH_CONCURRENCY raises it).
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1);
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:media-pipeline-events';
 
 async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>) {
