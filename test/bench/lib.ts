@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { spawnTs, waitForHttp } from '@mp/stack';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -40,23 +41,16 @@ export async function scratchDatabase(name: string): Promise<{ url: string; drop
 
 /** Starts a service entry point as its own process (tsx), and waits for its /healthz. */
 export async function startService(entry: string, env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', path.join(root, entry)], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: env.LOG_LEVEL ?? process.env.BENCH_LOG_LEVEL ?? 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return child;
-    await new Promise((r) => setTimeout(r, 200));
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const logLevel = env.LOG_LEVEL ?? process.env.BENCH_LOG_LEVEL ?? 'warn';
+  const child = spawnTs(entry, entry, { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel }, 'inherit', nodeArgs);
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, child, entry);
+  } catch (err) {
+    child.kill();
+    throw err;
   }
-  child.kill();
-  throw new Error(`${entry} did not answer /healthz`);
+  return child;
 }
 
 /** Resident set size of a process, in bytes (current and peak), from /proc. */
@@ -97,19 +91,11 @@ export async function benchS3(): Promise<{ endpoint: string; accessKeyId: string
       close: async () => {},
     };
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'libs/testbed/src/s3rver-main.ts')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, S3RVER_PORT: '0' },
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes('\n')) resolve(buf.split('\n')[0]!);
-    });
-    child.once('exit', (code) => reject(new Error(`s3rver exited with ${code}`)));
-  });
-  const info = JSON.parse(line) as { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  const port = await freePort();
+  const child = spawnTs('s3rver', 'libs/testbed/src/s3rver-main.ts', { S3RVER_PORT: String(port) }, 'ignore');
+  const endpoint = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${endpoint}/`, child, 's3rver');
+  const info = { endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
   return {
     ...info,
     async close() {

@@ -153,8 +153,15 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   }
 }
 
-function spawnTs(name: string, entry: string, env: Record<string, string>, stdio: 'inherit' | 'ignore'): ChildProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, entry)], {
+/** Runs a TypeScript entry point of this repository as its own Node process (through tsx). */
+export function spawnTs(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  stdio: 'inherit' | 'ignore',
+  nodeArgs: string[] = [],
+): ChildProcess {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(repoRoot, entry)], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', stdio, stdio],
@@ -171,7 +178,8 @@ async function runOnce(name: string, entry: string, env: Record<string, string>,
   if (code !== 0) throw new Error(`${name} failed with code ${code}`);
 }
 
-async function waitForHttp(url: string, proc: ChildProcess, name: string, timeoutMs = 60_000): Promise<void> {
+/** Waits until url answers below 500, failing early if the process exits first. */
+export async function waitForHttp(url: string, proc: ChildProcess, name: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`${name} exited with code ${proc.exitCode} before it answered`);
