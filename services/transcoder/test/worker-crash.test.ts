@@ -15,6 +15,9 @@ import { KEY_ID, ROLE, SECRET, getObject, putObject, signedFetch, startApi, type
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:et-crash';
 const LEASE_MS = '2000';
+// Progress shows early and the input is long enough that a job is seen under way well before it ends.
+const PROGRESS_MS = '200';
+const SECONDS = 30;
 
 let t: TestEnv;
 let svc: RunningApi;
@@ -38,9 +41,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => subscriberServer.listen(0, '127.0.0.1', r));
   const subUrl = `http://127.0.0.1:${(subscriberServer.address() as AddressInfo).port}/`;
-  svc = await startApi(t, { ET_LEASE_MS: LEASE_MS, ET_DELIVERY_SUBSCRIPTIONS: JSON.stringify({ [TOPIC]: [subUrl] }) });
+  svc = await startApi(t, { ET_LEASE_MS: LEASE_MS, ET_PROGRESS_INTERVAL_MS: PROGRESS_MS, ET_DELIVERY_SUBSCRIPTIONS: JSON.stringify({ [TOPIC]: [subUrl] }) });
   tmp = await mkdtemp(path.join(os.tmpdir(), 'et-crash-'));
-  await generateMedia('mp4', path.join(tmp, 'long.mp4'), { seconds: 20, width: 640, height: 360 });
+  await generateMedia('mp4', path.join(tmp, 'long.mp4'), { seconds: SECONDS, width: 1280, height: 720 });
   await putObject(t, 'in/long.mp4', await readFile(path.join(tmp, 'long.mp4')));
 }, 120_000);
 
@@ -62,10 +65,26 @@ function spawnWorker(): ChildProcess {
     ET_CREDENTIALS: `${KEY_ID}:${SECRET}`,
     ET_ACCOUNT_ID: c.ET_ACCOUNT_ID,
     ET_LEASE_MS: LEASE_MS,
+    ET_PROGRESS_INTERVAL_MS: PROGRESS_MS,
     ET_PUBLIC_URL: c.ET_PUBLIC_URL,
     ET_DELIVERY_SUBSCRIPTIONS: JSON.stringify(c.ET_DELIVERY_SUBSCRIPTIONS),
   };
   return spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], { cwd: path.resolve(import.meta.dirname, '..'), env, detached: true, stdio: 'ignore' });
+}
+
+/** Waits until ffmpeg is under way (Progressing with some progress); fails at once if the job has ended. */
+async function transcodingUnderWay(jobId: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let seen = '';
+  while (Date.now() < deadline) {
+    const res = await signedFetch(svc.url, 'GET', `/2012-09-25/jobs/${jobId}`);
+    const { Job: j } = (await res.json()) as { Job: { Status: string; progress?: number } };
+    if (j.Status === 'Progressing' && (j.progress ?? 0) > 0) return;
+    if (j.Status !== 'Submitted' && j.Status !== 'Progressing') throw new Error(`job ${jobId} ended (${j.Status}) before it was seen under way`);
+    seen = `${j.Status}, progress ${j.progress ?? '-'}`;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`job ${jobId} not under way after 60 s: ${seen}`);
 }
 
 it('finishes a job exactly once when its worker is killed in the middle of it', async () => {
@@ -86,14 +105,7 @@ it('finishes a job exactly once when its worker is killed in the middle of it', 
   const jobId = Job!.Id!;
 
   // Wait until ffmpeg is under way in the child, then kill the whole process group.
-  await eventually(
-    async () => {
-      const res = await signedFetch(svc.url, 'GET', `/2012-09-25/jobs/${jobId}`);
-      const { Job: j } = (await res.json()) as { Job: { Status: string; progress?: number } };
-      return j.Status === 'Progressing' && (j.progress ?? 0) > 0;
-    },
-    { timeoutMs: 60_000, intervalMs: 50 },
-  );
+  await transcodingUnderWay(jobId);
   process.kill(-child.pid!, 'SIGKILL');
   await new Promise((r) => child!.once('exit', r));
   expect((await svc.client.send(new ReadJobCommand({ Id: jobId }))).Job!.Status).toBe('Progressing');
@@ -112,7 +124,7 @@ it('finishes a job exactly once when its worker is killed in the middle of it', 
   const file = path.join(tmp, 'out.mp4');
   await writeFile(file, await getObject(t, 'crash/720p.mp4'));
   const probe = await ffprobe(file);
-  expect(Number(probe.format.duration)).toBeGreaterThan(19);
+  expect(Number(probe.format.duration)).toBeGreaterThan(SECONDS - 1);
 
   const sql = postgres(t.databaseUrl, { max: 1 });
   try {
@@ -143,14 +155,7 @@ it('hands a running job over at once when its worker shuts down gracefully', asy
   const { Job } = await svc.client.send(
     new CreateJobCommand({ PipelineId: Pipeline!.Id, Input: { Key: 'in/long.mp4' }, Outputs: [{ Key: 'graceful/720p.mp4', PresetId: '1351620000001-000010' }] }),
   );
-  await eventually(
-    async () => {
-      const res = await signedFetch(svc.url, 'GET', `/2012-09-25/jobs/${Job!.Id}`);
-      const { Job: j } = (await res.json()) as { Job: { Status: string; progress?: number } };
-      return j.Status === 'Progressing' && (j.progress ?? 0) > 0;
-    },
-    { timeoutMs: 60_000, intervalMs: 50 },
-  );
+  await transcodingUnderWay(Job!.Id!);
   await first.close();
   const second = await startWorker(svc.config);
   try {
