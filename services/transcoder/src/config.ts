@@ -63,6 +63,11 @@ export const configSchema = z
     ET_TMP_DIR: z.string().default(path.join(os.tmpdir(), 'transcoder')),
     FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
     FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+    /**
+     * Audio jobs of several outputs from inputs at least this long decode once and run their encoders side by
+     * side, one process each (on machines of 2+ cores); 'off' keeps one ffmpeg per job.
+     */
+    ET_FAN_OUT_MIN_SECONDS: z.union([z.literal('off'), z.coerce.number().min(0)]).default(15),
     /** Base URL this server is reached at by subscribers: SigningCertURL, SubscribeURL, UnsubscribeURL. */
     ET_PUBLIC_URL: z.url().optional(),
     /** SNS endpoint (AWS or LocalStack) to Publish notifications to; unset = no SNS publishing. */

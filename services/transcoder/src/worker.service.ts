@@ -85,10 +85,25 @@ export async function startWorker(
   await mkdir(config.ET_TMP_DIR, { recursive: true });
 
   const scope = { region: config.ET_REGION, accountId: config.ET_ACCOUNT_ID };
+  /** Jobs this worker is running now. */
+  let running = 0;
   const transcodeDeps: TranscodeDeps = {
     jobs,
     s3,
-    run: opts.run ?? ((job) => runTranscode({ ...job, ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH })),
+    run:
+      opts.run ??
+      ((job) =>
+        runTranscode({
+          ...job,
+          ffmpegPath: config.FFMPEG_PATH,
+          ffprobePath: config.FFPROBE_PATH,
+          // Side-by-side encoders only while this worker runs nothing else: when it is busy, the cores are
+          // too, and one ffmpeg per job does the same work with less CPU.
+          fanOut:
+            config.ET_FAN_OUT_MIN_SECONDS === 'off' || os.availableParallelism() < 2 || running > 1
+              ? false
+              : { minDurationMillis: config.ET_FAN_OUT_MIN_SECONDS * 1000 },
+        })),
     engineError: serviceError,
     resolvePreset: (id) => findPreset({ presets, scope }, id),
     targetsOf: targetsFromConfig({ snsEnabled: Boolean(sns), subscriptions: config.ET_DELIVERY_SUBSCRIPTIONS }),
@@ -107,7 +122,8 @@ export async function startWorker(
     async (job, token) => {
       if (job.name !== TranscoderJobName.transcode) throw new Error(`no handler for ${job.name}`);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const outcome = await transcode(job.data.jobId, transcodeDeps, { signal: shutdown.signal, lastAttempt });
+      running++;
+      const outcome = await transcode(job.data.jobId, transcodeDeps, { signal: shutdown.signal, lastAttempt }).finally(() => running--);
       if (outcome === 'paused' || outcome === 'busy') {
         await job.moveToDelayed(Date.now() + (outcome === 'paused' ? PAUSED_RECHECK_MS : BUSY_RECHECK_MS), token);
         throw new DelayedError();

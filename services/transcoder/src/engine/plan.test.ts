@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SeedPresets } from '@mp/contracts';
-import { pcmCodec, planJob, thumbnailName } from './plan';
+import { decodedBytesPerSecond, losslessPcm, pcmCodec, planAudioFanOut, planJob, thumbnailName } from './plan';
 import type { MediaProbe } from './probe';
 import { systemPreset } from './system-presets';
 import type { EtPreset } from './types';
@@ -189,6 +189,49 @@ describe('planJob: input and preset mismatches', () => {
     expect(withFdk.argv[0]!.join(' ')).toContain('-c:a libfdk_aac -profile:a aac_he -b:a 64k');
     const fast = planJob({ inputPath: '/j/input', probe: mp3, outputs: [{ preset: he, localPath: '/j/o.mp4' }], options: { aacCoder: 'fast' } });
     expect(fast.argv[0]!.join(' ')).toContain('-c:a aac -profile:a aac_low -aac_coder fast -b:a 64k');
+  });
+});
+
+describe('planAudioFanOut', () => {
+  const seed = [
+    { preset: preset(SeedPresets.wav), localPath: '/j/o0.wav' },
+    { preset: preset(SeedPresets.flac), localPath: '/j/o1.flac' },
+    { preset: preset(SeedPresets.aacMp4), localPath: '/j/o2.mp4' },
+  ];
+
+  it('decodes the input once to lossless PCM, then encodes each output from it as its own command would', () => {
+    const input = { inputPath: '/j/input', probe: { ...mp3, audio: { ...mp3.audio!, sampleFormat: 'fltp' } }, outputs: seed };
+    const plan = planJob(input);
+    const fan = planAudioFanOut(input, plan, '/j/decoded.nut')!;
+    expect(fan.decoder).toEqual([...HEAD, '-map', '0:0', '-c:a', 'pcm_f32le', '-f', 'nut', '/j/decoded.nut']);
+    expect(fan.encoders.map((e) => e.output)).toEqual(plan.outputs);
+    const fromDecoded = [...HEAD.slice(0, -2), '-f', 'nut', '-i', '/j/decoded.nut'];
+    for (const [n, e] of fan.encoders.entries()) {
+      // The output's own command line, reading the decoded file's stream 0 instead of the input.
+      expect(e.argv).toEqual([...fromDecoded, ...plan.outputs[n]!.argv.slice(HEAD.length)]);
+    }
+  });
+
+  it('maps the audio stream of a file with video too, and skips outputs that cannot be made', () => {
+    const input = { inputPath: '/j/input', probe: hdMovie, outputs: [...seed.slice(0, 2), { preset: preset('1351620000001-000010'), localPath: '/j/v.mp4' }] };
+    expect(planAudioFanOut(input, planJob(input), '/j/d.nut')).toBeUndefined(); // a video output
+    const audioOnly = { ...input, outputs: seed.slice(0, 2) };
+    const fan = planAudioFanOut(audioOnly, planJob(audioOnly), '/j/d.nut')!;
+    expect(fan.decoder.slice(HEAD.length)).toEqual(['-map', '0:1', '-c:a', 'pcm_f32le', '-f', 'nut', '/j/d.nut']);
+    expect(fan.encoders.every((e) => e.argv.includes('0:0') && !e.argv.includes('0:1'))).toBe(true);
+  });
+
+  it('is not for a single output', () => {
+    const one = { inputPath: '/j/input', probe: mp3, outputs: seed.slice(0, 1) };
+    expect(planAudioFanOut(one, planJob(one), '/j/d.nut')).toBeUndefined();
+  });
+
+  it('keeps every sample exactly: the PCM codec follows the decoder\'s sample format', () => {
+    expect(['u8', 's16', 's16p', 's32', 's32p', 's64', 'flt', 'fltp', 'dbl', 'dblp', undefined].map(losslessPcm)).toEqual([
+      'pcm_u8', 'pcm_s16le', 'pcm_s16le', 'pcm_s32le', 'pcm_s32le', 'pcm_s64le', 'pcm_f32le', 'pcm_f32le', 'pcm_f64le', 'pcm_f64le', 'pcm_f32le',
+    ]);
+    expect(decodedBytesPerSecond({ sampleRate: 44100, channels: 2, sampleFormat: 'fltp' })).toBe(352_800);
+    expect(decodedBytesPerSecond({ sampleRate: 48000, channels: 6, sampleFormat: 's16' })).toBe(576_000);
   });
 });
 

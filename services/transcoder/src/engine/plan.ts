@@ -32,6 +32,8 @@ export interface PlanOptions {
 
 export interface PlanInput {
   inputPath: string;
+  /** ffmpeg demuxer for the input, when it cannot be probed from the file (a pipe). */
+  inputFormat?: string;
   probe: MediaProbe;
   outputs: PlanOutputSpec[];
   options?: PlanOptions;
@@ -132,15 +134,73 @@ export function planJob(input: PlanInput): JobPlan {
   if (runnable.length === 0) return { argv: [], outputs };
   const filterComplex = runnable.flatMap((o) => o.filterComplex);
   const argv = [
-    ...head(input.inputPath),
+    ...head(input.inputPath, input.inputFormat),
     ...(filterComplex.length ? ['-filter_complex', filterComplex.join(';')] : []),
     ...runnable.flatMap((o) => o.args),
   ];
   return { argv: [argv], outputs };
 }
 
-function head(inputPath: string): string[] {
-  return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', '-i', inputPath];
+/**
+ * A job's audio outputs made side by side: one ffmpeg decodes the input once to a file of lossless PCM
+ * (NUT), then one ffmpeg per output encodes from that file, all at once. The same outputs as the single
+ * command, but the encoders run on all cores (Debian's ffmpeg 5.1 runs all of one process's encoders on one
+ * thread), and each output is ready as soon as its own encoder is done.
+ */
+export interface FanOutPlan {
+  /** The decoder's command line: the input once, to `decodedPath`. */
+  decoder: string[];
+  decodedPath: string;
+  /** One per output that can be made, in plan order: that output's command line, reading the decoded file. */
+  encoders: Array<{ output: PlannedOutput; argv: string[] }>;
+}
+
+/**
+ * The fan-out of a job whose outputs are all audio-only (no video, no thumbnails), at least two of them;
+ * undefined otherwise.
+ */
+export function planAudioFanOut(input: PlanInput, plan: JobPlan, decodedPath: string): FanOutPlan | undefined {
+  const audio = input.probe.audio;
+  const runnable = plan.outputs.filter((o) => !o.error);
+  if (!audio || runnable.length < 2 || runnable.some((o) => !o.expected?.audio || o.expected.video || o.thumbnails)) return undefined;
+  const decoder = [...head(input.inputPath, input.inputFormat), '-map', `0:${audio.index}`, '-c:a', losslessPcm(audio.sampleFormat), '-f', 'nut', decodedPath];
+  // The decoded file holds one stream: the audio, stream 0.
+  const { video: _video, ...rest } = input.probe;
+  const decoded: MediaProbe = { ...rest, audio: { ...audio, index: 0 } };
+  const encoders = runnable.map((output) => {
+    const i = plan.outputs.indexOf(output);
+    return { output, argv: planOutput({ ...input, inputPath: decodedPath, inputFormat: 'nut', probe: decoded }, input.outputs[i]!, i).argv };
+  });
+  return { decoder, decodedPath, encoders };
+}
+
+/** Bytes per second of decoded audio in the fan-out's file, to bound its size. */
+export function decodedBytesPerSecond(audio: { sampleRate?: number; channels?: number; sampleFormat?: string }): number {
+  const pcm = losslessPcm(audio.sampleFormat);
+  const bytes = pcm === 'pcm_u8' ? 1 : pcm === 'pcm_s16le' ? 2 : pcm === 'pcm_s64le' || pcm === 'pcm_f64le' ? 8 : 4;
+  return (audio.sampleRate ?? 48_000) * (audio.channels ?? 2) * bytes;
+}
+
+/** A PCM codec that holds a decoder's samples exactly (planar formats become packed). */
+export function losslessPcm(sampleFormat: string | undefined): string {
+  switch (sampleFormat?.replace(/p$/, '')) {
+    case 'u8':
+      return 'pcm_u8';
+    case 's16':
+      return 'pcm_s16le';
+    case 's32':
+      return 'pcm_s32le';
+    case 's64':
+      return 'pcm_s64le';
+    case 'dbl':
+      return 'pcm_f64le';
+    default:
+      return 'pcm_f32le';
+  }
+}
+
+function head(inputPath: string, inputFormat?: string): string[] {
+  return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', ...(inputFormat ? ['-f', inputFormat] : []), '-i', inputPath];
 }
 
 function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedOutput {
@@ -201,7 +261,7 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedO
     }
   }
 
-  const solo = [...head(input.inputPath), ...(filterComplex.length ? ['-filter_complex', filterComplex.join(';')] : []), ...args];
+  const solo = [...head(input.inputPath, input.inputFormat), ...(filterComplex.length ? ['-filter_complex', filterComplex.join(';')] : []), ...args];
   return {
     localPath: spec.localPath, args, filterComplex, argv: solo, sequential: !info.rewritesWhole, expected, ...(thumbnails ? { thumbnails } : {}), notes,
   };

@@ -25,6 +25,8 @@ export interface AudioStreamInfo {
   codec: string;
   sampleRate?: number;
   channels?: number;
+  /** The decoder's sample format (fltp, s16, s32p, …). */
+  sampleFormat?: string;
 }
 
 export interface MediaProbe {
@@ -50,6 +52,7 @@ interface RawStream {
   r_frame_rate?: string;
   sample_rate?: string;
   channels?: number;
+  sample_fmt?: string;
   sample_aspect_ratio?: string;
   disposition?: { attached_pic?: number };
   tags?: { rotate?: string };
@@ -116,6 +119,7 @@ export function parseProbe(raw: RawProbe, fileSize: number): MediaProbe {
       codec: a.codec_name ?? 'unknown',
       ...(sampleRate > 0 ? { sampleRate } : {}),
       ...(a.channels ? { channels: a.channels } : {}),
+      ...(a.sample_fmt ? { sampleFormat: a.sample_fmt } : {}),
     };
   }
   return probe;

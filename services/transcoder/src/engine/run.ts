@@ -5,13 +5,14 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { containerExtension, planJob, thumbnailName } from './plan';
-import type { JobPlan, PlannedOutput, PlanOptions } from './plan';
+import { containerExtension, decodedBytesPerSecond, planAudioFanOut, planJob, thumbnailName } from './plan';
+import type { FanOutPlan, JobPlan, PlanInput, PlannedOutput, PlanOptions } from './plan';
 import { detectedProperties, formatFrameRate, NotMediaError, probeFile } from './probe';
 import type { MediaProbe } from './probe';
 import type { DetectedProperties, EtPreset } from './types';
@@ -71,9 +72,18 @@ export interface RunTranscodeInput {
   ffmpegPath?: string;
   ffprobePath?: string;
   planOptions?: PlanOptions;
+  /**
+   * Audio-only jobs of several outputs from inputs at least this long decode once to a scratch file and
+   * encode every output in its own process at once (see planAudioFanOut); false: always one ffmpeg.
+   * Default: 15 s, on machines of 2+ cores. Inputs whose decoded audio would pass 2 GiB never fan out.
+   */
+  fanOut?: { minDurationMillis: number } | false;
   /** Receives ffmpeg's stderr when a run fails (a pino logger fits). */
   logger?: { warn(obj: object, msg: string): void };
 }
+
+const DEFAULT_FAN_OUT = { minDurationMillis: 15_000 };
+const MAX_DECODED_BYTES = 2 * 1024 ** 3;
 
 export interface RunOutputResult {
   status: 'Complete' | 'Error';
@@ -121,25 +131,26 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
       ...(o.thumbnailPattern ? { thumbnailDir: path.join(dir, `thumbnails-${i}`), thumbnailPattern: o.thumbnailPattern } : {}),
       ...(o.rotate ? { rotate: o.rotate } : {}),
     }));
-    const plan = planJob({ inputPath, probe, outputs: specs, ...(job.planOptions ? { options: job.planOptions } : {}) });
+    const planInput: PlanInput = { inputPath, probe, outputs: specs, ...(job.planOptions ? { options: job.planOptions } : {}) };
+    const plan = planJob(planInput);
     for (const p of plan.outputs) if (p.thumbnails) await mkdir(p.thumbnails.dir, { recursive: true });
+    for (const [n, p] of plan.outputs.entries()) if (p.error) results[todo[n]!.i] = failure(p.error.code, p.error.message, p.notes);
+    const outputDone = async (p: PlannedOutput, n: number, ok: boolean) => {
+      const { i, o } = todo[n]!;
+      results[i] = ok ? await deliver(job, o, p, following.get(p)) : failure(4000, ErrorText.transcodeFailed, p.notes);
+    };
 
-    // Outputs written front to back are stored while ffmpeg still writes them.
-    for (const [n, p] of plan.outputs.entries()) {
-      if (p.error || !p.sequential) continue;
-      const target = { s3, bucket: job.outputBucket, key: todo[n]!.o.key, contentType: p.expected!.contentType, signal };
-      following.set(p, new FollowingUpload(target, p.localPath));
+    const fanOut = fanOutFor(job, planInput, plan, dir);
+    if (!fanOut || !(await runFanOut(fanOut, plan, probe, job, outputDone))) {
+      // Outputs written front to back are stored while ffmpeg still writes them.
+      for (const [n, p] of plan.outputs.entries()) {
+        if (p.error || !p.sequential) continue;
+        const target = { s3, bucket: job.outputBucket, key: todo[n]!.o.key, contentType: p.expected!.contentType, signal };
+        following.set(p, new FollowingUpload(target, p.localPath));
+      }
+      const failedRuns = await transcode(plan, probe, job, following);
+      await Promise.all(plan.outputs.map((p, n) => (p.error ? undefined : outputDone(p, n, !failedRuns.has(p)))));
     }
-    const failedRuns = await transcode(plan, probe, job, following);
-
-    await Promise.all(
-      plan.outputs.map(async (p, n) => {
-        const { i, o } = todo[n]!;
-        if (p.error) results[i] = failure(p.error.code, p.error.message, p.notes);
-        else if (failedRuns.has(p)) results[i] = failure(4000, ErrorText.transcodeFailed, p.notes);
-        else results[i] = await deliver(job, o, p, following.get(p));
-      }),
-    );
     job.onProgress?.(100);
     return { detected, outputs: results.map((r) => r!) };
   } finally {
@@ -208,6 +219,49 @@ async function transcode(
     if (!(await runFfmpeg(o.argv, job, progress))) failed.add(o);
   }
   return failed;
+}
+
+/** The fan-out for this job, when the job, the input and the machine call for it. */
+function fanOutFor(job: RunTranscodeInput, input: PlanInput, plan: JobPlan, dir: string): FanOutPlan | undefined {
+  const when = job.fanOut ?? (availableParallelism() > 1 ? DEFAULT_FAN_OUT : false);
+  const { durationMillis = 0, audio } = input.probe;
+  if (!when || !audio || durationMillis < when.minDurationMillis) return undefined;
+  if ((durationMillis / 1000) * decodedBytesPerSecond(audio) > MAX_DECODED_BYTES) return undefined;
+  return planAudioFanOut(input, plan, path.join(dir, 'decoded.nut'));
+}
+
+/**
+ * Decodes once, then runs every output's encoder at once, storing each output as soon as its encoder is
+ * done. False when the decoding failed (nothing made; the caller goes on without the fan-out).
+ */
+async function runFanOut(
+  fanOut: FanOutPlan,
+  plan: JobPlan,
+  probe: MediaProbe,
+  job: RunTranscodeInput,
+  outputDone: (p: PlannedOutput, n: number, ok: boolean) => Promise<void>,
+): Promise<boolean> {
+  const progress = progressReporter(probe.durationMillis, job.onProgress);
+  // The decoding is about a tenth of the work; then the slowest encoder tells.
+  if (!(await runFfmpeg(fanOut.decoder, job, (micros) => progress(micros / 10)))) return false;
+  const done = fanOut.encoders.map(() => 0);
+  const total = (probe.durationMillis ?? 0) * 1000;
+  try {
+    await Promise.all(
+      fanOut.encoders.map(async ({ output, argv }, k) => {
+        const n = plan.outputs.indexOf(output);
+        const ok = await runFfmpeg(argv, job, (micros) => {
+          done[k] = micros;
+          progress(total / 10 + (Math.min(...done) * 9) / 10);
+        });
+        done[k] = Infinity;
+        await outputDone(output, n, ok);
+      }),
+    );
+  } finally {
+    await rm(fanOut.decodedPath, { force: true });
+  }
+  return true;
 }
 
 function progressReporter(durationMillis: number | undefined, onProgress?: (pct: number) => void): (outTimeMicros: number) => void {

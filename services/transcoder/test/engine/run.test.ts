@@ -1,5 +1,7 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeedPresets } from '@mp/contracts';
@@ -12,6 +14,48 @@ import { systemPreset } from '../../src/engine/system-presets';
 import { entries, probeObject, putFile, scratchDir } from './helpers';
 
 const preset = (id: string) => systemPreset(id, 'us-east-1', '000000000000')!;
+const execFileAsync = promisify(execFile);
+
+/** The decoded audio's MD5: equal for two files holding the same samples, whatever their headers. */
+async function audioMd5(file: string): Promise<string> {
+  const { stdout } = await execFileAsync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a', '-f', 'md5', '-']);
+  return stdout.trim();
+}
+
+/**
+ * An ffmpeg that logs its role (decoder: writes decoded.nut; encoder: reads it; single: anything else) and
+ * lets no encoder start work before `encoders` of them are running: encoders run one after another fail it.
+ * `failDecoder` makes the decoder fail.
+ */
+async function fanOutFfmpeg(name: string, opts: { encoders: number; failDecoder?: boolean }): Promise<{ path: string; roles: () => Promise<string[]> }> {
+  const dir = path.join(work, name);
+  await mkdir(path.join(dir, 'started'), { recursive: true });
+  const log = path.join(dir, 'roles');
+  const script = path.join(dir, 'ffmpeg.sh');
+  await writeFile(
+    script,
+    `#!/bin/sh
+case "$*" in
+  *"-f nut -i"*) role=encoder ;;
+  *decoded.nut) role=decoder ;;
+  *) role=single ;;
+esac
+echo $role >> '${log}'
+${opts.failDecoder ? `[ $role = decoder ] && exit 1
+` : ''}if [ $role = encoder ]; then
+  touch '${dir}/started/'$$
+  n=0
+  while [ "$(ls '${dir}/started' | wc -l)" -lt ${opts.encoders} ]; do
+    n=$((n + 1)); [ $n -gt 400 ] && exit 1
+    sleep 0.05
+  done
+fi
+exec ffmpeg "$@"
+`,
+  );
+  await chmod(script, 0o755);
+  return { path: script, roles: async () => (await readFile(log, 'utf8')).trim().split('\n') };
+}
 
 let t: TestEnv;
 let work: string;
@@ -155,6 +199,69 @@ describe('runTranscode', () => {
     const wav = await probeObject(t.s3Client, t.bucket, 'partial/song.wav', work);
     expect(wav.probe.streams[0]).toMatchObject({ codec_name: 'pcm_s16le' });
     await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'partial/song.mp3' }))).rejects.toMatchObject({ name: 'NotFound' });
+  });
+
+  it('fans out: decodes once, encodes every output in its own ffmpeg at once, the same audio as one process', async () => {
+    const outputs = (dir: string) => [
+      { key: `${dir}/song.wav`, preset: preset(SeedPresets.wav) },
+      { key: `${dir}/song.flac`, preset: preset(SeedPresets.flac) },
+      { key: `${dir}/song.m4a`, preset: preset(SeedPresets.aacMp4) },
+    ];
+    const single = await runTranscode(job({ outputs: outputs('single'), fanOut: false }));
+    const ffmpeg = await fanOutFfmpeg('fan', { encoders: 3 });
+    const progress: number[] = [];
+    const fanned = await runTranscode(job({ outputs: outputs('fan'), fanOut: { minDurationMillis: 0 }, ffmpegPath: ffmpeg.path, onProgress: (p) => progress.push(p) }));
+
+    expect((await ffmpeg.roles()).sort()).toEqual(['decoder', 'encoder', 'encoder', 'encoder']);
+    expect(fanned.detected).toEqual(single.detected);
+    for (const [n, o] of fanned.outputs.entries()) {
+      expect(o).toMatchObject({ status: 'Complete', duration: 3 });
+      expect(o.durationMillis).toBe(single.outputs[n]!.durationMillis);
+    }
+    for (const name of ['song.wav', 'song.flac', 'song.m4a']) {
+      const a = await probeObject(t.s3Client, t.bucket, `single/${name}`, work);
+      const b = await probeObject(t.s3Client, t.bucket, `fan/${name}`, work);
+      expect(b.probe.streams).toEqual(a.probe.streams);
+      expect(await audioMd5(b.file)).toBe(await audioMd5(a.file));
+    }
+    expect(progress.at(-1)).toBe(100);
+    expect(progress).toEqual([...progress].sort((x, y) => x - y));
+    expect(await entries(tmpRoot)).toEqual([]);
+  });
+
+  it('fans out: an output whose encoder fails fails alone', async () => {
+    const badMp3 = { Container: 'mp3', Audio: { Codec: 'mp3', SampleRate: '96000', BitRate: '128', Channels: '2' } };
+    const ffmpeg = await fanOutFfmpeg('fan-bad', { encoders: 2 });
+    const warnings: object[] = [];
+    const result = await runTranscode(job({
+      outputs: [
+        { key: 'fan-bad/song.wav', preset: preset(SeedPresets.wav) },
+        { key: 'fan-bad/song.mp3', preset: badMp3 },
+      ],
+      fanOut: { minDurationMillis: 0 },
+      ffmpegPath: ffmpeg.path,
+      logger: { warn: (obj) => warnings.push(obj) },
+    }));
+    expect((await ffmpeg.roles()).sort()).toEqual(['decoder', 'encoder', 'encoder']);
+    expect(result.outputs.map((o) => [o.status, o.errorCode])).toEqual([['Complete', undefined], ['Error', 4000]]);
+    expect(warnings).toHaveLength(1);
+    await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'fan-bad/song.mp3' }))).rejects.toMatchObject({ name: 'NotFound' });
+    expect((await probeObject(t.s3Client, t.bucket, 'fan-bad/song.wav', work)).probe.streams[0]).toMatchObject({ codec_name: 'pcm_s16le' });
+  });
+
+  it('fans out: when the decoding fails, makes the outputs with one ffmpeg instead', async () => {
+    const ffmpeg = await fanOutFfmpeg('fan-fallback', { encoders: 2, failDecoder: true });
+    const result = await runTranscode(job({
+      outputs: [
+        { key: 'fan-fallback/song.wav', preset: preset(SeedPresets.wav) },
+        { key: 'fan-fallback/song.flac', preset: preset(SeedPresets.flac) },
+      ],
+      fanOut: { minDurationMillis: 0 },
+      ffmpegPath: ffmpeg.path,
+    }));
+    expect(await ffmpeg.roles()).toEqual(['decoder', 'single']);
+    expect(result.outputs.map((o) => o.status)).toEqual(['Complete', 'Complete']);
+    expect(await entries(tmpRoot)).toEqual([]);
   });
 
   it('fails the job with 3001 when the input does not exist', async () => {
