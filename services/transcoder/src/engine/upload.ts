@@ -1,6 +1,6 @@
 // Uploads of finished files (lib-storage), and of files still being written by ffmpeg.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import {
@@ -51,7 +51,7 @@ export async function uploadFile(target: UploadTarget, file: string, partSize = 
 export class FollowingUpload {
   private uploadId: string | undefined;
   private next = 2;
-  private readonly sent = new Map<number, { etag: string; md5: string }>();
+  private readonly sent = new Map<number, { etag: string; digest: string }>();
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown;
   private polling = false;
@@ -99,8 +99,8 @@ export class FollowingUpload {
       await this.sendPart(1, size);
       for (const [n, part] of [...this.sent]) {
         if (n === 1) continue;
-        const { md5 } = await this.readPart(n, size);
-        if (md5 !== part.md5) await this.sendPart(n, size);
+        const { digest } = await this.readPart(n, size);
+        if (digest !== part.digest) await this.sendPart(n, size);
       }
       if (this.failure) throw this.failure;
       const Parts = [...this.sent.entries()].sort(([a], [b]) => a - b).map(([PartNumber, p]) => ({ PartNumber, ETag: p.etag }));
@@ -136,18 +136,26 @@ export class FollowingUpload {
         );
         this.uploadId = created.UploadId;
       }
-      const { body, md5 } = await this.readPart(n, size);
-      const res = await this.target.s3.send(
-        new UploadPartCommand({ Bucket: this.target.bucket, Key: this.target.key, UploadId: this.uploadId, PartNumber: n, Body: body, ContentLength: body.length }),
-        { abortSignal: this.target.signal },
+      const { body, digest } = await this.readPart(n, size);
+      const command = new UploadPartCommand({ Bucket: this.target.bucket, Key: this.target.key, UploadId: this.uploadId, PartNumber: n, Body: body, ContentLength: body.length });
+      // SigV4 signs the payload's SHA-256 from this header when it is set: the digest just taken, not a second pass.
+      command.middlewareStack.add(
+        (next) => (args) => {
+          const request = args.request as { headers?: Record<string, string> };
+          if (request.headers) request.headers['x-amz-content-sha256'] = digest;
+          return next(args);
+        },
+        { step: 'build', name: 'payloadDigest' },
       );
-      this.sent.set(n, { etag: res.ETag!, md5 });
+      const res = await this.target.s3.send(command, { abortSignal: this.target.signal });
+      this.sent.set(n, { etag: res.ETag!, digest });
     } catch (err) {
       this.failure ??= err;
     }
   }
 
-  private async readPart(n: number, size: number): Promise<{ body: Buffer; md5: string }> {
+  /** A part's bytes as the file holds them now, and their SHA-256 (to tell whether it changed since). */
+  private async readPart(n: number, size: number): Promise<{ body: Buffer; digest: string }> {
     const start = (n - 1) * this.partSize;
     const length = Math.max(0, Math.min(this.partSize, size - start));
     const body = Buffer.alloc(length);
@@ -160,7 +168,7 @@ export class FollowingUpload {
         read += bytesRead;
       }
       const data = read === length ? body : body.subarray(0, read);
-      return { body: data, md5: createHash('md5').update(data).digest('hex') };
+      return { body: data, digest: hash('sha256', data) };
     } finally {
       await fh.close();
     }
