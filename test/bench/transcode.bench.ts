@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateJobCommand, ElasticTranscoderClient, ReadJobCommand, paginateListPipelines } from '@aws-sdk/client-elastic-transcoder';
+import { CreateJobCommand, ElasticTranscoderClient, ListJobsByPipelineCommand, ReadJobCommand, paginateListPipelines } from '@aws-sdk/client-elastic-transcoder';
 import { SeedPresets } from '@mp/contracts';
 import { createS3Client } from '@mp/storage';
 import { PIPELINE_NAME, startStack } from '@mp/stack';
@@ -42,7 +42,7 @@ async function main() {
     bucket: 'media',
     logLevel: 'warn',
     stdio: 'ignore',
-    serviceEnv: { 'transcoder-worker': { WORKER_CONCURRENCY: String(WORKERS), PIPELINE_CONCURRENCY: String(WORKERS), ET_TMP_DIR: path.join(dir, 'et-tmp') } },
+    serviceEnv: { 'transcoder-worker': { WORKER_CONCURRENCY: String(WORKERS), PIPELINE_CONCURRENCY: String(WORKERS), ET_TMP_DIR: path.join(dir, 'et-tmp'), ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}) } },
   });
   const secrets = JSON.parse(await readFile(path.join(dir, 'data', 'secrets.json'), 'utf8')) as { etSecret: string };
   const et = new ElasticTranscoderClient({
@@ -82,15 +82,19 @@ async function main() {
       );
       return res.Job!.Id!;
     };
+    // One job: ReadJob every 50 ms. A batch: one ListJobsByPipeline page (newest first) every 250 ms, so that
+    // watching 20 jobs costs the API no more than watching one.
     const waitDone = async (ids: string[]) => {
       const left = new Set(ids);
+      const check = (j: { Id?: string; Status?: string; Outputs?: Array<{ StatusDetail?: string }> }) => {
+        if (!j.Id || !left.has(j.Id)) return;
+        if (j.Status === 'Complete') left.delete(j.Id);
+        else if (j.Status === 'Error' || j.Status === 'Canceled') throw new Error(`job ${j.Id} ${j.Status}: ${JSON.stringify(j.Outputs?.map((o) => o.StatusDetail))}`);
+      };
       while (left.size) {
-        for (const id of [...left]) {
-          const j = (await et.send(new ReadJobCommand({ Id: id }))).Job!;
-          if (j.Status === 'Complete') left.delete(id);
-          else if (j.Status === 'Error' || j.Status === 'Canceled') throw new Error(`job ${id} ${j.Status}: ${JSON.stringify(j.Outputs?.map((o) => o.StatusDetail))}`);
-        }
-        if (left.size) await new Promise((r) => setTimeout(r, 100));
+        if (ids.length === 1) check((await et.send(new ReadJobCommand({ Id: ids[0]! }))).Job!);
+        else for (const j of (await et.send(new ListJobsByPipelineCommand({ PipelineId: pipelineId, Ascending: 'false' }))).Jobs ?? []) check(j);
+        if (left.size) await new Promise((r) => setTimeout(r, ids.length === 1 ? 50 : 250));
       }
     };
     const time = async (fn: () => Promise<unknown>) => {
@@ -106,7 +110,15 @@ async function main() {
     for (let r = 0; r < ROUNDS; r++) {
       const order = r % 2 === 0 ? ['engine', 'direct'] : ['direct', 'engine'];
       for (const side of order) {
-        if (side === 'engine') a.push(await time(async () => waitDone([await engineJob()])));
+        if (side === 'engine') {
+          let id = '';
+          const t0 = Date.now();
+          a.push(await time(async () => waitDone([(id = await engineJob())])));
+          if (process.env.BENCH_DEBUG) {
+            const { Timing } = (await et.send(new ReadJobCommand({ Id: id }))).Job!;
+            console.log(`engine job: CreateJob sent → submitted ${Timing!.SubmitTimeMillis! - t0} ms, → started ${Timing!.StartTimeMillis! - Timing!.SubmitTimeMillis!} ms, → finished ${Timing!.FinishTimeMillis! - Timing!.StartTimeMillis!} ms, → seen ${Date.now() - Timing!.FinishTimeMillis!} ms`);
+          }
+        }
         else b.push(await time(() => direct(`single-${r}`)));
       }
     }
