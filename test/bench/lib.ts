@@ -104,3 +104,28 @@ export async function benchS3(): Promise<{ endpoint: string; accessKeyId: string
     },
   };
 }
+
+/**
+ * CPU seconds of every process under `root` (Linux /proc): its own, and that of its children already
+ * reaped (ffmpeg and ffprobe runs count under the process that spawned them). Keyed by pid.
+ */
+export async function processTreeCpu(root = process.pid): Promise<Map<number, { command: string; own: number; reaped: number }>> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const ticks = 100; // USER_HZ on Linux
+  const all = new Map<number, { ppid: number; own: number; reaped: number; command: string }>();
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = await readFile(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const command = (await readFile(`/proc/${name}/cmdline`, 'utf8')).split('\0').filter(Boolean).slice(-1)[0] ?? '';
+      all.set(Number(name), { ppid: Number(f[1]), own: (Number(f[11]) + Number(f[12])) / ticks, reaped: (Number(f[13]) + Number(f[14])) / ticks, command });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out = new Map<number, { command: string; own: number; reaped: number }>();
+  const under = (pid: number): boolean => pid === root || (all.has(pid) && pid > 1 && under(all.get(pid)!.ppid));
+  for (const [pid, p] of all) if (pid !== root && under(p.ppid)) out.set(pid, { command: p.command, own: p.own, reaped: p.reaped });
+  return out;
+}

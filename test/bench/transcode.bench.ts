@@ -16,7 +16,7 @@ import { PIPELINE_NAME, startStack } from '@mp/stack';
 import { planJob } from '../../services/transcoder/src/engine/plan';
 import { probeFile } from '../../services/transcoder/src/engine/probe';
 import { systemPreset } from '../../services/transcoder/src/engine/system-presets';
-import { machine, redisUrl, scratchDatabase, writeSection } from './lib';
+import { machine, processTreeCpu, redisUrl, scratchDatabase, writeSection } from './lib';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 180);
@@ -122,11 +122,26 @@ async function main() {
         else b.push(await time(() => direct(`single-${r}`)));
       }
     }
+    const cpuBefore = process.env.BENCH_DEBUG ? await processTreeCpu() : undefined;
+    const benchCpuBefore = process.cpuUsage();
     const batchEngine = await time(async () => {
       const ids: string[] = [];
       for (let i = 0; i < BATCH; i++) ids.push(await engineJob());
       await waitDone(ids);
     });
+    if (cpuBefore) {
+      // Where the engine's CPU went during the batch, per job.
+      const after = await processTreeCpu();
+      const bench = process.cpuUsage(benchCpuBefore);
+      console.log(`CPU seconds per engine job in (c): bench itself ${((bench.user + bench.system) / 1e6 / BATCH).toFixed(3)}`);
+      for (const [pid, a] of after) {
+        const b = cpuBefore.get(pid);
+        if (!b) continue;
+        const own = (a.own - b.own) / BATCH;
+        const reaped = (a.reaped - b.reaped) / BATCH;
+        if (own + reaped >= 0.005) console.log(`  ${a.command.padEnd(60)} own ${own.toFixed(3)}  children ${reaped.toFixed(3)}`);
+      }
+    }
     const batchDirect = await time(async () => {
       let next = 0;
       await Promise.all(Array.from({ length: WORKERS }, async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '@mp/storage';
 import { createTestEnv } from '@mp/testbed';
 import type { TestEnv } from '@mp/testbed';
-import { FollowingUpload } from '../../src/engine/upload';
+import { FollowingUpload, uploadFile } from '../../src/engine/upload';
 import { scratchDir } from './helpers';
 
 const MiB = 1024 * 1024;
@@ -16,6 +16,8 @@ let work: string;
 let s3: S3Client;
 /** The S3 requests `s3` made, in order, e.g. `UploadPart 2`. */
 const requests: string[] = [];
+/** The signed payload hash of each part sent, by part number (PutObject as part 1). */
+const payloadHashes = new Map<number, string>();
 
 beforeAll(async () => {
   t = await createTestEnv();
@@ -28,6 +30,17 @@ beforeAll(async () => {
       return next(args);
     },
     { step: 'initialize' },
+  );
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { PartNumber?: number };
+      const headers = (args.request as { headers: Record<string, string> }).headers;
+      if (context.commandName === 'UploadPartCommand' || context.commandName === 'PutObjectCommand') {
+        payloadHashes.set(input.PartNumber ?? 1, headers['x-amz-content-sha256']!);
+      }
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low' },
   );
 });
 
@@ -72,8 +85,10 @@ describe('FollowingUpload', () => {
     await patch(file, 4, 'RIFFSIZE');
     await patch(file, 6 * MiB + 7, 'late change');
     await upload.finish();
-    // The tail, then the patched first part, then part 2 again because it changed.
-    expect(requests.splice(0)).toEqual(['UploadPart 4', 'UploadPart 1', 'UploadPart 2', 'CompleteMultipartUpload']);
+    // The tail and the patched first part (side by side), then part 2 again because it changed.
+    const rest = requests.splice(0);
+    expect(rest.slice(0, 2).sort()).toEqual(['UploadPart 1', 'UploadPart 4']);
+    expect(rest.slice(2)).toEqual(['UploadPart 2', 'CompleteMultipartUpload']);
 
     expect(sha(await stored('follow/growing.bin'))).toBe(sha(await readFile(file)));
     const head = await t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'follow/growing.bin' }));
@@ -90,6 +105,21 @@ describe('FollowingUpload', () => {
     await upload.finish();
     expect(requests.splice(0)).toEqual(['PutObject']);
     expect(sha(await stored('follow/small.bin'))).toBe(sha(await readFile(file)));
+  });
+
+  it('uploads a finished file in parts, each signed with the SHA-256 of its own bytes', async () => {
+    const file = path.join(work, 'finished.bin');
+    const data = randomBytes(13 * MiB + 5);
+    await writeFile(file, data);
+    requests.splice(0);
+    payloadHashes.clear();
+    await uploadFile({ s3, bucket: t.bucket, key: 'follow/finished.bin', contentType: 'video/mp4' }, file, 5 * MiB);
+    const sent = requests.splice(0);
+    expect(sent[0]).toBe('CreateMultipartUpload');
+    expect(sent.slice(1, 4).sort()).toEqual(['UploadPart 1', 'UploadPart 2', 'UploadPart 3']);
+    expect(sent.slice(4)).toEqual(['CompleteMultipartUpload']);
+    for (const n of [1, 2, 3]) expect(payloadHashes.get(n)).toBe(sha(data.subarray((n - 1) * 5 * MiB, n * 5 * MiB)));
+    expect(sha(await stored('follow/finished.bin'))).toBe(sha(data));
   });
 
   it('aborts the multipart upload and leaves no object when aborted', async () => {
