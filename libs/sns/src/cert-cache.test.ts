@@ -66,6 +66,23 @@ describe('createCertificateCache', () => {
     expect(fake.calls).toHaveLength(2);
   });
 
+  it('refresh fetches anew, at most once per minRefreshMs per URL', async () => {
+    let clock = 1_000;
+    const fake = countingFetch(() => new Response(pem));
+    const cache = createCertificateCache({ fetch: fake.fetch, minRefreshMs: 60_000, now: () => clock });
+    const first = await cache.get(URL_A);
+    // Just fetched: a refresh answers what is cached, however often it is asked.
+    expect(await cache.refresh(URL_A)).toBe(first);
+    expect(await cache.refresh(URL_A)).toBe(first);
+    expect(fake.calls).toHaveLength(1);
+    clock += 60_000;
+    const fresh = await cache.refresh(URL_A);
+    expect(fresh).not.toBe(first);
+    expect(await cache.get(URL_A)).toBe(fresh);
+    expect(await cache.refresh(URL_A)).toBe(fresh);
+    expect(fake.calls).toEqual([URL_A, URL_A]);
+  });
+
   it('does not cache failures: the next get fetches again', async () => {
     let fail = true;
     const fake = countingFetch(() => (fail ? new Response('oops', { status: 503 }) : new Response(pem)));

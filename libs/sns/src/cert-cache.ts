@@ -13,12 +13,21 @@ export interface CertificateCacheOptions {
   timeoutMs?: number;
   /** Certificates kept at most; the oldest goes first. Default 100. */
   maxEntries?: number;
+  /** Shortest time between two fetches of one URL forced by refresh(). Default one minute. */
+  minRefreshMs?: number;
   now?: () => number;
 }
 
 export interface CertificateCache {
   /** The certificate at `url`, fetched once per TTL; concurrent calls share one fetch. Rejects on any failure. */
   get(url: string): Promise<X509Certificate>;
+  /**
+   * The certificate at `url` fetched anew, for a signature that failed with the cached one (a sender whose
+   * key changed behind the same URL, as LocalStack's does at every start). At most one forced fetch per
+   * URL every `minRefreshMs`, so forged messages cannot make the cache fetch on each request; within
+   * that time it answers the certificate it has.
+   */
+  refresh(url: string): Promise<X509Certificate>;
 }
 
 export class CertificateFetchError extends Error {
@@ -27,6 +36,7 @@ export class CertificateFetchError extends Error {
 
 interface Entry {
   certificate: Promise<X509Certificate>;
+  fetchedAt: number;
   /** Undefined while the fetch is in flight. */
   expiresAt?: number;
 }
@@ -38,6 +48,7 @@ export function createCertificateCache(options: CertificateCacheOptions = {}): C
   const maxBytes = options.maxBytes ?? 16 * 1024;
   const timeoutMs = options.timeoutMs ?? 5_000;
   const maxEntries = options.maxEntries ?? 100;
+  const minRefreshMs = options.minRefreshMs ?? 60_000;
   const now = options.now ?? Date.now;
   const entries = new Map<string, Entry>();
 
@@ -69,7 +80,7 @@ export function createCertificateCache(options: CertificateCacheOptions = {}): C
     if (cached && (cached.expiresAt === undefined || cached.expiresAt > now())) return cached.certificate;
     if (cached) entries.delete(url);
 
-    const entry: Entry = { certificate: load(url) };
+    const entry: Entry = { certificate: load(url), fetchedAt: now() };
     entries.set(url, entry);
     evictOldest();
     entry.certificate.then(
@@ -84,6 +95,13 @@ export function createCertificateCache(options: CertificateCacheOptions = {}): C
     return entry.certificate;
   }
 
+  function refresh(url: string): Promise<X509Certificate> {
+    const cached = entries.get(url);
+    if (cached && now() - cached.fetchedAt < minRefreshMs) return cached.certificate;
+    entries.delete(url);
+    return get(url);
+  }
+
   function evictOldest(): void {
     while (entries.size > maxEntries) {
       const oldest = entries.keys().next();
@@ -92,7 +110,7 @@ export function createCertificateCache(options: CertificateCacheOptions = {}): C
     }
   }
 
-  return { get };
+  return { get, refresh };
 }
 
 async function readLimited(response: Response, maxBytes: number, url: string): Promise<Buffer> {

@@ -97,6 +97,32 @@ describe('verifyEnvelope', () => {
     expect(fetches).toBe(1);
   });
 
+  it('fetches the certificate anew when the sender\'s key changed behind the same URL, and only then', async () => {
+    let clock = NOW;
+    let served = identity;
+    let fetches = 0;
+    const certificates = createCertificateCache({
+      now: () => clock,
+      minRefreshMs: 60_000,
+      fetch: async () => {
+        fetches++;
+        return new Response(served.certificatePem);
+      },
+    });
+    const opts = options({ certificates, now: () => clock });
+    expect(await verifyEnvelope(sign(notification), opts)).toEqual({ ok: true });
+    // The sender restarts with a new key at the same URL (LocalStack does).
+    clock += 120_000;
+    served = stranger;
+    const bySender = signEnvelope({ ...notification, Timestamp: new Date(clock).toISOString() }, { privateKeyPem: stranger.privateKeyPem, signingCertUrl: CERT_URL });
+    expect(await verifyEnvelope(bySender, opts)).toEqual({ ok: true });
+    expect(fetches).toBe(2);
+    // Forgeries right after: refused, and no more fetches.
+    const forged = signEnvelope({ ...notification, Timestamp: new Date(clock).toISOString() }, { privateKeyPem: identity.privateKeyPem, signingCertUrl: CERT_URL });
+    for (let i = 0; i < 5; i++) expect(await verifyEnvelope(forged, opts)).toMatchObject({ ok: false, code: 'SNS_BAD_SIGNATURE' });
+    expect(fetches).toBe(2);
+  });
+
   type Case = [string, () => SnsEnvelope, Partial<VerifyEnvelopeOptions>, string, RegExp];
   it.each<Case>([
     ['an unknown SignatureVersion', () => ({ ...sign(notification), SignatureVersion: '3' as SignatureVersion }), {}, 'SNS_BAD_SIGNATURE_VERSION', /SignatureVersion 3/],

@@ -19,6 +19,8 @@ export type VerifyResult = { ok: true } | { ok: false; code: VerifyErrorCode; me
 /** Where signing certificates come from: a CertificateCache, or a pinned certificate in tests. */
 export interface CertificateSource {
   get(url: string): Promise<CertificateInput>;
+  /** When present: the certificate fetched anew after a signature failed with the one `get` gave. */
+  refresh?(url: string): Promise<CertificateInput>;
 }
 
 export interface VerifyEnvelopeOptions extends UrlPolicy {
@@ -62,10 +64,13 @@ export async function verifyEnvelope(envelope: SnsEnvelope, options: VerifyEnvel
     const reason = err instanceof Error ? err.message : String(err);
     return fail('SNS_CERT_FETCH', `could not get the signing certificate: ${reason}`);
   }
-  if (!verifySignature(envelope, certificate)) {
-    return fail('SNS_BAD_SIGNATURE', 'the signature does not match the message and its signing certificate');
+  if (verifySignature(envelope, certificate)) return { ok: true };
+  // The sender's key may have changed behind the same URL since the certificate was cached.
+  if (options.certificates.refresh) {
+    const fresh = await options.certificates.refresh(envelope.SigningCertURL).catch(() => undefined);
+    if (fresh && fresh !== certificate && verifySignature(envelope, fresh)) return { ok: true };
   }
-  return { ok: true };
+  return fail('SNS_BAD_SIGNATURE', 'the signature does not match the message and its signing certificate');
 }
 
 function checkTimestamp(timestamp: string, options: VerifyEnvelopeOptions): VerifyResult | undefined {
