@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -12,6 +12,7 @@ import type { TranscoderConfig } from './config';
 import { openDb } from './db/client';
 import { DeliveriesRepository, SigningIdentityRepository } from './deliveries.repository';
 import { EngineError, runTranscode } from './engine/run';
+import { makeScratch, removeStaleScratch } from './engine/scratch';
 import { deliver, RetryLater } from './jobs/deliver.job';
 import { transcode, type EngineRun, type TranscodeDeps } from './jobs/transcode.job';
 import { JobsRepository } from './jobs.repository';
@@ -83,6 +84,8 @@ export async function startWorker(
   const owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const shutdown = new AbortController();
   await mkdir(config.ET_TMP_DIR, { recursive: true });
+  for (const dir of await removeStaleScratch(config.ET_TMP_DIR)) log.info({ dir }, 'removed the scratch files of a worker that is gone');
+  const scratch = await makeScratch(config.ET_TMP_DIR);
 
   const scope = { region: config.ET_REGION, accountId: config.ET_ACCOUNT_ID };
   /** Jobs this worker is running now. */
@@ -113,7 +116,7 @@ export async function startWorker(
     leaseMs: config.ET_LEASE_MS,
     pipelineConcurrency: config.PIPELINE_CONCURRENCY,
     progressIntervalMs: config.ET_PROGRESS_INTERVAL_MS,
-    tmpRoot: config.ET_TMP_DIR,
+    tmpRoot: scratch,
     log,
   };
 
@@ -185,6 +188,7 @@ export async function startWorker(
       s3.destroy();
       sns?.destroy();
       await handle.close();
+      await rm(scratch, { recursive: true, force: true });
     },
   };
 }

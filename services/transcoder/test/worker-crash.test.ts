@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateJobCommand, CreatePipelineCommand, ReadJobCommand } from '@aws-sdk/client-elastic-transcoder';
@@ -109,8 +109,14 @@ it('finishes a job exactly once when its worker is killed in the middle of it', 
   process.kill(-child.pid!, 'SIGKILL');
   await new Promise((r) => child!.once('exit', r));
   expect((await svc.client.send(new ReadJobCommand({ Id: jobId }))).Job!.Status).toBe('Progressing');
+  // The killed worker's scratch files (its input and partial outputs) are still there...
+  const scratchOf = async (pid: number) => (await readdir(svc.config.ET_TMP_DIR)).filter((d) => d.startsWith(`${os.hostname()}-${pid}-`));
+  const [left] = await scratchOf(child.pid!);
+  expect(await readdir(path.join(svc.config.ET_TMP_DIR, left!))).toEqual([expect.stringMatching(/^et-job-/)]);
 
   worker = await startWorker(svc.config);
+  // ...until the next worker on this host starts.
+  expect(await scratchOf(child.pid!)).toEqual([]);
   const done = await eventually(
     async () => {
       const { Job: j } = await svc.client.send(new ReadJobCommand({ Id: jobId }));
