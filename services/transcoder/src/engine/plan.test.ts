@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SeedPresets } from '@mp/contracts';
-import { decodedBytesPerSecond, losslessPcm, pcmCodec, planAudioFanOut, planJob, thumbnailName } from './plan';
+import { decodedBytesPerSecond, encoderCost, losslessPcm, pcmCodec, planAudioFanOut, planJob, thumbnailName } from './plan';
 import type { MediaProbe } from './probe';
 import { systemPreset } from './system-presets';
 import type { EtPreset } from './types';
@@ -205,6 +205,8 @@ describe('planAudioFanOut', () => {
     const fan = planAudioFanOut(input, plan, '/j/decoded.nut')!;
     expect(fan.decoder).toEqual([...HEAD, '-map', '0:0', '-c:a', 'pcm_f32le', '-f', 'nut', '/j/decoded.nut']);
     expect(fan.encoders.map((e) => e.output)).toEqual(plan.outputs);
+    // WAV and FLAC yield the cores to the AAC encoder, the slowest.
+    expect(fan.encoders.map((e) => e.nice)).toEqual([10, 10, 0]);
     const fromDecoded = [...HEAD.slice(0, -2), '-f', 'nut', '-i', '/j/decoded.nut'];
     for (const [n, e] of fan.encoders.entries()) {
       // The output's own command line, reading the decoded file's stream 0 instead of the input.
@@ -219,6 +221,14 @@ describe('planAudioFanOut', () => {
     const fan = planAudioFanOut(audioOnly, planJob(audioOnly), '/j/d.nut')!;
     expect(fan.decoder.slice(HEAD.length)).toEqual(['-map', '0:1', '-c:a', 'pcm_f32le', '-f', 'nut', '/j/d.nut']);
     expect(fan.encoders.every((e) => e.argv.includes('0:0') && !e.argv.includes('0:1'))).toBe(true);
+  });
+
+  it('lets the cheaper encoders yield to the costliest ones', () => {
+    expect(['pcm_s16le', 'flac', 'alac', 'aac', 'mp3', 'vorbis', 'opus'].map(encoderCost)).toEqual([0, 1, 1, 2, 2, 2, 2]);
+    const lossless = { inputPath: '/j/input', probe: mp3, outputs: seed.slice(0, 2) };
+    expect(planAudioFanOut(lossless, planJob(lossless), '/j/d.nut')!.encoders.map((e) => e.nice)).toEqual([10, 0]);
+    const twoLossy = { inputPath: '/j/input', probe: mp3, outputs: [seed[2]!, { preset: preset('1351620000001-300040'), localPath: '/j/o.mp3' }] };
+    expect(planAudioFanOut(twoLossy, planJob(twoLossy), '/j/d.nut')!.encoders.map((e) => e.nice)).toEqual([0, 0]);
   });
 
   it('is not for a single output', () => {

@@ -151,8 +151,18 @@ export interface FanOutPlan {
   /** The decoder's command line: the input once, to `decodedPath`. */
   decoder: string[];
   decodedPath: string;
-  /** One per output that can be made, in plan order: that output's command line, reading the decoded file. */
-  encoders: Array<{ output: PlannedOutput; argv: string[] }>;
+  /**
+   * One per output that can be made, in plan order: that output's command line, reading the decoded file,
+   * and the niceness to run it at: the cheap encoders (PCM, FLAC) yield the cores to the costly ones, which
+   * set the job's pace.
+   */
+  encoders: Array<{ output: PlannedOutput; argv: string[]; nice: number }>;
+}
+
+/** Relative CPU cost of an audio encoder (ffprobe codec name): PCM 0, lossless 1, lossy 2. */
+export function encoderCost(codec: string): number {
+  if (codec.startsWith('pcm_')) return 0;
+  return codec === 'flac' || codec === 'alac' ? 1 : 2;
 }
 
 /**
@@ -167,9 +177,11 @@ export function planAudioFanOut(input: PlanInput, plan: JobPlan, decodedPath: st
   // The decoded file holds one stream: the audio, stream 0.
   const { video: _video, ...rest } = input.probe;
   const decoded: MediaProbe = { ...rest, audio: { ...audio, index: 0 } };
+  const costliest = Math.max(...runnable.map((o) => encoderCost(o.expected!.audio!.codec)));
   const encoders = runnable.map((output) => {
     const i = plan.outputs.indexOf(output);
-    return { output, argv: planOutput({ ...input, inputPath: decodedPath, inputFormat: 'nut', probe: decoded }, input.outputs[i]!, i).argv };
+    const argv = planOutput({ ...input, inputPath: decodedPath, inputFormat: 'nut', probe: decoded }, input.outputs[i]!, i).argv;
+    return { output, argv, nice: encoderCost(output.expected!.audio!.codec) < costliest ? 10 : 0 };
   });
   return { decoder, decodedPath, encoders };
 }

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, getPriority, setPriority } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -248,12 +248,13 @@ async function runFanOut(
   const total = (probe.durationMillis ?? 0) * 1000;
   try {
     await Promise.all(
-      fanOut.encoders.map(async ({ output, argv }, k) => {
+      fanOut.encoders.map(async ({ output, argv, nice }, k) => {
         const n = plan.outputs.indexOf(output);
-        const ok = await runFfmpeg(argv, job, (micros) => {
+        const onTime = (micros: number) => {
           done[k] = micros;
           progress(total / 10 + (Math.min(...done) * 9) / 10);
-        });
+        };
+        const ok = await runFfmpeg(argv, job, onTime, nice);
         done[k] = Infinity;
         await outputDone(output, n, ok);
       }),
@@ -278,10 +279,17 @@ function progressReporter(durationMillis: number | undefined, onProgress?: (pct:
 }
 
 /** Spawns ffmpeg (argv, no shell); true on success. Killed when the job is aborted. */
-function runFfmpeg(args: string[], job: RunTranscodeInput, onTime: (micros: number) => void): Promise<boolean> {
+function runFfmpeg(args: string[], job: RunTranscodeInput, onTime: (micros: number) => void, nice = 0): Promise<boolean> {
   return new Promise((resolve, reject) => {
     if (job.signal?.aborted) return reject(job.signal.reason);
     const child = spawn(job.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (nice && child.pid) {
+      try {
+        setPriority(child.pid, Math.min(19, getPriority(0) + nice));
+      } catch {
+        // Only a hint; it may be refused.
+      }
+    }
     const onAbort = () => child.kill('SIGKILL');
     job.signal?.addEventListener('abort', onAbort, { once: true });
     let pending = '';
