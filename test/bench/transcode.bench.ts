@@ -1,15 +1,17 @@
 // npm run bench:transcode — in one run:
 //  (a) an engine job with the original system's three outputs on a 3-minute 44.1 kHz stereo MP3, through the
-//      Elastic Transcoder API (CreateJob → Complete), against
+//      Elastic Transcoder API (CreateJob → the COMPLETED notification, by the engine's direct delivery), against
 //  (b) the same three outputs made by three ffmpeg commands, one after the other, on a local copy;
 //  (c) a batch of 20 such jobs with 2 workers, against the same ffmpeg work run directly two at a time.
 import { execFile } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateJobCommand, ElasticTranscoderClient, ListJobsByPipelineCommand, ReadJobCommand, paginateListPipelines } from '@aws-sdk/client-elastic-transcoder';
+import { CreateJobCommand, ElasticTranscoderClient, ReadJobCommand, paginateListPipelines } from '@aws-sdk/client-elastic-transcoder';
 import { SeedPresets } from '@mp/contracts';
 import { createS3Client } from '@mp/storage';
 import { PIPELINE_NAME, startStack } from '@mp/stack';
@@ -33,7 +35,11 @@ async function main() {
   // Music-like input: pink noise under a tone, so encoders work as they would on real audio.
   await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `anoisesrc=color=pink:amplitude=0.2:duration=${SECONDS}:sample_rate=44100`, '-f', 'lavfi', '-i', `sine=frequency=440:duration=${SECONDS}:sample_rate=44100`, '-filter_complex', '[0][1]amix=inputs=2,aformat=channel_layouts=stereo', '-c:a', 'libmp3lame', '-b:a', '192k', input]);
 
+  // Completion is learnt as an Elastic Transcoder client learns it: from the pipeline's notifications (the
+  // engine's direct delivery, in the SNS envelope), not by polling, which would load the API it measures.
+  const watcher = await startCompletionWatcher();
   const stack = await startStack({
+    extraSubscribers: [watcher.url],
     dataDir: path.join(dir, 'data'),
     databaseUrl: db.url,
     redisUrl: redisUrl(),
@@ -82,20 +88,24 @@ async function main() {
       );
       return res.Job!.Id!;
     };
-    // One job: ReadJob every 50 ms. A batch: one ListJobsByPipeline page (newest first) every 250 ms, so that
-    // watching 20 jobs costs the API no more than watching one.
+    // Each job's COMPLETED (or ERROR) notification; ReadJob every 2 s as well, should one go missing.
     const waitDone = async (ids: string[]) => {
-      const left = new Set(ids);
-      const check = (j: { Id?: string; Status?: string; Outputs?: Array<{ StatusDetail?: string }> }) => {
-        if (!j.Id || !left.has(j.Id)) return;
-        if (j.Status === 'Complete') left.delete(j.Id);
-        else if (j.Status === 'Error' || j.Status === 'Canceled') throw new Error(`job ${j.Id} ${j.Status}: ${JSON.stringify(j.Outputs?.map((o) => o.StatusDetail))}`);
-      };
-      while (left.size) {
-        if (ids.length === 1) check((await et.send(new ReadJobCommand({ Id: ids[0]! }))).Job!);
-        else for (const j of (await et.send(new ListJobsByPipelineCommand({ PipelineId: pipelineId, Ascending: 'false' }))).Jobs ?? []) check(j);
-        if (left.size) await new Promise((r) => setTimeout(r, ids.length === 1 ? 50 : 250));
-      }
+      await Promise.all(
+        ids.map(async (id) => {
+          const poll = setInterval(() => {
+            void et.send(new ReadJobCommand({ Id: id })).then(({ Job: j }) => {
+              if (j?.Status === 'Complete') watcher.settle(id, 'COMPLETED');
+              else if (j?.Status === 'Error' || j?.Status === 'Canceled') watcher.settle(id, 'ERROR');
+            }, () => {});
+          }, 2000);
+          try {
+            const state = await watcher.wait(id);
+            if (state !== 'COMPLETED') throw new Error(`job ${id} ended ${state}`);
+          } finally {
+            clearInterval(poll);
+          }
+        }),
+      );
     };
     const time = async (fn: () => Promise<unknown>) => {
       const t0 = performance.now();
@@ -154,7 +164,7 @@ async function main() {
     const ratioC = batchDirect / batchEngine;
     const lines = [
       `input: ${SECONDS} s 44.1 kHz stereo MP3 (192k); outputs: WAV (-300300), FLAC (-300110), AAC 256k in MP4 (-100110); ${ROUNDS} rounds, alternating order`,
-      `(a) engine job, CreateJob → Complete: ${median(a).toFixed(2)} s (median of ${a.map((x) => x.toFixed(2)).join(', ')})`,
+      `(a) engine job, CreateJob → its COMPLETED notification received: ${median(a).toFixed(2)} s (median of ${a.map((x) => x.toFixed(2)).join(', ')})`,
       `(b) three ffmpeg commands in sequence: ${median(b).toFixed(2)} s (median of ${b.map((x) => x.toFixed(2)).join(', ')})`,
       `(a)/(b) = ${ratioA.toFixed(2)} (target <= 0.9)`,
       `(c) ${BATCH} jobs, ${WORKERS} workers: engine ${batchEngine.toFixed(1)} s, direct ffmpeg ${WORKERS} at a time ${batchDirect.toFixed(1)} s; engine throughput / direct = ${ratioC.toFixed(2)} (target >= 0.9)`,
@@ -165,9 +175,42 @@ async function main() {
     et.destroy();
     s3.destroy();
     await stack.stop();
+    watcher.close();
     await db.drop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** An HTTP subscriber of the pipeline's topic: confirms the subscription, then reports each job's end. */
+async function startCompletionWatcher() {
+  const ended = new Map<string, string>();
+  const waiting = new Map<string, (state: string) => void>();
+  const settle = (jobId: string, state: string) => {
+    if (ended.has(jobId)) return;
+    ended.set(jobId, state);
+    waiting.get(jobId)?.(state);
+    waiting.delete(jobId);
+  };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      res.writeHead(200).end();
+      const envelope = JSON.parse(body) as { Type: string; SubscribeURL?: string; Message: string };
+      if (envelope.Type === 'SubscriptionConfirmation' && envelope.SubscribeURL) void fetch(envelope.SubscribeURL).catch(() => {});
+      if (envelope.Type !== 'Notification') return;
+      const message = JSON.parse(envelope.Message) as { state: string; jobId: string };
+      if (message.state === 'COMPLETED' || message.state === 'ERROR') settle(message.jobId, message.state);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    settle,
+    wait: (jobId: string) => new Promise<string>((resolve) => (ended.has(jobId) ? resolve(ended.get(jobId)!) : waiting.set(jobId, resolve))),
+    close: () => server.close(),
+  };
 }
 
 await main();

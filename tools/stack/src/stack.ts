@@ -31,6 +31,8 @@ export interface StackOptions {
   engineWorkers?: number;
   /** Extra environment for one service, by name (transcoder, sns-ingest, notifier, …); applied last. */
   serviceEnv?: Record<string, Record<string, string>>;
+  /** More HTTP subscribers of the pipeline's topic, besides sns-ingest (the engine's direct delivery). */
+  extraSubscribers?: string[];
 }
 
 export interface Stack {
@@ -114,7 +116,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       ET_REGION: REGION,
       ET_ACCOUNT_ID: ACCOUNT,
       ET_PUBLIC_URL: urls.transcoder,
-      ET_DELIVERY_SUBSCRIPTIONS: JSON.stringify({ [TOPIC]: [`${urls.snsIngest}/sns`] }),
+      ET_DELIVERY_SUBSCRIPTIONS: JSON.stringify({ [TOPIC]: [`${urls.snsIngest}/sns`, ...(o.extraSubscribers ?? [])] }),
     };
     const etApi = await start('transcoder', 'services/transcoder/src/main.ts', p(3), transcoderEnv);
     await waitForHttp(`${urls.transcoder}/healthz`, etApi, 'transcoder');
