@@ -264,6 +264,26 @@ describe('runTranscode', () => {
     expect(await entries(tmpRoot)).toEqual([]);
   });
 
+  it('fans out: an abort stops the decoder and the encoders, and cleans up', async () => {
+    const controller = new AbortController();
+    const err = await runTranscode(job({
+      outputs: [
+        { key: 'fan-abort/song.wav', preset: preset(SeedPresets.wav) },
+        { key: 'fan-abort/song.m4a', preset: preset(SeedPresets.aacMp4) },
+      ],
+      fanOut: { minDurationMillis: 0 },
+      signal: controller.signal,
+      onProgress: () => controller.abort(new Error('canceled')),
+    })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ message: 'canceled' });
+    expect(await entries(tmpRoot)).toEqual([]);
+    const { stdout } = await execFileAsync('ps', ['-eo', 'args']);
+    expect(stdout.split('\n').filter((l) => l.includes(tmpRoot))).toEqual([]);
+    for (const key of ['fan-abort/song.wav', 'fan-abort/song.m4a']) {
+      await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
+    }
+  });
+
   it('fails the job with 3001 when the input does not exist', async () => {
     const err = await runTranscode(job({ inputKey: 'in/missing.mp3', outputs: [{ key: 'x/a.wav', preset: preset(SeedPresets.wav) }] })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EngineError);
