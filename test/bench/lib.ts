@@ -129,3 +129,11 @@ export async function processTreeCpu(root = process.pid): Promise<Map<number, { 
   for (const [pid, p] of all) if (pid !== root && under(p.ppid)) out.set(pid, { command: p.command, own: p.own, reaped: p.reaped });
   return out;
 }
+
+/** CPU seconds of this process's children that have ended (Linux /proc/self/stat cutime + cstime). */
+export async function reapedChildrenCpu(): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) / 100;
+}

@@ -18,7 +18,7 @@ import { PIPELINE_NAME, startStack } from '@mp/stack';
 import { planJob } from '../../services/transcoder/src/engine/plan';
 import { probeFile } from '../../services/transcoder/src/engine/probe';
 import { systemPreset } from '../../services/transcoder/src/engine/system-presets';
-import { machine, processTreeCpu, redisUrl, scratchDatabase, writeSection } from './lib';
+import { machine, processTreeCpu, reapedChildrenCpu, redisUrl, scratchDatabase, writeSection } from './lib';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 180);
@@ -70,10 +70,14 @@ async function main() {
         probe,
         outputs: SEED.map((id, i) => ({ preset: systemPreset(id, 'us-east-1', '000000000000')!, localPath: path.join(outDir, `out.${ext[i]}`) })),
       }).outputs.map((o) => o.argv);
-    const direct = async (tag: string) => {
+    // The slowest single command of each (b) round: the floor of any engine job, however parallel.
+    const slowest: number[] = [];
+    const direct = async (tag: string, record = false) => {
       const outDir = path.join(dir, tag);
       await mkdir(outDir, { recursive: true });
-      for (const argv of commandsFor(outDir)) await run('ffmpeg', argv);
+      let longest = 0;
+      for (const argv of commandsFor(outDir)) longest = Math.max(longest, await time(() => run('ffmpeg', argv)));
+      if (record) slowest.push(longest);
       await rm(outDir, { recursive: true, force: true });
     };
     let n = 0;
@@ -129,29 +133,35 @@ async function main() {
             console.log(`engine job: CreateJob sent → submitted ${Timing!.SubmitTimeMillis! - t0} ms, → started ${Timing!.StartTimeMillis! - Timing!.SubmitTimeMillis!} ms, → finished ${Timing!.FinishTimeMillis! - Timing!.StartTimeMillis!} ms, → seen ${Date.now() - Timing!.FinishTimeMillis!} ms`);
           }
         }
-        else b.push(await time(() => direct(`single-${r}`)));
+        else b.push(await time(() => direct(`single-${r}`, true)));
       }
     }
-    const cpuBefore = process.env.BENCH_DEBUG ? await processTreeCpu() : undefined;
+    const cpuBefore = await processTreeCpu();
     const benchCpuBefore = process.cpuUsage();
     const batchEngine = await time(async () => {
       const ids: string[] = [];
       for (let i = 0; i < BATCH; i++) ids.push(await engineJob());
       await waitDone(ids);
     });
-    if (cpuBefore) {
-      // Where the engine's CPU went during the batch, per job.
-      const after = await processTreeCpu();
-      const bench = process.cpuUsage(benchCpuBefore);
-      console.log(`CPU seconds per engine job in (c): bench itself ${((bench.user + bench.system) / 1e6 / BATCH).toFixed(3)}`);
-      for (const [pid, a] of after) {
-        const b = cpuBefore.get(pid);
-        if (!b) continue;
-        const own = (a.own - b.own) / BATCH;
-        const reaped = (a.reaped - b.reaped) / BATCH;
-        if (own + reaped >= 0.005) console.log(`  ${a.command.padEnd(60)} own ${own.toFixed(3)}  children ${reaped.toFixed(3)}`);
-      }
+    // Where the engine's CPU went during the batch, per job, by process (ffmpeg and ffprobe count under the
+    // worker that ran them).
+    const cpuAfter = await processTreeCpu();
+    const benchCpu = process.cpuUsage(benchCpuBefore);
+    const cpu = { ffmpeg: 0, worker: 0, s3: 0, others: 0 };
+    for (const [pid, x] of cpuAfter) {
+      const y = cpuBefore.get(pid);
+      if (!y) continue;
+      const own = (x.own - y.own) / BATCH;
+      const reaped = (x.reaped - y.reaped) / BATCH;
+      if (x.command.endsWith('transcoder/src/worker.ts')) {
+        cpu.worker += own;
+        cpu.ffmpeg += reaped;
+      } else if (x.command.endsWith('s3rver-main.ts')) cpu.s3 += own + reaped;
+      else cpu.others += own + reaped;
+      if (process.env.BENCH_DEBUG && own + reaped >= 0.005) console.log(`  ${x.command.padEnd(60)} own ${own.toFixed(3)}  children ${reaped.toFixed(3)}`);
     }
+    cpu.others += (benchCpu.user + benchCpu.system) / 1e6 / BATCH;
+    const directCpuBefore = await reapedChildrenCpu();
     const batchDirect = await time(async () => {
       let next = 0;
       await Promise.all(Array.from({ length: WORKERS }, async () => {
@@ -159,6 +169,7 @@ async function main() {
       }));
     });
 
+    const directCpu = ((await reapedChildrenCpu()) - directCpuBefore) / BATCH;
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const ratioA = median(a) / median(b);
     const ratioC = batchDirect / batchEngine;
@@ -168,6 +179,8 @@ async function main() {
       `(b) three ffmpeg commands in sequence: ${median(b).toFixed(2)} s (median of ${b.map((x) => x.toFixed(2)).join(', ')})`,
       `(a)/(b) = ${ratioA.toFixed(2)} (target <= 0.9)`,
       `(c) ${BATCH} jobs, ${WORKERS} workers: engine ${batchEngine.toFixed(1)} s, direct ffmpeg ${WORKERS} at a time ${batchDirect.toFixed(1)} s; engine throughput / direct = ${ratioC.toFixed(2)} (target >= 0.9)`,
+      `floor of (a): the slowest single command alone (AAC) ${median(slowest).toFixed(2)} s = ${(median(slowest) / median(b)).toFixed(2)} of (b)`,
+      `CPU seconds per job in (c): direct ffmpeg ${directCpu.toFixed(2)}; engine ${(cpu.ffmpeg + cpu.worker + cpu.s3 + cpu.others).toFixed(2)} = ffmpeg and ffprobe ${cpu.ffmpeg.toFixed(2)} + worker ${cpu.worker.toFixed(2)} + S3 server (s3rver, same cores) ${cpu.s3.toFixed(2)} + API, other services and the bench ${cpu.others.toFixed(2)} (Postgres and Redis not counted)`,
     ];
     for (const l of lines) console.log(l);
     await writeSection('Transcoding (bench:transcode)', `Machine: ${machine()}, ffmpeg from Debian. Run ${new Date().toISOString()}.\n\n${lines.map((l) => `- ${l}`).join('\n')}`);
