@@ -13,6 +13,8 @@ export const NotifierConfigSchema = z.object({
   SOCKET_RATE_PER_SECOND: env.int(10).pipe(z.number().min(1)),
   /** Events dropped by the limiter in a row before the socket is disconnected. */
   SOCKET_MAX_DROPPED: env.int(100).pipe(z.number().min(1)),
+  /** Open sockets one user may have on one notifier process; more are refused at the handshake. */
+  SOCKETS_PER_USER: env.int(20).pipe(z.number().min(1).max(10_000)),
   /** Unread notifications replayed on connect (newest ones; the rest over REST). */
   REPLAY_LIMIT: env.int(100).pipe(z.number().min(1).max(1000)),
   /** Allowed browser origins for the websocket; empty: any. */

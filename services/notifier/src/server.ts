@@ -63,6 +63,7 @@ export async function startNotifier(config: NotifierConfig, logger: Logger = cre
     metrics: notifierMetrics,
     logger,
     replayLimit: config.REPLAY_LIMIT,
+    socketsPerUser: config.SOCKETS_PER_USER,
     rate: { burst: config.SOCKET_RATE_BURST, perSecond: config.SOCKET_RATE_PER_SECOND, maxDropped: config.SOCKET_MAX_DROPPED },
   });
   await app.register(notificationsRoutes({ db: database.db, notifications }), { prefix: '/v1' });

@@ -7,6 +7,7 @@ import type { Logger } from '@mp/logging';
 import type { NotifierMetrics } from './metrics';
 import { parseNotificationId, type NotificationsService } from './notifications.service';
 import { TokenBucket } from './rate-limit';
+import { SocketQuota } from './socket-quota';
 import { userRoom } from './user-events';
 
 export interface GatewayOptions {
@@ -15,6 +16,8 @@ export interface GatewayOptions {
   metrics: NotifierMetrics;
   logger: Logger;
   replayLimit: number;
+  /** Open sockets one user may have on this process. */
+  socketsPerUser: number;
   rate: { burst: number; perSecond: number; maxDropped: number };
 }
 
@@ -33,13 +36,24 @@ const knownEvents = new Set<string>(Object.keys(clientHandlers));
 
 /**
  * Sockets authenticate at the handshake with the API token (`auth.token`, or `Authorization: Bearer`),
- * join their user's room, and get their unread notifications replayed.
+ * join their user's room, and get their unread notifications replayed. A user has at most
+ * `socketsPerUser` sockets open on this process; more are refused at the handshake.
  */
 export function attachGateway(io: Server, opts: GatewayOptions): void {
+  const quota = new SocketQuota(opts.socketsPerUser);
   io.use(async (socket, next) => {
     try {
       const user = await authenticate(opts.db, handshakeToken(socket));
       if (!user) return next(unauthorized());
+      if (!quota.take(user.id)) return next(tooManySockets(opts.socketsPerUser));
+      // Given back once, when the socket disconnects or its connection closes (even before it connected).
+      let released = false;
+      const release = () => {
+        if (!released) quota.release(user.id);
+        released = true;
+      };
+      socket.once('disconnect', release);
+      socket.conn.once('close', release);
       (socket.data as SocketData).userId = user.id;
       next();
     } catch (err) {
@@ -62,6 +76,12 @@ function handshakeToken(socket: Socket): string | null {
   const given = auth && typeof auth === 'object' ? (auth as Record<string, unknown>).token : undefined;
   if (typeof given === 'string') return bearerToken(`Bearer ${given}`);
   return bearerToken(socket.handshake.headers.authorization);
+}
+
+function tooManySockets(limit: number): Error {
+  return Object.assign(new Error('too many connections'), {
+    data: { code: 'TOO_MANY_CONNECTIONS', message: `This user already has ${limit} connections open here; close one first.` },
+  });
 }
 
 function unauthorized(): Error {

@@ -48,6 +48,39 @@ describe('handshake authentication', () => {
   });
 });
 
+describe('sockets per user', () => {
+  it('refuses a user\'s sockets past the limit on a process, with a code; others and a freed slot are served', async () => {
+    const capped = await startNotifier(bed.config({ SOCKETS_PER_USER: '2' }));
+    const danas: Client[] = [];
+    let erinSocket: Client | undefined;
+    try {
+      const dana = await bed.user('dana');
+      const erin = await bed.user('erin');
+      danas.push(await connect(capped.url, { token: dana.token }), await connect(capped.url, { token: dana.token }));
+      const err = (await connect(capped.url, { token: dana.token }).catch((e: unknown) => e)) as Error & { data?: { code: string; message: string } };
+      expect(err.message).toBe('too many connections');
+      expect(err.data).toMatchObject({ code: 'TOO_MANY_CONNECTIONS', message: expect.stringContaining('2 connections') });
+      erinSocket = await connect(capped.url, { token: erin.token });
+      expect(erinSocket.socket.connected).toBe(true);
+
+      // A closed socket frees its slot.
+      danas.shift()!.close();
+      danas.push(await eventually(() => connect(capped.url, { token: dana.token }).catch(() => undefined)));
+      // Many handshakes at once, with no socket open: two get through, the others are refused.
+      for (const c of danas.splice(0)) c.close();
+      await sleep(200);
+      const burst = await Promise.all(Array.from({ length: 6 }, () => connect(capped.url, { token: dana.token }).catch(() => undefined)));
+      danas.push(...burst.filter((c): c is Client => c !== undefined));
+      expect(danas).toHaveLength(2);
+      await sleep(200);
+      expect(danas.filter((c) => c.socket.connected)).toHaveLength(2);
+    } finally {
+      for (const c of [...danas, ...(erinSocket ? [erinSocket] : [])]) c.close();
+      await capped.close();
+    }
+  });
+});
+
 describe('notify jobs', () => {
   it('stores "Your file X has been processed" for the owner and sends it to their sockets only', async () => {
     const owner = await bed.user('owner');
