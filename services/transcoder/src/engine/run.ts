@@ -149,7 +149,8 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
         following.set(p, new FollowingUpload(target, p.localPath));
       }
       const failedRuns = await transcode(plan, probe, job, following);
-      await Promise.all(plan.outputs.map((p, n) => (p.error ? undefined : outputDone(p, n, !failedRuns.has(p)))));
+      const stored = await Promise.allSettled(plan.outputs.map((p, n) => (p.error ? undefined : outputDone(p, n, !failedRuns.has(p)))));
+      for (const r of stored) if (r.status === 'rejected') throw r.reason;
     }
     job.onProgress?.(100);
     return { detected, outputs: results.map((r) => r!) };
@@ -246,20 +247,33 @@ async function runFanOut(
   if (!(await runFfmpeg(fanOut.decoder, job, (micros) => progress(micros / 10)))) return false;
   const done = fanOut.encoders.map(() => 0);
   const total = (probe.durationMillis ?? 0) * 1000;
+  // When one output fails to be stored, or the job is aborted, the other encoders stop too.
+  const stop = new AbortController();
+  const abort = () => stop.abort(job.signal?.reason);
+  job.signal?.addEventListener('abort', abort, { once: true });
   try {
-    await Promise.all(
+    const settled = await Promise.allSettled(
       fanOut.encoders.map(async ({ output, argv, nice }, k) => {
         const n = plan.outputs.indexOf(output);
         const onTime = (micros: number) => {
           done[k] = micros;
           progress(total / 10 + (Math.min(...done) * 9) / 10);
         };
-        const ok = await runFfmpeg(argv, job, onTime, nice);
-        done[k] = Infinity;
-        await outputDone(output, n, ok);
+        try {
+          const ok = await runFfmpeg(argv, { ...job, signal: stop.signal }, onTime, nice);
+          done[k] = Infinity;
+          await outputDone(output, n, ok);
+        } catch (err) {
+          stop.abort(err);
+          throw err;
+        }
       }),
     );
+    if (job.signal?.aborted) throw job.signal.reason;
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   } finally {
+    job.signal?.removeEventListener('abort', abort);
     await rm(fanOut.decodedPath, { force: true });
   }
   return true;
@@ -331,14 +345,16 @@ async function deliver(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOu
 
   const target = { s3: job.s3, bucket: job.outputBucket, key: spec.key, contentType: p.expected!.contentType, signal: job.signal };
   const contentType = p.thumbnails?.format === 'jpg' ? 'image/jpeg' : 'image/png';
-  const [facts] = await Promise.all([
+  // Every part ends before a failure is reported, so that nothing still runs once the job has moved on.
+  const [facts, ...stored] = await Promise.allSettled([
     outputFacts(p.localPath, job),
     following ? following.finish() : uploadFile(target, p.localPath),
     ...thumbnailFiles.map((file, n) =>
       uploadFile({ ...target, bucket: thumbnailBucket, key: thumbnailKeys[n]!, contentType }, path.join(p.thumbnails!.dir, file)),
     ),
   ]);
-  return { status: 'Complete', ...facts, thumbnailKeys, notes: p.notes };
+  for (const r of [facts, ...stored]) if (r.status === 'rejected') throw r.reason;
+  return { status: 'Complete', ...(facts as PromiseFulfilledResult<Awaited<ReturnType<typeof outputFacts>>>).value, thumbnailKeys, notes: p.notes };
 }
 
 async function outputFacts(file: string, job: RunTranscodeInput): Promise<Omit<RunOutputResult, 'status' | 'thumbnailKeys' | 'notes'>> {

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeedPresets } from '@mp/contracts';
+import { createS3Client } from '@mp/storage';
 import { createTestEnv } from '@mp/testbed';
 import type { TestEnv } from '@mp/testbed';
 import { generateMedia } from '@mp/testbed/media';
@@ -282,6 +283,39 @@ describe('runTranscode', () => {
     for (const key of ['fan-abort/song.wav', 'fan-abort/song.m4a']) {
       await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
     }
+  });
+
+  it('fans out: when an output cannot be stored, the other encoders are stopped and nothing is left behind', async () => {
+    await putFile(t.s3Client, t.bucket, 'in/long.mp3', await generateMedia('mp3', path.join(work, 'long.mp3'), { seconds: 40 }));
+    // An S3 that refuses the WAV output, which is ready long before the AAC one.
+    const s3 = createS3Client({ ...t.s3, forcePathStyle: true });
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const upload = ['PutObjectCommand', 'CreateMultipartUploadCommand', 'UploadPartCommand'].includes(context.commandName ?? '');
+        if (upload && (args.input as { Key?: string }).Key === 'fan-store/song.wav') throw new Error('S3 refused the WAV');
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    try {
+      const err = await runTranscode(job({
+        s3,
+        inputKey: 'in/long.mp3',
+        outputs: [
+          { key: 'fan-store/song.wav', preset: preset(SeedPresets.wav) },
+          { key: 'fan-store/song.m4a', preset: preset(SeedPresets.aacMp4) },
+        ],
+        fanOut: { minDurationMillis: 0 },
+      })).catch((e: unknown) => e);
+      expect(err).toMatchObject({ message: 'S3 refused the WAV' });
+    } finally {
+      s3.destroy();
+    }
+    // The AAC encoder was stopped: no output, no process, no scratch file.
+    await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'fan-store/song.m4a' }))).rejects.toMatchObject({ name: 'NotFound' });
+    const { stdout } = await execFileAsync('ps', ['-eo', 'args']);
+    expect(stdout.split('\n').filter((l) => l.includes(tmpRoot))).toEqual([]);
+    expect(await entries(tmpRoot)).toEqual([]);
   });
 
   it('fails the job with 3001 when the input does not exist', async () => {
