@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,7 +110,6 @@ export async function benchS3(): Promise<{ endpoint: string; accessKeyId: string
  * reaped (ffmpeg and ffprobe runs count under the process that spawned them). Keyed by pid.
  */
 export async function processTreeCpu(root = process.pid): Promise<Map<number, { command: string; own: number; reaped: number }>> {
-  const { readdir, readFile } = await import('node:fs/promises');
   const ticks = 100; // USER_HZ on Linux
   const all = new Map<number, { ppid: number; own: number; reaped: number; command: string }>();
   for (const name of await readdir('/proc')) {
@@ -132,7 +131,6 @@ export async function processTreeCpu(root = process.pid): Promise<Map<number, { 
 
 /** CPU seconds of this process's children that have ended (Linux /proc/self/stat cutime + cstime). */
 export async function reapedChildrenCpu(): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
   const stat = await readFile('/proc/self/stat', 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[13]) + Number(f[14])) / 100;

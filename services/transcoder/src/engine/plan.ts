@@ -188,27 +188,26 @@ export function planAudioFanOut(input: PlanInput, plan: JobPlan, decodedPath: st
 
 /** Bytes per second of decoded audio in the fan-out's file, to bound its size. */
 export function decodedBytesPerSecond(audio: { sampleRate?: number; channels?: number; sampleFormat?: string }): number {
-  const pcm = losslessPcm(audio.sampleFormat);
-  const bytes = pcm === 'pcm_u8' ? 1 : pcm === 'pcm_s16le' ? 2 : pcm === 'pcm_s64le' || pcm === 'pcm_f64le' ? 8 : 4;
-  return (audio.sampleRate ?? 48_000) * (audio.channels ?? 2) * bytes;
+  return (audio.sampleRate ?? 48_000) * (audio.channels ?? 2) * losslessSample(audio.sampleFormat).bytes;
 }
 
 /** A PCM codec that holds a decoder's samples exactly (planar formats become packed). */
 export function losslessPcm(sampleFormat: string | undefined): string {
-  switch (sampleFormat?.replace(/p$/, '')) {
-    case 'u8':
-      return 'pcm_u8';
-    case 's16':
-      return 'pcm_s16le';
-    case 's32':
-      return 'pcm_s32le';
-    case 's64':
-      return 'pcm_s64le';
-    case 'dbl':
-      return 'pcm_f64le';
-    default:
-      return 'pcm_f32le';
-  }
+  return losslessSample(sampleFormat).codec;
+}
+
+// Decoder sample format (planar or packed) → the PCM codec that holds it exactly, and its bytes per sample.
+const LOSSLESS: Record<string, { codec: string; bytes: number }> = {
+  u8: { codec: 'pcm_u8', bytes: 1 },
+  s16: { codec: 'pcm_s16le', bytes: 2 },
+  s32: { codec: 'pcm_s32le', bytes: 4 },
+  s64: { codec: 'pcm_s64le', bytes: 8 },
+  flt: { codec: 'pcm_f32le', bytes: 4 },
+  dbl: { codec: 'pcm_f64le', bytes: 8 },
+};
+
+function losslessSample(sampleFormat: string | undefined): { codec: string; bytes: number } {
+  return LOSSLESS[sampleFormat?.replace(/p$/, '') ?? ''] ?? LOSSLESS.flt!;
 }
 
 function head(inputPath: string, inputFormat?: string): string[] {

@@ -149,8 +149,7 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
         following.set(p, new FollowingUpload(target, p.localPath));
       }
       const failedRuns = await transcode(plan, probe, job, following);
-      const stored = await Promise.allSettled(plan.outputs.map((p, n) => (p.error ? undefined : outputDone(p, n, !failedRuns.has(p)))));
-      for (const r of stored) if (r.status === 'rejected') throw r.reason;
+      await allEnded(plan.outputs.map((p, n) => (p.error ? undefined : outputDone(p, n, !failedRuns.has(p)))));
     }
     job.onProgress?.(100);
     return { detected, outputs: results.map((r) => r!) };
@@ -249,10 +248,9 @@ async function runFanOut(
   const total = (probe.durationMillis ?? 0) * 1000;
   // When one output fails to be stored, or the job is aborted, the other encoders stop too.
   const stop = new AbortController();
-  const abort = () => stop.abort(job.signal?.reason);
-  job.signal?.addEventListener('abort', abort, { once: true });
+  const signal = job.signal ? AbortSignal.any([job.signal, stop.signal]) : stop.signal;
   try {
-    const settled = await Promise.allSettled(
+    await allEnded(
       fanOut.encoders.map(async ({ output, argv, nice }, k) => {
         const n = plan.outputs.indexOf(output);
         const onTime = (micros: number) => {
@@ -260,7 +258,7 @@ async function runFanOut(
           progress(total / 10 + (Math.min(...done) * 9) / 10);
         };
         try {
-          const ok = await runFfmpeg(argv, { ...job, signal: stop.signal }, onTime, nice);
+          const ok = await runFfmpeg(argv, { ...job, signal }, onTime, nice);
           done[k] = Infinity;
           await outputDone(output, n, ok);
         } catch (err) {
@@ -270,10 +268,7 @@ async function runFanOut(
       }),
     );
     if (job.signal?.aborted) throw job.signal.reason;
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
   } finally {
-    job.signal?.removeEventListener('abort', abort);
     await rm(fanOut.decodedPath, { force: true });
   }
   return true;
@@ -345,16 +340,16 @@ async function deliver(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOu
 
   const target = { s3: job.s3, bucket: job.outputBucket, key: spec.key, contentType: p.expected!.contentType, signal: job.signal };
   const contentType = p.thumbnails?.format === 'jpg' ? 'image/jpeg' : 'image/png';
-  // Every part ends before a failure is reported, so that nothing still runs once the job has moved on.
-  const [facts, ...stored] = await Promise.allSettled([
+  const [facts] = await allEnded([
     outputFacts(p.localPath, job),
-    following ? following.finish() : uploadFile(target, p.localPath),
-    ...thumbnailFiles.map((file, n) =>
-      uploadFile({ ...target, bucket: thumbnailBucket, key: thumbnailKeys[n]!, contentType }, path.join(p.thumbnails!.dir, file)),
-    ),
+    allEnded([
+      following ? following.finish() : uploadFile(target, p.localPath),
+      ...thumbnailFiles.map((file, n) =>
+        uploadFile({ ...target, bucket: thumbnailBucket, key: thumbnailKeys[n]!, contentType }, path.join(p.thumbnails!.dir, file)),
+      ),
+    ]),
   ]);
-  for (const r of [facts, ...stored]) if (r.status === 'rejected') throw r.reason;
-  return { status: 'Complete', ...(facts as PromiseFulfilledResult<Awaited<ReturnType<typeof outputFacts>>>).value, thumbnailKeys, notes: p.notes };
+  return { status: 'Complete', ...facts, thumbnailKeys, notes: p.notes };
 }
 
 async function outputFacts(file: string, job: RunTranscodeInput): Promise<Omit<RunOutputResult, 'status' | 'thumbnailKeys' | 'notes'>> {
@@ -372,6 +367,17 @@ async function outputFacts(file: string, job: RunTranscodeInput): Promise<Omit<R
     ...(probe?.video ? { width: probe.video.width, height: probe.video.height } : {}),
     ...(probe?.video?.frameRate ? { frameRate: formatFrameRate(probe.video.frameRate) } : {}),
   };
+}
+
+/**
+ * Like Promise.all, but waits for every promise to end before it rejects with the first failure, so that
+ * nothing of a job still runs once the job has moved on.
+ */
+async function allEnded<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
 function failure(code: number, text: string, notes: string[] = []): RunOutputResult {
