@@ -27,10 +27,11 @@ RUN npm ci --no-audit --no-fund \
 FROM deps AS source
 COPY . .
 
-# ffmpeg and ffprobe for the engine (services/transcoder/src/engine spawns both by name).
+# ffmpeg and ffprobe for the engine (services/transcoder/src/engine spawns both by name), and bubblewrap
+# to confine them to a job's scratch directory (FFMPEG_SANDBOX).
 FROM base AS ffmpeg
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg \
+ && apt-get install -y --no-install-recommends ffmpeg bubblewrap \
  && rm -rf /var/lib/apt/lists/* \
  && ffmpeg -hide_banner -version | head -1
 

@@ -64,6 +64,12 @@ export const configSchema = z
     FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
     FFPROBE_PATH: z.string().min(1).default('ffprobe'),
     /**
+     * Runs ffmpeg and ffprobe in a bubblewrap sandbox that sees only the job's scratch directory: 'auto' when
+     * bwrap works here, 'bwrap' always (the worker refuses to start without it), 'off' never.
+     */
+    FFMPEG_SANDBOX: z.enum(['auto', 'bwrap', 'off']).default('auto'),
+    BWRAP_PATH: z.string().min(1).default('bwrap'),
+    /**
      * Audio jobs of several outputs from inputs at least this long decode once and run their encoders side by
      * side, one process each (on machines of 2+ cores); 'off' keeps one ffmpeg per job.
      */

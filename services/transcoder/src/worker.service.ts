@@ -12,6 +12,7 @@ import type { TranscoderConfig } from './config';
 import { openDb } from './db/client';
 import { DeliveriesRepository, SigningIdentityRepository } from './deliveries.repository';
 import { EngineError, runTranscode } from './engine/run';
+import { detectSandbox } from './engine/sandbox';
 import { makeScratch, removeStaleScratch } from './engine/scratch';
 import { deliver, RetryLater } from './jobs/deliver.job';
 import { transcode, type EngineRun, type TranscodeDeps } from './jobs/transcode.job';
@@ -86,6 +87,9 @@ export async function startWorker(
   await mkdir(config.ET_TMP_DIR, { recursive: true });
   for (const dir of await removeStaleScratch(config.ET_TMP_DIR)) log.info({ dir }, 'removed the scratch files of a worker that is gone');
   const scratch = await makeScratch(config.ET_TMP_DIR);
+  const { sandbox, reason } = await detectSandbox(config.FFMPEG_SANDBOX, { bwrapPath: config.BWRAP_PATH, probeCommand: config.FFPROBE_PATH });
+  if (sandbox.kind === 'none') log.warn({ reason }, 'ffmpeg runs without a sandbox');
+  else log.info({ sandbox: sandbox.kind }, 'ffmpeg runs in a sandbox');
 
   const scope = { region: config.ET_REGION, accountId: config.ET_ACCOUNT_ID };
   /** Jobs this worker is running now. */
@@ -100,6 +104,7 @@ export async function startWorker(
           ...job,
           ffmpegPath: config.FFMPEG_PATH,
           ffprobePath: config.FFPROBE_PATH,
+          sandbox,
           // Side-by-side encoders only while this worker runs nothing else: when it is busy, the cores are
           // too, and one ffmpeg per job does the same work with less CPU.
           fanOut:

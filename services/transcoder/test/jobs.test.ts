@@ -253,7 +253,9 @@ describe('job rules', () => {
     );
     const done = await finalJob(Job!.Id!);
     expect(done.Status).toBe('Error');
-    expect(done.Outputs![0]!.StatusDetail).toMatch(/^4000 [0-9a-f-]{36}: Amazon Elastic Transcoder could not interpret the media file\.$/);
+    expect(done.Outputs![0]!.StatusDetail).toMatch(
+      /^4000 [0-9a-f-]{36}: Amazon Elastic Transcoder could not interpret the media file: it is not an audio or video file the service can read\.$/,
+    );
 
     const { Job: next } = await svc.client.send(
       new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/song.mp3' }, Outputs: [{ Key: 'corrupt/after.wav', PresetId: SeedPresets.wav }] }),

@@ -6,7 +6,8 @@ import { systemPreset } from './system-presets';
 import type { EtPreset } from './types';
 
 const preset = (id: string): EtPreset => systemPreset(id, 'us-east-1', '000000000000')!;
-const HEAD = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', '-i', '/j/input'];
+const ANY_INPUT = ['-protocol_whitelist', 'file', '-format_whitelist', 'mov,aac,asf,avi,flv,matroska,mp3,mpeg,mpegts,mxf,ogg,wav,flac'];
+const HEAD = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', ...ANY_INPUT, '-i', '/j/input'];
 
 const mp3: MediaProbe = {
   formatName: 'mp3',
@@ -207,7 +208,8 @@ describe('planAudioFanOut', () => {
     expect(fan.encoders.map((e) => e.output)).toEqual(plan.outputs);
     // WAV and FLAC yield the cores to the AAC encoder, the slowest.
     expect(fan.encoders.map((e) => e.nice)).toEqual([10, 10, 0]);
-    const fromDecoded = [...HEAD.slice(0, -2), '-f', 'nut', '-i', '/j/decoded.nut'];
+    // Only the nut demuxer opens the engine's own scratch file.
+    const fromDecoded = [...HEAD.slice(0, -6), '-protocol_whitelist', 'file', '-format_whitelist', 'nut', '-f', 'nut', '-i', '/j/decoded.nut'];
     for (const [n, e] of fan.encoders.entries()) {
       // The output's own command line, reading the decoded file's stream 0 instead of the input.
       expect(e.argv).toEqual([...fromDecoded, ...plan.outputs[n]!.argv.slice(HEAD.length)]);

@@ -2,7 +2,7 @@
 // One ffmpeg process reads and decodes the input once and writes every output (and every thumbnail
 // series) of a job: each output maps the decoded streams it needs.
 
-import { formatFrameRate } from './probe';
+import { formatFrameRate, INPUT_DEMUXERS, inputRestrictions } from './probe';
 import type { MediaProbe } from './probe';
 import { boxSize, fitGeometry, geometryFilters } from './sizing';
 import type { EtAudioParameters, EtPreset, EtVideoParameters } from './types';
@@ -32,7 +32,10 @@ export interface PlanOptions {
 
 export interface PlanInput {
   inputPath: string;
-  /** ffmpeg demuxer for the input, when it cannot be probed from the file (a pipe). */
+  /**
+   * The ffmpeg demuxer ffprobe found (and allowed) for the input: ffmpeg opens it with that one alone.
+   * Unset, it may pick any of INPUT_DEMUXERS.
+   */
   inputFormat?: string;
   probe: MediaProbe;
   outputs: PlanOutputSpec[];
@@ -211,7 +214,9 @@ function losslessSample(sampleFormat: string | undefined): { codec: string; byte
 }
 
 function head(inputPath: string, inputFormat?: string): string[] {
-  return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', ...(inputFormat ? ['-f', inputFormat] : []), '-i', inputPath];
+  const demuxer = inputFormat ? ['-f', inputFormat] : [];
+  const restrictions = inputRestrictions(inputFormat ? [inputFormat] : INPUT_DEMUXERS);
+  return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', ...restrictions, ...demuxer, '-i', inputPath];
 }
 
 function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedOutput {

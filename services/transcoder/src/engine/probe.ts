@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
+import { noSandbox, type Sandbox } from './sandbox';
 import type { DetectedProperties } from './types';
 
 const execFileAsync = promisify(execFile);
@@ -64,26 +66,70 @@ interface RawProbe {
   streams?: RawStream[];
 }
 
-// Demuxers that accept almost any bytes (text as ANSI art) or a single picture: not media to transcode.
-const NOT_MEDIA_FORMATS = /^(tty|image2|.*_pipe)$/;
+/**
+ * The only demuxers a job's input is opened with: the containers Elastic Transcoder accepted (3GP, AAC,
+ * ASF, AVI, DivX, FLV, M4A, MKV, MOV, MP3, MP4, MPEG-PS, MPEG-TS, MXF, OGG, VOB, WAV, WebM) and FLAC.
+ * Never a playlist or script demuxer (hls, dash, concat, sdp, image sequences, …): those open other
+ * files or URLs named inside the input, so an upload could read a file of the worker's.
+ */
+export const INPUT_DEMUXERS = ['mov', 'aac', 'asf', 'avi', 'flv', 'matroska', 'mp3', 'mpeg', 'mpegts', 'mxf', 'ogg', 'wav', 'flac'] as const;
+/** Outputs are read back for their facts: the same, plus what only the engine writes. */
+export const OUTPUT_DEMUXERS = [...INPUT_DEMUXERS, 'gif'] as const;
+/** Inputs are local files and nothing else: no http, no concat:, subfile:, data:, … */
+export const INPUT_PROTOCOLS = 'file';
 
-export async function probeFile(file: string, opts: { ffprobePath?: string; signal?: AbortSignal } = {}): Promise<MediaProbe> {
-  const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file];
+/**
+ * The allowed demuxer ffprobe named (`mov,mp4,m4a,3gp,3g2,mj2` → `mov`), or undefined. Pure.
+ * ffprobe lists every name of one demuxer; it is allowed when its first name is.
+ */
+export function allowedDemuxer(formatName: string, allowed: readonly string[] = INPUT_DEMUXERS): string | undefined {
+  const first = formatName.split(',')[0] ?? '';
+  return allowed.includes(first) ? first : undefined;
+}
+
+/** ffmpeg/ffprobe input options that confine how a file is opened. Pure. */
+export function inputRestrictions(demuxers: readonly string[]): string[] {
+  return ['-protocol_whitelist', INPUT_PROTOCOLS, '-format_whitelist', demuxers.join(',')];
+}
+
+export interface ProbeOptions {
+  ffprobePath?: string;
+  signal?: AbortSignal;
+  /** Demuxers the file may be opened with (default: a job input's). */
+  demuxers?: readonly string[];
+  /** Runs ffprobe with access to the file's directory only. */
+  sandbox?: Sandbox;
+}
+
+export async function probeFile(file: string, opts: ProbeOptions = {}): Promise<MediaProbe> {
+  const demuxers = opts.demuxers ?? INPUT_DEMUXERS;
+  const args = ['-v', 'error', ...inputRestrictions(demuxers), '-print_format', 'json', '-show_format', '-show_streams', file];
+  const cmd = (opts.sandbox ?? noSandbox).wrap(opts.ffprobePath ?? 'ffprobe', args, path.dirname(file));
   let raw: RawProbe;
   try {
-    const { stdout } = await execFileAsync(opts.ffprobePath ?? 'ffprobe', args, { maxBuffer: 16 * 1024 * 1024, signal: opts.signal });
+    const { stdout } = await execFileAsync(cmd.file, cmd.args, { maxBuffer: 16 * 1024 * 1024, signal: opts.signal });
     raw = JSON.parse(stdout) as RawProbe;
   } catch (err) {
     if (opts.signal?.aborted) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw err;
-    throw new NotMediaError(`ffprobe could not read the file: ${firstLine((err as { stderr?: string }).stderr)}`);
+    throw new NotMediaError(probeFailure((err as { stderr?: string }).stderr));
   }
   const { size } = await stat(file);
   const probe = parseProbe(raw, size);
-  if (NOT_MEDIA_FORMATS.test(probe.formatName) || (!probe.video && !probe.audio)) {
-    throw new NotMediaError(`not an audio or video file (format ${probe.formatName || 'unknown'})`);
+  if (!allowedDemuxer(probe.formatName, demuxers)) {
+    throw new NotMediaError(`its container (${probe.formatName.split(',')[0] || 'unknown'}) is not an audio or video format the service accepts`);
   }
+  if (!probe.video && !probe.audio) throw new NotMediaError('it has no audio or video stream');
   return probe;
+}
+
+/** ffprobe's complaint, as a reason a person can read. Pure. */
+export function probeFailure(stderr: string | undefined): string {
+  const text = stderr ?? '';
+  const refused = /\[(\w+) @ [^\]]+\] Format not on whitelist/.exec(text);
+  if (refused) return `its container (${refused[1]}) is not an audio or video format the service accepts`;
+  if (/Protocol '?[\w-]+'? not on whitelist/.test(text)) return 'it refers to other files or locations';
+  return 'it is not an audio or video file the service can read';
 }
 
 /** ffprobe JSON → the few facts the engine uses. Pure. */
@@ -152,8 +198,4 @@ function rotationOf(s: RawStream): number {
   const degrees = fromSide !== undefined ? -fromSide : Number(s.tags?.rotate ?? 0);
   const normal = ((Math.round(degrees / 90) * 90) % 360 + 360) % 360;
   return normal;
-}
-
-function firstLine(s: string | undefined): string {
-  return (s ?? '').trim().split('\n')[0]?.slice(0, 200) ?? '';
 }

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { availableParallelism, getPriority, setPriority } from 'node:os';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,8 +13,9 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { containerExtension, decodedBytesPerSecond, planAudioFanOut, planJob, thumbnailName } from './plan';
 import type { FanOutPlan, JobPlan, PlanInput, PlannedOutput, PlanOptions } from './plan';
-import { detectedProperties, formatFrameRate, NotMediaError, probeFile } from './probe';
-import type { MediaProbe } from './probe';
+import { allowedDemuxer, detectedProperties, formatFrameRate, NotMediaError, OUTPUT_DEMUXERS, probeFile } from './probe';
+import type { MediaProbe, ProbeOptions } from './probe';
+import { noSandbox, type Sandbox } from './sandbox';
 import type { DetectedProperties, EtPreset } from './types';
 import { FollowingUpload, uploadFile } from './upload';
 
@@ -43,6 +44,8 @@ export const ErrorText = {
   outputExists: (bucket: string, key: string) =>
     `The specified object could not be saved in the specified bucket because an object by that name already exists: bucket=${bucket}, key=${key}.`,
   notMedia: 'Amazon Elastic Transcoder could not interpret the media file.',
+  /** notMedia with the reason, e.g. "its container (hls) is not …". */
+  notMediaBecause: (reason: string) => `Amazon Elastic Transcoder could not interpret the media file: ${reason}.`,
   transcodeFailed: 'Amazon Elastic Transcoder could not transcode the input file.',
 } as const;
 
@@ -80,6 +83,8 @@ export interface RunTranscodeInput {
   fanOut?: { minDurationMillis: number } | false;
   /** Receives ffmpeg's stderr when a run fails (a pino logger fits). */
   logger?: { warn(obj: object, msg: string): void };
+  /** Confines ffmpeg and ffprobe to the job's scratch directory (see sandbox.ts); default none. */
+  sandbox?: Sandbox;
 }
 
 const DEFAULT_FAN_OUT = { minDurationMillis: 15_000 };
@@ -131,7 +136,7 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
       ...(o.thumbnailPattern ? { thumbnailDir: path.join(dir, `thumbnails-${i}`), thumbnailPattern: o.thumbnailPattern } : {}),
       ...(o.rotate ? { rotate: o.rotate } : {}),
     }));
-    const planInput: PlanInput = { inputPath, probe, outputs: specs, ...(job.planOptions ? { options: job.planOptions } : {}) };
+    const planInput: PlanInput = { inputPath, inputFormat: allowedDemuxer(probe.formatName)!, probe, outputs: specs, ...(job.planOptions ? { options: job.planOptions } : {}) };
     const plan = planJob(planInput);
     for (const p of plan.outputs) if (p.thumbnails) await mkdir(p.thumbnails.dir, { recursive: true });
     for (const [n, p] of plan.outputs.entries()) if (p.error) results[todo[n]!.i] = failure(p.error.code, p.error.message, p.notes);
@@ -141,14 +146,14 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
     };
 
     const fanOut = fanOutFor(job, planInput, plan, dir);
-    if (!fanOut || !(await runFanOut(fanOut, plan, probe, job, outputDone))) {
+    if (!fanOut || !(await runFanOut(fanOut, plan, probe, { ...job, scratchDir: dir }, outputDone))) {
       // Outputs written front to back are stored while ffmpeg still writes them.
       for (const [n, p] of plan.outputs.entries()) {
         if (p.error || !p.sequential) continue;
         const target = { s3, bucket: job.outputBucket, key: todo[n]!.o.key, contentType: p.expected!.contentType, signal };
         following.set(p, new FollowingUpload(target, p.localPath));
       }
-      const failedRuns = await transcode(plan, probe, job, following);
+      const failedRuns = await transcode(plan, probe, { ...job, scratchDir: dir }, following);
       await allEnded(plan.outputs.map((p, n) => (p.error ? undefined : outputDone(p, n, !failedRuns.has(p)))));
     }
     job.onProgress?.(100);
@@ -182,11 +187,19 @@ async function download(s3: S3Client, bucket: string, key: string, file: string,
 
 async function probeInput(file: string, job: RunTranscodeInput): Promise<MediaProbe> {
   try {
-    return await probeFile(file, { ...(job.ffprobePath ? { ffprobePath: job.ffprobePath } : {}), ...(job.signal ? { signal: job.signal } : {}) });
+    return await probeFile(file, probeOptions(job));
   } catch (err) {
-    if (err instanceof NotMediaError) throw new EngineError(4000, ErrorText.notMedia);
+    if (err instanceof NotMediaError) throw new EngineError(4000, ErrorText.notMediaBecause(err.message));
     throw err;
   }
+}
+
+function probeOptions(job: RunTranscodeInput): ProbeOptions {
+  return {
+    ...(job.ffprobePath ? { ffprobePath: job.ffprobePath } : {}),
+    ...(job.signal ? { signal: job.signal } : {}),
+    ...(job.sandbox ? { sandbox: job.sandbox } : {}),
+  };
 }
 
 /**
@@ -197,7 +210,7 @@ async function probeInput(file: string, job: RunTranscodeInput): Promise<MediaPr
 async function transcode(
   plan: JobPlan,
   probe: MediaProbe,
-  job: RunTranscodeInput,
+  job: JobInScratch,
   following: Map<PlannedOutput, FollowingUpload>,
 ): Promise<Set<PlannedOutput>> {
   const runnable = plan.outputs.filter((o) => !o.error);
@@ -238,7 +251,7 @@ async function runFanOut(
   fanOut: FanOutPlan,
   plan: JobPlan,
   probe: MediaProbe,
-  job: RunTranscodeInput,
+  job: JobInScratch,
   outputDone: (p: PlannedOutput, n: number, ok: boolean) => Promise<void>,
 ): Promise<boolean> {
   const progress = progressReporter(probe.durationMillis, job.onProgress);
@@ -287,18 +300,18 @@ function progressReporter(durationMillis: number | undefined, onProgress?: (pct:
   };
 }
 
-/** Spawns ffmpeg (argv, no shell); true on success. Killed when the job is aborted. */
-function runFfmpeg(args: string[], job: RunTranscodeInput, onTime: (micros: number) => void, nice = 0): Promise<boolean> {
+/** A job with the directory its files are in: all its ffmpeg runs may touch. */
+type JobInScratch = RunTranscodeInput & { scratchDir: string };
+
+/** Spawns ffmpeg (argv, no shell), in the job's sandbox; true on success. Killed when the job is aborted. */
+function runFfmpeg(args: string[], job: JobInScratch, onTime: (micros: number) => void, nice = 0): Promise<boolean> {
   return new Promise((resolve, reject) => {
     if (job.signal?.aborted) return reject(job.signal.reason);
-    const child = spawn(job.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    if (nice && child.pid) {
-      try {
-        setPriority(child.pid, Math.min(19, getPriority(0) + nice));
-      } catch {
-        // Only a hint; it may be refused.
-      }
-    }
+    const ffmpeg = job.ffmpegPath ?? 'ffmpeg';
+    // nice(1) inside the sandbox, so that the priority is the encoder's own from its first instruction.
+    const [command, argv] = nice ? ['nice', ['-n', String(nice), ffmpeg, ...args]] : [ffmpeg, args];
+    const cmd = (job.sandbox ?? noSandbox).wrap(command, argv, job.scratchDir);
+    const child = spawn(cmd.file, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const onAbort = () => child.kill('SIGKILL');
     job.signal?.addEventListener('abort', onAbort, { once: true });
     let pending = '';
@@ -356,7 +369,7 @@ async function outputFacts(file: string, job: RunTranscodeInput): Promise<Omit<R
   const { size } = await stat(file);
   let probe: MediaProbe | undefined;
   try {
-    probe = await probeFile(file, { ...(job.ffprobePath ? { ffprobePath: job.ffprobePath } : {}), ...(job.signal ? { signal: job.signal } : {}) });
+    probe = await probeFile(file, { ...probeOptions(job), demuxers: OUTPUT_DEMUXERS });
   } catch (err) {
     if (!(err instanceof NotMediaError)) throw err;
   }

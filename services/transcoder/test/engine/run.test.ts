@@ -331,7 +331,7 @@ describe('runTranscode', () => {
   it('fails the job with 4000 for a file that is not media, and removes its temporary files', async () => {
     const err = await runTranscode(job({ inputKey: 'in/notes.txt', outputs: [{ key: 'x/notes.wav', preset: preset(SeedPresets.wav) }] })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EngineError);
-    expect(err).toMatchObject({ code: 4000, message: 'Amazon Elastic Transcoder could not interpret the media file.' });
+    expect(err).toMatchObject({ code: 4000, message: 'Amazon Elastic Transcoder could not interpret the media file: it is not an audio or video file the service can read.' });
     expect(await entries(tmpRoot)).toEqual([]);
     await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'x/notes.wav' }))).rejects.toMatchObject({ name: 'NotFound' });
   });
