@@ -13,7 +13,7 @@ import type { Media, MediaCursor, MediaRepository, Output } from '@mp/db';
 import type { Logger } from '@mp/logging';
 import { withTimeout } from '@mp/runtime';
 import { mediaKey, outputPrefix, sanitizeName } from '@mp/storage';
-import { MeterStream, SNIFF_BYTES, peek, sniff } from './upload';
+import { MeterStream, peekMedia, sniff } from './upload';
 
 export interface MediaServiceDeps {
   repo: MediaRepository;
@@ -40,7 +40,7 @@ export class MediaService {
 
   /** Streams one file to S3, records it, and hands it to the transcode queue. */
   async upload(userId: string, file: IncomingFile): Promise<Media> {
-    const { head, stream } = await peek(file.stream, SNIFF_BYTES);
+    const { head, stream } = await peekMedia(file.stream);
     const type = await sniff(head);
     const mediaId = randomUUID();
     const name = sanitizeName(file.displayName || file.filename || `upload.${type.ext}`);

@@ -5,6 +5,8 @@ import { AppError, type MediaKind } from '@mp/contracts';
 
 /** Bytes read before deciding the type: enough for every container file-type knows. */
 export const SNIFF_BYTES = 4100;
+/** The longest ID3v2 tags looked past (cover art makes them long); a longer one is refused. */
+export const MAX_ID3_BYTES = 16 * 1024 * 1024;
 
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/tiff', 'image/avif', 'image/heic', 'image/heif']);
 const AUDIO_CONTAINERS = new Set(['application/ogg', 'audio/ogg', 'audio/opus']);
@@ -58,8 +60,41 @@ export function peek(source: Readable, n: number): Promise<{ head: Buffer; strea
   });
 }
 
+/**
+ * Length of the ID3v2 tags at the start of a file (0 without one): 10 header bytes, the declared size
+ * (syncsafe, 7 bits a byte) and a footer when flagged. Tags may follow one another. Pure.
+ * https://id3.org/id3v2.4.0-structure
+ */
+export function id3Length(head: Buffer): number {
+  let at = 0;
+  while (head.length >= at + 10 && head.toString('latin1', at, at + 3) === 'ID3') {
+    const size = ((head[at + 6]! & 0x7f) << 21) | ((head[at + 7]! & 0x7f) << 14) | ((head[at + 8]! & 0x7f) << 7) | (head[at + 9]! & 0x7f);
+    at += 10 + size + (head[at + 5]! & 0x10 ? 10 : 0);
+  }
+  return at;
+}
+
+/**
+ * The first bytes to decide a file's type by: SNIFF_BYTES, or, behind ID3 tags, the tags and SNIFF_BYTES
+ * after them (a tag longer than a sniffer looks would hide whatever follows it). The stream carries the
+ * whole file on.
+ */
+export async function peekMedia(source: Readable): Promise<{ head: Buffer; stream: Readable }> {
+  let peeked = await peek(source, SNIFF_BYTES);
+  for (let tags = id3Length(peeked.head), seen = 0; tags > seen; seen = tags, tags = id3Length(peeked.head)) {
+    if (tags > MAX_ID3_BYTES) {
+      throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', `The file starts with an ID3 tag longer than ${MAX_ID3_BYTES} bytes.`);
+    }
+    // A tag may declare a size past what was read; read up to there, and on into what follows it.
+    peeked = await peek(peeked.stream, tags + SNIFF_BYTES);
+  }
+  return peeked;
+}
+
 export async function sniff(head: Buffer): Promise<{ mime: string; ext: string; kind: MediaKind }> {
   if (head.length === 0) throw new AppError(400, 'EMPTY_FILE', 'The uploaded file is empty.');
+  const tags = id3Length(head);
+  if (tags > 0) return sniffBehindId3(head.subarray(tags));
   const type = await fileTypeFromBuffer(head);
   const kind = type ? classify(type.mime) : null;
   if (!type || !kind) {
@@ -70,6 +105,19 @@ export async function sniff(head: Buffer): Promise<{ mime: string; ext: string; 
     );
   }
   return { mime: type.mime, ext: type.ext, kind };
+}
+
+/** An ID3 tag is only the start of an audio file: what follows it must be audio itself. */
+async function sniffBehindId3(rest: Buffer): Promise<{ mime: string; ext: string; kind: MediaKind }> {
+  const type = rest.length ? await fileTypeFromBuffer(rest) : undefined;
+  if (!type || classify(type.mime) !== 'audio') {
+    throw new AppError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `The file starts with an ID3 tag, but what follows it is not audio${type ? ` (detected ${type.mime})` : ''}.`,
+    );
+  }
+  return { mime: type.mime, ext: type.ext, kind: 'audio' };
 }
 
 /**
