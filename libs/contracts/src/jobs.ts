@@ -22,3 +22,11 @@ export const JobName = {
 
 /** A stable BullMQ job id for a media's transcode: one queued job per media at a time. */
 export const transcodeJobId = (mediaId: string) => `transcode-${mediaId}`;
+
+/**
+ * BullMQ job id of a notify. Terminal kinds happen once per media. Progress repeats, so its id carries the
+ * figure: a redelivered or swept outbox entry adds no second job, a new figure does.
+ */
+export function notifyJobId(mediaId: string, kind: NotifyKind, progress: number | null = null): string {
+  return kind === 'media.progress' ? `${kind}-${mediaId}-${progress ?? 0}` : `${kind}-${mediaId}`;
+}

@@ -4,4 +4,8 @@ export * as schema from './schema';
 export * from './schema';
 export * from './media.repository';
 export * from './transcode-jobs.repository';
+export * from './media-lock';
+export * from './media-tombstones.repository';
+export * from './notify-outbox.repository';
+export * from './notify-outbox';
 export { and, asc, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';

@@ -1,7 +1,9 @@
 import { and, desc, eq, inArray, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { OutputStatus } from '@mp/contracts';
 import type { Db } from './client';
-import { media, outputs, type Media, type NewMedia, type Output } from './schema';
+import { lockMedia } from './media-lock';
+import { MediaTombstonesRepository } from './media-tombstones.repository';
+import { media, outputs, transcodeJobs, type Media, type NewMedia, type Output } from './schema';
 
 /** A transaction handle from `db.transaction`; repositories accept it to join one transaction. */
 export type DbTransaction = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -185,7 +187,19 @@ export class MediaRepository {
     return changed;
   }
 
-  async delete(id: string): Promise<void> {
-    await this.db.delete(media).where(eq(media.id, id));
+  /**
+   * Deletes a media and its rows (outputs and engine job cascade), leaving a tombstone in the same
+   * transaction: whatever the pipeline still writes for it is purged later. False when it did not exist.
+   */
+  async delete(id: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      await lockMedia(tx, id);
+      const [m] = await tx.select().from(media).where(eq(media.id, id)).for('update');
+      if (!m) return false;
+      const [job] = await tx.select().from(transcodeJobs).where(eq(transcodeJobs.mediaId, id));
+      await new MediaTombstonesRepository(tx).record(m, job ?? null);
+      await tx.delete(media).where(eq(media.id, id));
+      return true;
+    });
   }
 }

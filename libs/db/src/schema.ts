@@ -132,6 +132,51 @@ export const snsMessages = pgTable('sns_messages', {
   receivedAt: created(),
 });
 
+/**
+ * Notify jobs decided in the same transaction as the state change they announce, by every producer of
+ * `notify`. A row is deleted once its job is in Redis; rows left behind (Redis down, a crash) are queued by
+ * the producers' sweeps.
+ */
+export const notifyOutbox = pgTable(
+  'notify_outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    mediaId: uuid('media_id').notNull(),
+    kind: text('kind').notNull(),
+    /** BullMQ job id: queuing the same row twice adds one job. */
+    jobId: text('job_id').notNull(),
+    createdAt: created(),
+  },
+  (t) => [index('notify_outbox_created_idx').on(t.createdAt)],
+);
+
+/**
+ * A deleted media, written in the delete's transaction: its objects and its engine job are purged after
+ * the rows are gone. Kept for a while once purged, so that whatever arrives late for it (an engine
+ * notification, a retried dispatch) wakes the purge again instead of leaving files behind.
+ */
+export const mediaTombstones = pgTable(
+  'media_tombstones',
+  {
+    mediaId: uuid('media_id').primaryKey(),
+    userId: uuid('user_id').notNull(),
+    kind: mediaKind('kind').notNull(),
+    pipelineId: text('pipeline_id'),
+    /** The engine job recorded for the media when it was deleted. */
+    engineJobId: text('engine_job_id'),
+    /** Set when a dispatch had called CreateJob without recording an answer: a job may exist, found by its metadata. */
+    engineCallSince: ts('engine_call_since'),
+    deletedAt: ts('deleted_at').notNull().defaultNow(),
+    /** Next purge attempt; a claim moves it on, so a purger that dies leaves the row due again. */
+    dueAt: ts('due_at').notNull().defaultNow(),
+    /** Bumped by every claim and wake: a purge only completes the version it claimed. */
+    version: integer('version').notNull().default(0),
+    /** When the prefixes were last found emptied with nothing left to write into them; null while due. */
+    purgedAt: ts('purged_at'),
+  },
+  (t) => [index('media_tombstones_due_idx').on(t.dueAt).where(sql`${t.purgedAt} is null`)],
+);
+
 export type User = typeof users.$inferSelect;
 export type Media = typeof media.$inferSelect;
 export type NewMedia = typeof media.$inferInsert;
@@ -139,3 +184,5 @@ export type Output = typeof outputs.$inferSelect;
 export type NewOutput = typeof outputs.$inferInsert;
 export type TranscodeJobRow = typeof transcodeJobs.$inferSelect;
 export type Notification = typeof notifications.$inferSelect;
+export type NotifyOutboxRow = typeof notifyOutbox.$inferSelect;
+export type MediaTombstone = typeof mediaTombstones.$inferSelect;

@@ -1,15 +1,17 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './client';
+import { lockMedia } from './media-lock';
+import type { DbTransaction } from './media.repository';
 import { media, outputs, transcodeJobs, type NewOutput, type TranscodeJobRow } from './schema';
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Tx = DbTransaction;
 
 /**
  * The dispatch worker's table: one engine job per media. Intent is committed before the engine is called,
  * so a retry after a crash knows a call may have happened and reconciles instead of calling again.
  */
 export class TranscodeJobRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db | DbTransaction) {}
 
   async recordIntent(mediaId: string, engine: string, pipelineId: string | null): Promise<void> {
     await this.db.insert(transcodeJobs).values({ mediaId, engine, pipelineId, state: 'intent' }).onConflictDoNothing();
@@ -18,7 +20,7 @@ export class TranscodeJobRepository {
   /** Runs fn holding a per-media lock, so two dispatches of one media never overlap. */
   async withMediaLock<T>(mediaId: string, fn: (row: TranscodeJobRow, tx: Tx) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`dispatch:${mediaId}`}))`);
+      await lockMedia(tx, mediaId);
       const [row] = await tx.select().from(transcodeJobs).where(eq(transcodeJobs.mediaId, mediaId));
       if (!row) throw new Error(`no transcode intent for media ${mediaId}`);
       return fn(row, tx);
@@ -63,18 +65,24 @@ export class TranscodeJobRepository {
       .where(and(eq(media.id, mediaId), inArray(media.status, ['uploaded', 'queued'])));
   }
 
-  async markMediaComplete(mediaId: string): Promise<void> {
-    await this.db
+  /** True when it changed: the caller announces it in the same transaction. */
+  async markMediaComplete(mediaId: string): Promise<boolean> {
+    const rows = await this.db
       .update(media)
       .set({ status: 'complete', progress: 100, statusDetail: null, updatedAt: new Date() })
-      .where(and(eq(media.id, mediaId), inArray(media.status, ['uploaded', 'queued', 'processing'])));
+      .where(and(eq(media.id, mediaId), inArray(media.status, ['uploaded', 'queued', 'processing'])))
+      .returning({ id: media.id });
+    return rows.length > 0;
   }
 
-  async markMediaFailed(mediaId: string, reason: string): Promise<void> {
-    await this.db
+  /** True when it changed: the caller announces it in the same transaction. */
+  async markMediaFailed(mediaId: string, reason: string): Promise<boolean> {
+    const rows = await this.db
       .update(media)
       .set({ status: 'failed', statusDetail: reason.slice(0, 2000), updatedAt: new Date() })
-      .where(and(eq(media.id, mediaId), inArray(media.status, ['uploaded', 'queued', 'processing'])));
+      .where(and(eq(media.id, mediaId), inArray(media.status, ['uploaded', 'queued', 'processing'])))
+      .returning({ id: media.id });
+    return rows.length > 0;
   }
 
   async get(mediaId: string): Promise<TranscodeJobRow | null> {
