@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@mp/contracts';
 import type { Logger } from '@mp/logging';
+import { clientErrorHandler, defaultClientLimits, limitConnectionsPerAddress, nodeServerOptions, watchBodyTime, type ClientLimits } from './client-limits';
 import { createMetrics, type Metrics } from './metrics';
 
 export type ReadinessCheck = () => Promise<unknown>;
@@ -12,14 +13,18 @@ export interface HttpServerOptions {
   /** Named dependency checks for /readyz. */
   readiness?: Record<string, ReadinessCheck>;
   bodyLimit?: number;
+  /** Timeouts for slow clients and the per-address connection limit; unset ones take defaultClientLimits. */
+  limits?: Partial<ClientLimits>;
   fastify?: Partial<FastifyServerOptions>;
 }
 
 /**
  * A fastify server with what every service answers the same way: request ids, errors as
- * `{ error: { code, message } }` (never a stack trace), /healthz, /readyz, /metrics.
+ * `{ error: { code, message } }` (never a stack trace), /healthz, /readyz, /metrics, and limits on how long
+ * a client may take to send a request and how many connections one address may hold.
  */
 export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstance; metrics: Metrics } {
+  const limits: ClientLimits = { ...defaultClientLimits, ...definedOnly(opts.limits ?? {}) };
   const app = Fastify({
     loggerInstance: opts.logger,
     genReqId: (req) => {
@@ -28,13 +33,19 @@ export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstanc
     },
     logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    http: nodeServerOptions(limits),
+    clientErrorHandler: clientErrorHandler(opts.logger),
     ...opts.fastify,
   }) as unknown as FastifyInstance;
   const metrics = createMetrics(opts.service);
+  if (limits.maxConnectionsPerIp !== undefined) {
+    limitConnectionsPerAddress(app.server, limits.maxConnectionsPerIp, opts.logger, () => metrics.connectionsRefused.inc());
+  }
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  watchBodyTime(app, limits);
   app.addHook('onResponse', async (req, reply) => {
     const labels = { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
     metrics.httpRequests.inc(labels);
@@ -73,6 +84,10 @@ export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstanc
     return metrics.registry.metrics();
   });
   return { app, metrics };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 async function runChecks(checks: Record<string, ReadinessCheck>): Promise<Record<string, string>> {

@@ -1,4 +1,5 @@
 export * from './http';
+export { defaultClientLimits, type ClientLimits } from './client-limits';
 export * from './queue';
 export * from './shutdown';
 export * from './metrics';

@@ -20,6 +20,11 @@ export function createMetrics(service: string) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
-  return { registry, httpRequests, httpDuration };
+  const connectionsRefused = new client.Counter({
+    name: 'http_connections_refused_total',
+    help: 'Connections closed at once: their address already held the most allowed',
+    registers: [registry],
+  });
+  return { registry, httpRequests, httpDuration, connectionsRefused };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
