@@ -4,19 +4,18 @@ import {
   AppError,
   JobName,
   jobOptions,
+  notifyJobId,
   transcodeJobId,
   type MediaKind,
   type S3EventRecord,
   type SnsEnvelope,
   type TranscodeJob,
 } from '@mp/contracts';
-import { MediaRepository, type Db, type DbTransaction } from '@mp/db';
+import { MediaRepository, MediaTombstonesRepository, type Db, type DbTransaction, type NotifyOutbox, type NotifyOutboxRow } from '@mp/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { withTimeout } from '@mp/runtime';
 import { urlHostAllowed, type UrlPolicy } from '@mp/sns';
 import { looksLikeEtNotification, notifyKindFor, parseEtNotification, planEtUpdate, type EtPlan, type MediaChange } from './et-notification';
-import type { NotifyOutboxRow } from './db/schema';
-import { notifyJobId, type NotifyOutbox } from './notify-outbox';
 import { mediaTypeOf, parseS3Records, s3MessageKind, uploadCandidates, type UploadCandidate } from './s3-event';
 import { SnsMessagesRepository } from './sns-messages.repository';
 import { UsersRepository } from './users.repository';
@@ -91,7 +90,8 @@ export class IngestService {
       if (!(await new SnsMessagesRepository(tx).record(envelope))) return { outcome: 'duplicate' as const };
       const repo = new MediaRepository(tx);
       const media = await repo.get(plan.mediaId);
-      if (!media || media.userId !== plan.userId) return { outcome: 'ignored' as const };
+      if (!media) return { outcome: 'ignored' as const, purge: await wakePurgeOfDeleted(tx, plan) };
+      if (media.userId !== plan.userId) return { outcome: 'ignored' as const };
       const changed = await applyMediaChange(repo, plan.mediaId, plan.media);
       await repo.updateOutputs(plan.mediaId, plan.outputs);
       const kind = notifyKindFor(plan.media.status, changed);
@@ -99,6 +99,7 @@ export class IngestService {
       return { outcome: 'processed' as const, notify };
     });
     log.info({ mediaId: plan.mediaId, jobId: plan.jobId, state: plan.media.status, outcome: result.outcome }, 'ET notification');
+    if ('purge' in result && result.purge) log.info({ mediaId: plan.mediaId, jobId: plan.jobId }, 'engine job of a deleted media ended; its purge is due');
     if (result.outcome === 'processed' && result.notify) await this.d.outbox.flush([result.notify]);
     return result.outcome;
   }
@@ -213,6 +214,15 @@ export class IngestService {
   private recordOnly(envelope: SnsEnvelope): Promise<boolean> {
     return new SnsMessagesRepository(this.d.db).record(envelope);
   }
+}
+
+/**
+ * The engine job of a deleted media has ended, so whatever it wrote is in S3: its tombstone is due, in the
+ * message's transaction, and the dispatch purge removes the objects.
+ */
+async function wakePurgeOfDeleted(tx: DbTransaction, plan: EtPlan): Promise<boolean> {
+  if (plan.media.status === 'processing') return false;
+  return new MediaTombstonesRepository(tx).wake(plan.mediaId, plan.userId);
 }
 
 async function applyMediaChange(
