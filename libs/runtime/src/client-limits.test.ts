@@ -46,6 +46,9 @@ beforeAll(async () => {
     limits: { headersTimeoutMs: HEADERS_MS, requestTimeoutMs: REQUEST_MS, maxConnectionsPerIp: 5 },
   }));
   app.post('/echo', async (req) => ({ got: req.body }));
+  app.post('/guarded', {
+    onRequest: async (_req, reply) => reply.status(401).send({ error: { code: 'UNAUTHENTICATED', message: 'No.' } }),
+  }, async () => ({}));
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) =>
     done(null, body),
   );
@@ -100,6 +103,15 @@ describe('request timeout', () => {
       body: { error: { code: 'REQUEST_TIMEOUT', message: `The request body did not arrive within ${REQUEST_MS} ms.` } },
     });
     expect(await healthy()).toBe(200);
+  });
+
+  it('holds a body still arriving after an early answer to the same time', async () => {
+    const c = connect(port);
+    c.socket.write('POST /guarded HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n');
+    void trickle(c.socket, '{' + ' '.repeat(199), 50);
+    const { afterMs, received } = await c.closed;
+    expect(received).toMatch(/^HTTP\/1\.1 401 /);
+    expect(afterMs).toBeLessThan(REQUEST_MS * 3);
   });
 
   it('lets a body that arrives in time through', async () => {

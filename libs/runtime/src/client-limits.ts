@@ -76,8 +76,9 @@ function watchWhole(req: FastifyRequest, reply: FastifyReply, ms: number): void 
     cut(req, reply, 'REQUEST_TIMEOUT', `The request body did not arrive within ${ms} ms.`);
   }, ms);
   timer.unref();
+  // Not the reply's end: a body still arriving after an early answer (a 401) is held to the same time.
   req.raw.once('end', () => clearTimeout(timer));
-  reply.raw.once('close', () => clearTimeout(timer));
+  req.raw.once('close', () => clearTimeout(timer));
 }
 
 /** The socket's own inactivity timer, which the HTTP parser bumps as bytes arrive; disarmed when the body ends. */
