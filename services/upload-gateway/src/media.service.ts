@@ -167,11 +167,24 @@ export class MediaService {
     );
   }
 
-  /** Removes the original, every output under the media's output prefix, then the rows. */
+  /**
+   * Removes the rows, leaving a tombstone in the same transaction, then the original and every output. What
+   * the pipeline still writes for the media (an engine job that cannot be cancelled any more, a resize in
+   * flight), and what a crash here leaves, is removed by the dispatch worker's purge of the tombstone.
+   */
   async delete(userId: string, mediaId: string): Promise<void> {
     const media = await this.d.repo.getOwned(userId, mediaId);
     if (!media) throw notFound();
     const outputs = await this.d.repo.outputsOf(media.id);
+    if (!(await this.d.repo.delete(media.id))) throw notFound();
+    try {
+      await this.removeObjects(media, outputs);
+    } catch (err) {
+      this.d.log.warn({ mediaId: media.id, err: (err as Error).message }, 'objects of a deleted media left to its purge');
+    }
+  }
+
+  private async removeObjects(media: Media, outputs: Output[]): Promise<void> {
     const keys = new Set([media.s3Key, ...outputs.map((o) => o.s3Key)]);
     for (const key of await this.listKeys(outputPrefix(media.userId, media.id))) keys.add(key);
     const all = [...keys];
@@ -180,7 +193,6 @@ export class MediaService {
         new DeleteObjectsCommand({ Bucket: this.d.bucket, Delete: { Objects: all.slice(i, i + 1000).map((Key) => ({ Key })) } }),
       );
     }
-    await this.d.repo.delete(media.id);
   }
 
   private async listKeys(prefix: string): Promise<string[]> {
