@@ -17,6 +17,12 @@ export interface PlanOutputSpec {
   thumbnailPattern?: string;
   /** CreateJobOutput.Rotate: auto | 0 | 90 | 180 | 270 (clockwise, on top of the input's own rotation). */
   rotate?: string;
+  /**
+   * CreateJobOutput.SegmentDuration, for a `ts` preset: HLS segments of about this many seconds, cut at
+   * keyframes forced on the same instants in every rendition. `localPath` is then the media playlist,
+   * `template` the segments' ffmpeg file pattern (`<dir>/seg%05d.ts`).
+   */
+  segments?: { seconds: number; template: string };
 }
 
 export interface PlanOptions {
@@ -251,9 +257,12 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedO
     format: info.format,
     contentType: useVideo ? info.videoType! : info.audioType,
   };
+  if (spec.segments && container !== 'ts') return failed(PRESET_INPUT_MISMATCH, `Amazon Elastic Transcoder cannot segment the container ${container} into HLS.`);
   if (useVideo) {
     const video = planVideo(preset.Video!, probe, spec.rotate, input.options ?? {});
     args.push('-map', `0:${probe.video!.index}`, ...video.args);
+    // Keyframes on the same instants in every rendition, so that a player can switch at any segment.
+    if (spec.segments) args.push('-force_key_frames', `expr:gte(t,n_forced*${spec.segments.seconds})`);
     expected.video = video.expected;
   }
   if (useAudio) {
@@ -263,6 +272,7 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedO
     expected.audio = audio.expected;
   }
   if (container === 'gif') args.push('-f', 'gif', '-loop', loopCount(preset.Video?.CodecOptions?.LoopCount));
+  else if (spec.segments) args.push(...hlsMuxer(spec.segments));
   else args.push('-f', info.format, ...info.muxerArgs);
   args.push(spec.localPath);
 
@@ -279,8 +289,16 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedO
 
   const solo = [...head(input.inputPath, input.inputFormat), ...(filterComplex.length ? ['-filter_complex', filterComplex.join(';')] : []), ...args];
   return {
-    localPath: spec.localPath, args, filterComplex, argv: solo, sequential: !info.rewritesWhole, expected, ...(thumbnails ? { thumbnails } : {}), notes,
+    localPath: spec.localPath, args, filterComplex, argv: solo, sequential: !info.rewritesWhole && !spec.segments, expected, ...(thumbnails ? { thumbnails } : {}), notes,
   };
+}
+
+/** ffmpeg's hls muxer writing a whole VOD playlist of MPEG-TS segments numbered from 0. */
+function hlsMuxer(segments: { seconds: number; template: string }): string[] {
+  return [
+    '-f', 'hls', '-hls_time', String(segments.seconds), '-hls_list_size', '0', '-hls_playlist_type', 'vod',
+    '-start_number', '0', '-hls_segment_type', 'mpegts', '-hls_segment_filename', segments.template,
+  ];
 }
 
 function displayedSource(probe: MediaProbe, rotate: string | undefined): { width: number; height: number; filters: string[] } {

@@ -20,6 +20,9 @@ export interface VideoStreamInfo {
   rotation: number;
   /** Sample (pixel) aspect ratio; 1 for square pixels. */
   sampleAspectRatio: number;
+  /** As ffprobe names them ("Main", 31), for codec strings. */
+  profile?: string;
+  level?: number;
 }
 
 export interface AudioStreamInfo {
@@ -29,6 +32,8 @@ export interface AudioStreamInfo {
   channels?: number;
   /** The decoder's sample format (fltp, s16, s32p, …). */
   sampleFormat?: string;
+  /** As ffprobe names it ("LC", "HE-AAC"). */
+  profile?: string;
 }
 
 export interface MediaProbe {
@@ -56,6 +61,8 @@ interface RawStream {
   channels?: number;
   sample_fmt?: string;
   sample_aspect_ratio?: string;
+  profile?: string;
+  level?: number;
   disposition?: { attached_pic?: number };
   tags?: { rotate?: string };
   side_data_list?: Array<{ rotation?: number }>;
@@ -156,6 +163,8 @@ export function parseProbe(raw: RawProbe, fileSize: number): MediaProbe {
       ...(frameRate ? { frameRate } : {}),
       rotation,
       sampleAspectRatio: ratio(v.sample_aspect_ratio?.replace(':', '/')) ?? 1,
+      ...(v.profile ? { profile: v.profile } : {}),
+      ...(v.level && v.level > 0 ? { level: v.level } : {}),
     };
   }
   if (a) {
@@ -166,6 +175,7 @@ export function parseProbe(raw: RawProbe, fileSize: number): MediaProbe {
       ...(sampleRate > 0 ? { sampleRate } : {}),
       ...(a.channels ? { channels: a.channels } : {}),
       ...(a.sample_fmt ? { sampleFormat: a.sample_fmt } : {}),
+      ...(a.profile ? { profile: a.profile } : {}),
     };
   }
   return probe;

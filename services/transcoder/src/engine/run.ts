@@ -4,12 +4,12 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { containerExtension, decodedBytesPerSecond, planAudioFanOut, planJob, thumbnailName } from './plan';
 import type { FanOutPlan, JobPlan, PlanInput, PlannedOutput, PlanOptions } from './plan';
@@ -17,6 +17,7 @@ import { allowedDemuxer, detectedProperties, formatFrameRate, NotMediaError, OUT
 import type { MediaProbe, ProbeOptions } from './probe';
 import { noSandbox, type Sandbox } from './sandbox';
 import type { DetectedProperties, EtPreset } from './types';
+import { codecsAttribute, masterPlaylist, measuredBandwidth, parseMediaPlaylist, segmentKey, variantPlaylist, variantPlaylistKey, type Rendition } from './hls';
 import { FollowingUpload, uploadFile } from './upload';
 
 /** A failure of the whole job, with its Elastic Transcoder error code (3001, 4000, …). */
@@ -57,6 +58,15 @@ export interface RunOutputSpec {
   thumbnailPattern?: string;
   /** CreateJobOutput.Rotate. */
   rotate?: string;
+  /** CreateJobOutput.SegmentDuration in seconds: an HLSv3 output, `<key>.m3u8` over `<key>00000.ts`, … */
+  segmentSeconds?: number;
+}
+
+export interface RunPlaylistSpec {
+  /** The master playlist's full key (OutputKeyPrefix + Name + `.m3u8`). */
+  key: string;
+  /** Indexes into `outputs` of its renditions. */
+  outputs: number[];
 }
 
 export interface RunTranscodeInput {
@@ -85,6 +95,8 @@ export interface RunTranscodeInput {
   logger?: { warn(obj: object, msg: string): void };
   /** Confines ffmpeg and ffprobe to the job's scratch directory (see sandbox.ts); default none. */
   sandbox?: Sandbox;
+  /** HLSv3 master playlists over segmented outputs, written once their outputs are stored. */
+  playlists?: RunPlaylistSpec[];
 }
 
 const DEFAULT_FAN_OUT = { minDurationMillis: 15_000 };
@@ -104,20 +116,30 @@ export interface RunOutputResult {
   thumbnailKeys: string[];
   /** Where the output departs from its preset. */
   notes: string[];
+  /** A segmented output's rendition, for the master playlists it is in. */
+  rendition?: Rendition;
+}
+
+export interface RunPlaylistResult {
+  status: 'Complete' | 'Error';
+  statusDetail?: string;
 }
 
 export interface RunTranscodeResult {
   detected: DetectedProperties;
   outputs: RunOutputResult[];
+  /** In the order of `playlists`. */
+  playlists: RunPlaylistResult[];
 }
 
 export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscodeResult> {
   const { s3, signal } = job;
   await assertInputExists(s3, job.inputBucket, job.inputKey, signal);
   const results: Array<RunOutputResult | undefined> = await Promise.all(
-    job.outputs.map(async (o) =>
-      (await objectExists(s3, job.outputBucket, o.key, signal)) ? failure(3002, ErrorText.outputExists(job.outputBucket, o.key)) : undefined,
-    ),
+    job.outputs.map(async (o) => {
+      const taken = await takenKey(s3, job.outputBucket, outputKeys(o), signal);
+      return taken ? failure(3002, ErrorText.outputExists(job.outputBucket, taken)) : undefined;
+    }),
   );
 
   await mkdir(job.tmpRoot, { recursive: true });
@@ -130,9 +152,11 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
     const detected = detectedProperties(probe);
 
     const todo = job.outputs.map((o, i) => ({ o, i })).filter(({ i }) => !results[i]);
+    for (const { o, i } of todo) if (o.segmentSeconds) await mkdir(path.join(dir, `hls-${i}`));
     const specs = todo.map(({ o, i }) => ({
       preset: o.preset,
-      localPath: path.join(dir, `output-${i}.${containerExtension(o.preset.Container ?? 'mp4')}`),
+      localPath: o.segmentSeconds ? path.join(dir, `hls-${i}`, 'index.m3u8') : path.join(dir, `output-${i}.${containerExtension(o.preset.Container ?? 'mp4')}`),
+      ...(o.segmentSeconds ? { segments: { seconds: o.segmentSeconds, template: path.join(dir, `hls-${i}`, 'seg%05d.ts') } } : {}),
       ...(o.thumbnailPattern ? { thumbnailDir: path.join(dir, `thumbnails-${i}`), thumbnailPattern: o.thumbnailPattern } : {}),
       ...(o.rotate ? { rotate: o.rotate } : {}),
     }));
@@ -156,8 +180,10 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
       const failedRuns = await transcode(plan, probe, { ...job, scratchDir: dir }, following);
       await allEnded(plan.outputs.map((p, n) => (p.error ? undefined : outputDone(p, n, !failedRuns.has(p)))));
     }
+    const outputs = results.map((r) => r!);
+    const playlists = await writePlaylists(job, outputs);
     job.onProgress?.(100);
-    return { detected, outputs: results.map((r) => r!) };
+    return { detected, outputs, playlists };
   } finally {
     await Promise.all([...following.values()].map((f) => f.abort()));
     await rm(dir, { recursive: true, force: true });
@@ -166,6 +192,16 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
 
 async function assertInputExists(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<void> {
   if (!(await objectExists(s3, bucket, key, signal))) throw new EngineError(3001, ErrorText.inputMissing(bucket, key));
+}
+
+/** The names an output will take: a segmented output's playlist and first segment, else its key. */
+function outputKeys(o: RunOutputSpec): string[] {
+  return o.segmentSeconds ? [segmentKey(o.key, 0), variantPlaylistKey(o.key)] : [o.key];
+}
+
+async function takenKey(s3: S3Client, bucket: string, keys: string[], signal?: AbortSignal): Promise<string | undefined> {
+  for (const key of keys) if (await objectExists(s3, bucket, key, signal)) return key;
+  return undefined;
 }
 
 async function objectExists(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<boolean> {
@@ -342,6 +378,7 @@ function runFfmpeg(args: string[], job: JobInScratch, onTime: (micros: number) =
 }
 
 async function deliver(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOutput, following?: FollowingUpload): Promise<RunOutputResult> {
+  if (spec.segmentSeconds) return deliverSegmented(job, spec, p);
   const thumbnailBucket = job.thumbnailBucket ?? job.outputBucket;
   const thumbnailFiles = p.thumbnails ? (await readdir(p.thumbnails.dir)).sort() : [];
   const thumbnailKeys = thumbnailFiles.map((_, n) => thumbnailName(p.thumbnails!.pattern, n + 1, p.thumbnails!.format));
@@ -363,6 +400,79 @@ async function deliver(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOu
     ]),
   ]);
   return { status: 'Complete', ...facts, thumbnailKeys, notes: p.notes };
+}
+
+const PLAYLIST_TYPE = 'application/x-mpegURL';
+const SEGMENT_TYPE = 'video/MP2T';
+
+/**
+ * Stores an HLS output: every segment under `<key>NNNNN.ts`, then the media playlist `<key>.m3u8` naming
+ * them (last, so that a player never finds a playlist whose segments are missing). Its rendition facts
+ * (bandwidth measured on the segments, resolution, codecs) are kept for the master playlists.
+ */
+async function deliverSegmented(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOutput): Promise<RunOutputResult> {
+  const dir = path.dirname(p.localPath);
+  const segments = parseMediaPlaylist(await readFile(p.localPath, 'utf8'));
+  const keys = segments.map((_, n) => segmentKey(spec.key, n));
+  const taken = await takenKey(job.s3, job.outputBucket, [...keys, variantPlaylistKey(spec.key)], job.signal);
+  if (taken) return failure(3002, ErrorText.outputExists(job.outputBucket, taken), p.notes);
+  const sized = await Promise.all(segments.map(async (s) => ({ ...s, bytes: (await stat(path.join(dir, s.file))).size })));
+  const target = { s3: job.s3, bucket: job.outputBucket, signal: job.signal };
+  for (let n = 0; n < segments.length; n += 4) {
+    await allEnded(segments.slice(n, n + 4).map((s, k) => uploadFile({ ...target, key: keys[n + k]!, contentType: SEGMENT_TYPE }, path.join(dir, s.file))));
+  }
+  const playlistFile = path.join(dir, 'stored.m3u8');
+  await writeFile(playlistFile, variantPlaylist(segments, spec.key, spec.segmentSeconds!));
+  await uploadFile({ ...target, key: variantPlaylistKey(spec.key), contentType: PLAYLIST_TYPE }, playlistFile);
+
+  const first = segments[0] ? await probeFile(path.join(dir, segments[0].file), { ...probeOptions(job), demuxers: OUTPUT_DEMUXERS }).catch(() => undefined) : undefined;
+  const seconds = segments.reduce((t, s) => t + s.seconds, 0);
+  const durationMillis = Math.round(seconds * 1000);
+  const v = first?.video;
+  const rendition: Rendition = {
+    key: spec.key,
+    bandwidth: measuredBandwidth(sized),
+    codecs: codecsAttribute({
+      ...(v ? { video: { codec: v.codec, ...(v.profile ? { profile: v.profile } : {}), ...(v.level ? { level: v.level } : {}) } } : {}),
+      ...(first?.audio ? { audio: { codec: first.audio.codec, ...(first.audio.profile ? { profile: first.audio.profile } : {}) } } : {}),
+    }),
+    ...(v ? { width: v.width, height: v.height } : {}),
+    ...(v?.frameRate ? { frameRate: v.frameRate } : {}),
+  };
+  return {
+    status: 'Complete',
+    fileSize: sized.reduce((t, s) => t + s.bytes, 0),
+    durationMillis,
+    duration: Math.round(durationMillis / 1000),
+    ...(v ? { width: v.width, height: v.height } : {}),
+    ...(v?.frameRate ? { frameRate: formatFrameRate(v.frameRate) } : {}),
+    thumbnailKeys: [],
+    notes: p.notes,
+    rendition,
+  };
+}
+
+const PLAYLIST_DEPENDENCY =
+  'Amazon Elastic Transcoder could not generate the playlist because it encountered an error with one or more of the playlists dependencies.';
+
+/** Each master playlist once all its outputs are stored; one whose output failed fails with 1001, as the service did. */
+async function writePlaylists(job: RunTranscodeInput, outputs: RunOutputResult[]): Promise<RunPlaylistResult[]> {
+  const results: RunPlaylistResult[] = [];
+  for (const pl of job.playlists ?? []) {
+    const members = pl.outputs.map((i) => outputs[i]);
+    if (!members.every((o) => o?.status === 'Complete' && o.rendition)) {
+      results.push({ status: 'Error', statusDetail: formatStatusDetail(1001, PLAYLIST_DEPENDENCY) });
+      continue;
+    }
+    if (await objectExists(job.s3, job.outputBucket, pl.key, job.signal)) {
+      results.push({ status: 'Error', statusDetail: formatStatusDetail(3002, ErrorText.outputExists(job.outputBucket, pl.key)) });
+      continue;
+    }
+    const body = masterPlaylist(pl.key, members.map((o) => o!.rendition!));
+    await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.key, Body: body, ContentType: PLAYLIST_TYPE }), { abortSignal: job.signal });
+    results.push({ status: 'Complete' });
+  }
+  return results;
 }
 
 async function outputFacts(file: string, job: RunTranscodeInput): Promise<Omit<RunOutputResult, 'status' | 'thumbnailKeys' | 'notes'>> {
