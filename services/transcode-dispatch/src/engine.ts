@@ -1,4 +1,5 @@
 import {
+  CancelJobCommand,
   CreateJobCommand,
   ElasticTranscoderClient,
   ListJobsByPipelineCommand,
@@ -6,6 +7,8 @@ import {
   IncompatibleVersionException,
   AccessDeniedException,
   ResourceNotFoundException,
+  ReadJobCommand,
+  ResourceInUseException,
   paginateListPipelines,
   type Job,
 } from '@aws-sdk/client-elastic-transcoder';
@@ -89,6 +92,29 @@ export class Engine {
       token = page.NextPageToken;
     } while (token);
     return null;
+  }
+
+  /**
+   * Cancels a job that has not started (CancelJob works only while it is Submitted) and answers its status
+   * then: Canceled, Progressing, Complete, Error, or missing when the engine does not know it.
+   */
+  async cancelIfSubmitted(jobId: string): Promise<string> {
+    const status = async () => (await this.client.send(new ReadJobCommand({ Id: jobId }))).Job?.Status ?? 'missing';
+    try {
+      const before = await status();
+      if (before !== 'Submitted') return before;
+      try {
+        await this.client.send(new CancelJobCommand({ Id: jobId }));
+        return 'Canceled';
+      } catch (err) {
+        // A worker took it between the two calls.
+        if (err instanceof ResourceInUseException) return await status();
+        throw err;
+      }
+    } catch (err) {
+      if (err instanceof ResourceNotFoundException) return 'missing';
+      throw err;
+    }
   }
 
   close(): void {

@@ -7,7 +7,7 @@ import { Queue, UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QueueName, type NotifyJob, type TranscodeJob } from '@mp/contracts';
 import { createUser } from '@mp/auth';
-import { MediaRepository, TranscodeJobRepository, createDb, type DbHandle } from '@mp/db';
+import { MediaRepository, MediaTombstonesRepository, NotifyOutbox, TranscodeJobRepository, createDb, type DbHandle } from '@mp/db';
 import { createLogger } from '@mp/logging';
 import { mediaKey } from '@mp/storage';
 import { createTestEnv, type TestEnv } from '@mp/testbed';
@@ -59,7 +59,17 @@ function deps(endpoint = et.url, profile: Profile = defaultProfile): TranscodeDe
     new ElasticTranscoderClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: KEY, secretAccessKey: SECRET }, maxAttempts: 1 }),
     'media-pipeline',
   );
-  return { media: new MediaRepository(dbh.db), jobs: new TranscodeJobRepository(dbh.db), engine, s3: t.s3Client, bucket: t.bucket, profile, notify };
+  return {
+    db: dbh.db,
+    media: new MediaRepository(dbh.db),
+    jobs: new TranscodeJobRepository(dbh.db),
+    tombstones: new MediaTombstonesRepository(dbh.db),
+    engine,
+    s3: t.s3Client,
+    bucket: t.bucket,
+    profile,
+    outbox: new NotifyOutbox(dbh.db, notify, log),
+  };
 }
 
 async function audioMedia(): Promise<string> {
