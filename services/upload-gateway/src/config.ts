@@ -16,6 +16,13 @@ export const configSchema = z.object({
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   SWEEP_MIN_AGE_MS: z.coerce.number().int().min(0).default(2000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Time a client has to send a request's headers, then its body (uploads excepted); slower ones get 408. */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(50).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).default(30_000),
+  /** An upload that keeps moving may take as long as it needs; one with no byte for this long is cut. */
+  UPLOAD_IDLE_TIMEOUT_MS: z.coerce.number().int().min(50).default(60_000),
+  /** Open connections one client address may hold (behind a proxy, every client has the proxy's). */
+  MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(64),
   /** URL of the notifier for the web page's socket (same origin when empty). */
   NOTIFIER_PUBLIC_URL: z.string().default(''),
 });

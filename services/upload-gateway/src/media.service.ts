@@ -150,8 +150,9 @@ export class MediaService {
 
   async downloadUrl(userId: string, mediaId: string, outputId: string): Promise<string> {
     const media = await this.d.repo.getOwned(userId, mediaId);
-    const output = media ? await this.d.repo.getOutput(media.id, outputId) : null;
-    if (!media || !output) throw notFound();
+    if (!media) throw notFound();
+    const output = await this.d.repo.getOutput(media.id, outputId);
+    if (!output) throw new AppError(404, 'NOT_FOUND', 'No such output.');
     if (output.status !== 'complete') {
       throw new AppError(409, 'OUTPUT_NOT_READY', `This output is ${output.status}; it can be downloaded once complete.`);
     }

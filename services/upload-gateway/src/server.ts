@@ -41,6 +41,11 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
       redis: () => redis.ping(),
       s3: () => s3.send(new HeadBucketCommand({ Bucket: cfg.S3_BUCKET })),
     },
+    limits: {
+      headersTimeoutMs: cfg.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: cfg.HTTP_REQUEST_TIMEOUT_MS,
+      maxConnectionsPerIp: cfg.MAX_CONNECTIONS_PER_IP,
+    },
   });
   const uploadBytes = new prom.Counter({ name: 'upload_bytes_total', help: 'Bytes uploaded', registers: [metrics.registry] });
 
@@ -72,7 +77,7 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
   });
   registerAuth(app, dbh.db);
   registerUserRoutes(app, dbh.db, cfg.ADMIN_TOKEN);
-  registerMediaRoutes(app, media);
+  registerMediaRoutes(app, media, { uploadIdleTimeoutMs: cfg.UPLOAD_IDLE_TIMEOUT_MS });
   registerPage(app, cfg.NOTIFIER_PUBLIC_URL);
 
   const sweeper = setInterval(() => {

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { MultipartFile } from '@fastify/multipart';
 import { AppError } from '@mp/contracts';
-import { decodeCursor, encodeCursor, type Media, type Output } from '@mp/db';
+import { encodeCursor, type Media, type Output } from '@mp/db';
 import { notFound, type MediaService } from '../media.service';
 import { currentUser } from './auth';
+import { parseCursor } from './cursor';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -43,20 +44,33 @@ function uuidParam(value: string): string {
   return value;
 }
 
-export function registerMediaRoutes(app: FastifyInstance, media: MediaService): void {
-  app.post('/v1/media', { schema: { tags: ['media'], summary: 'Upload a file (multipart: file, optional name)', consumes: ['multipart/form-data'] } }, async (req, reply) => {
-    const user = currentUser(req);
-    if (!req.isMultipart()) throw new AppError(400, 'NO_FILE', 'Send the file as multipart/form-data in a field named "file".');
-    const file = await readUpload(req);
-    try {
-      const created = await media.upload(user.id, file);
-      return reply.status(201).send(mediaDto(created, []));
-    } catch (err) {
-      discardRest(req);
-      reply.header('connection', 'close');
-      throw err;
-    }
-  });
+export interface MediaRouteOptions {
+  /** An upload with no byte for this long is cut; one that keeps moving is never (uploads take no request timeout). */
+  uploadIdleTimeoutMs: number;
+}
+
+export function registerMediaRoutes(app: FastifyInstance, media: MediaService, opts: MediaRouteOptions): void {
+  app.post(
+    '/v1/media',
+    {
+      schema: { tags: ['media'], summary: 'Upload a file (multipart: file, optional name)', consumes: ['multipart/form-data'] },
+      config: { bodyIdleTimeoutMs: opts.uploadIdleTimeoutMs },
+    },
+    async (req, reply) => {
+      const user = currentUser(req);
+      if (!req.isMultipart()) throw new AppError(400, 'NO_FILE', 'Send the file as multipart/form-data in a field named "file".');
+      try {
+        const file = await readUpload(req);
+        const created = await media.upload(user.id, file);
+        return reply.status(201).send(mediaDto(created, []));
+      } catch (err) {
+        if (clientGone(req)) throw uploadAbandoned(req, err);
+        discardRest(req);
+        reply.header('connection', 'close');
+        throw err;
+      }
+    },
+  );
 
   app.get<{ Querystring: { cursor?: string; limit?: number } }>(
     '/v1/media',
@@ -73,7 +87,7 @@ export function registerMediaRoutes(app: FastifyInstance, media: MediaService): 
     },
     async (req) => {
       const user = currentUser(req);
-      const cursor = req.query.cursor ? decodeCursor(req.query.cursor) : null;
+      const cursor = req.query.cursor ? parseCursor(req.query.cursor) : null;
       if (req.query.cursor && !cursor) throw new AppError(400, 'BAD_CURSOR', 'The cursor is not one this API gave out.');
       const page = await media.list(user.id, req.query.limit ?? 20, cursor);
       return { items: page.items.map((m) => mediaDto(m)), nextCursor: page.next ? encodeCursor(page.next) : null };
@@ -132,15 +146,40 @@ function discardRest(req: FastifyRequest): void {
 /** Reads fields up to the file part; a `name` field before the file names it. */
 async function readUpload(req: FastifyRequest): Promise<{ filename: string; stream: MultipartFile['file']; displayName?: string }> {
   let displayName: string | undefined;
-  for await (const part of req.parts()) {
-    if (part.type === 'file') {
-      if (part.fieldname !== 'file') {
-        part.file.resume();
-        continue;
+  try {
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'file') {
+          part.file.resume();
+          continue;
+        }
+        return { filename: part.filename, stream: part.file, displayName };
       }
-      return { filename: part.filename, stream: part.file, displayName };
+      if (part.fieldname === 'name' && typeof part.value === 'string') displayName = part.value.slice(0, 255);
     }
-    if (part.fieldname === 'name' && typeof part.value === 'string') displayName = part.value.slice(0, 255);
+  } catch (err) {
+    throw asMultipartError(err);
   }
   throw new AppError(400, 'NO_FILE', 'The request has no file: send it in a multipart field named "file".');
+}
+
+/** The multipart parser's own errors (a missing boundary, a malformed part) are the client's: 400, not 500. */
+function asMultipartError(err: unknown): unknown {
+  const e = err as { statusCode?: number; message?: string };
+  if (err instanceof AppError || (e.statusCode && e.statusCode < 500)) return err;
+  return new AppError(400, 'BAD_MULTIPART', `The body is not valid multipart/form-data (${e.message ?? 'unreadable'}).`);
+}
+
+/** The connection closed (by the client, or cut for stalling) before the upload was read. */
+function clientGone(req: FastifyRequest): boolean {
+  return !req.raw.complete && (req.raw.destroyed || req.raw.socket.destroyed);
+}
+
+/**
+ * Nobody is left to answer, and nothing was stored (the upload cleans up after itself): an info line, and
+ * 499 (client closed request, as nginx records it) for the request's own record rather than a 500.
+ */
+function uploadAbandoned(req: FastifyRequest, err: unknown): AppError {
+  req.log.info({ bytesRead: req.raw.socket.bytesRead, reason: (err as Error).message }, 'upload abandoned: the connection closed before the file arrived');
+  return new AppError(499, 'UPLOAD_ABANDONED', 'The connection closed before the upload was complete.');
 }

@@ -18,13 +18,18 @@ export function registerUserRoutes(app: FastifyInstance, db: Db, adminToken: str
           properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
         },
       },
+      // Before the body is read: a client without the token cannot hold the connection by sending one slowly.
+      onRequest: async (req) => {
+        const token = bearerToken(req.headers.authorization);
+        if (!token || !secretEquals(token, adminToken)) {
+          throw new AppError(401, 'UNAUTHENTICATED', 'The admin token is required to create users.');
+        }
+      },
     },
     async (req, reply) => {
-      const token = bearerToken(req.headers.authorization);
-      if (!token || !secretEquals(token, adminToken)) {
-        throw new AppError(401, 'UNAUTHENTICATED', 'The admin token is required to create users.');
-      }
-      const user = await createUser(db, req.body.name.trim());
+      const name = req.body.name.trim();
+      if (!name) throw new AppError(400, 'VALIDATION', 'The name must have at least one character other than spaces.');
+      const user = await createUser(db, name);
       return reply.status(201).send(user);
     },
   );
