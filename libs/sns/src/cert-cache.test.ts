@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CertificateFetchError, createCertificateCache } from './cert-cache';
 import type { FetchLike } from './cert-cache';
@@ -83,24 +85,55 @@ describe('createCertificateCache', () => {
     expect(fake.calls).toEqual([URL_A, URL_A]);
   });
 
-  it('does not cache failures: the next get fetches again', async () => {
+  it('answers a failure from memory for failureTtlMs, then fetches again', async () => {
+    let clock = 1_000;
     let fail = true;
     const fake = countingFetch(() => (fail ? new Response('oops', { status: 503 }) : new Response(pem)));
-    const cache = createCertificateCache({ fetch: fake.fetch });
+    const cache = createCertificateCache({ fetch: fake.fetch, failureTtlMs: 60_000, now: () => clock });
     await expect(cache.get(URL_A)).rejects.toThrow('answered HTTP 503');
     fail = false;
+    clock += 59_999;
+    await expect(cache.get(URL_A)).rejects.toThrow('answered HTTP 503');
+    await expect(cache.refresh(URL_A)).rejects.toThrow('answered HTTP 503');
+    expect(fake.calls).toHaveLength(1);
+    clock += 1;
     await expect(cache.get(URL_A)).resolves.toBeDefined();
     expect(fake.calls).toHaveLength(2);
   });
 
-  it('shares one failure among concurrent callers, then forgets it', async () => {
+  it('shares one failure among concurrent callers and later ones; another URL is fetched', async () => {
     const fake = countingFetch(() => Promise.reject(new Error('ECONNREFUSED')));
     const cache = createCertificateCache({ fetch: fake.fetch });
     const results = await Promise.allSettled([cache.get(URL_A), cache.get(URL_A)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    expect(fake.calls).toHaveLength(1);
     await expect(cache.get(URL_A)).rejects.toThrow(CertificateFetchError);
-    expect(fake.calls).toHaveLength(2);
+    expect(fake.calls).toEqual([URL_A]);
+    await expect(cache.get(URL_B)).rejects.toThrow(CertificateFetchError);
+    expect(fake.calls).toEqual([URL_A, URL_B]);
+  });
+
+  it('fetches a failing URL on a real server once a minute, however many messages name it', async () => {
+    let fetches = 0;
+    const server = http.createServer((_req, res) => {
+      fetches += 1;
+      res.writeHead(500).end('no certificate here');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/SimpleNotificationService-forged.pem`;
+      let clock = 1_000;
+      const cache = createCertificateCache({ now: () => clock });
+      for (let i = 0; i < 20; i += 1) {
+        await expect(i % 2 ? cache.refresh(url) : cache.get(url)).rejects.toThrow('answered HTTP 500');
+        clock += 1_000;
+      }
+      expect(fetches).toBe(1);
+      clock += 40_000;
+      await expect(cache.get(url)).rejects.toThrow('answered HTTP 500');
+      expect(fetches).toBe(2);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it.each<[string, () => Response, RegExp]>([

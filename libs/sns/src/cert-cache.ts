@@ -7,6 +7,11 @@ export interface CertificateCacheOptions {
   fetch?: FetchLike;
   /** How long a fetched certificate is reused. Default one hour. */
   ttlMs?: number;
+  /**
+   * How long a failed fetch is answered from memory before the URL is fetched again. Default one minute:
+   * forged messages naming a failing URL cannot make the cache fetch it for each of them.
+   */
+  failureTtlMs?: number;
   /** Largest PEM body accepted. Default 16 KiB. */
   maxBytes?: number;
   /** Whole-request time limit. Default 5 s. */
@@ -19,7 +24,10 @@ export interface CertificateCacheOptions {
 }
 
 export interface CertificateCache {
-  /** The certificate at `url`, fetched once per TTL; concurrent calls share one fetch. Rejects on any failure. */
+  /**
+   * The certificate at `url`, fetched once per TTL; concurrent calls share one fetch. Rejects on any failure,
+   * and with the same failure, without fetching, for `failureTtlMs` after it.
+   */
   get(url: string): Promise<X509Certificate>;
   /**
    * The certificate at `url` fetched anew, for a signature that failed with the cached one (a sender whose
@@ -45,6 +53,7 @@ interface Entry {
 export function createCertificateCache(options: CertificateCacheOptions = {}): CertificateCache {
   const fetchFn = options.fetch ?? globalThis.fetch;
   const ttlMs = options.ttlMs ?? 3_600_000;
+  const failureTtlMs = options.failureTtlMs ?? 60_000;
   const maxBytes = options.maxBytes ?? 16 * 1024;
   const timeoutMs = options.timeoutMs ?? 5_000;
   const maxEntries = options.maxEntries ?? 100;
@@ -88,8 +97,7 @@ export function createCertificateCache(options: CertificateCacheOptions = {}): C
         entry.expiresAt = now() + ttlMs;
       },
       () => {
-        // Failures are not cached: the next message retries.
-        if (entries.get(url) === entry) entries.delete(url);
+        entry.expiresAt = now() + failureTtlMs;
       },
     );
     return entry.certificate;
