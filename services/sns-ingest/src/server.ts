@@ -45,6 +45,7 @@ export async function buildSnsIngest(cfg: SnsIngestConfig): Promise<SnsIngest> {
     service: 'sns-ingest',
     logger: log,
     readiness: { postgres: () => dbh.sql`select 1`, redis: () => redis.ping() },
+    limits: { headersTimeoutMs: cfg.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: cfg.HTTP_REQUEST_TIMEOUT_MS },
   });
   const messages = new prom.Counter({
     name: 'sns_messages_total',
