@@ -19,6 +19,11 @@ export const NotifierConfigSchema = z.object({
   REPLAY_LIMIT: env.int(100).pipe(z.number().min(1).max(1000)),
   /** Allowed browser origins for the websocket; empty: any. */
   CORS_ORIGINS: env.list(''),
+  /** Time a client has to send a request's headers (the websocket handshake's too), then its body; slower ones get 408. */
+  HTTP_HEADERS_TIMEOUT_MS: env.int(10_000).pipe(z.number().min(50)),
+  HTTP_REQUEST_TIMEOUT_MS: env.int(30_000).pipe(z.number().min(50)),
+  /** Open connections (sockets and REST) one client address may hold; more are closed at once. Behind a proxy, every client has the proxy's. */
+  MAX_CONNECTIONS_PER_IP: env.int(64).pipe(z.number().min(1)),
 });
 
 export type NotifierConfig = z.infer<typeof NotifierConfigSchema>;

@@ -42,6 +42,11 @@ export async function startNotifier(config: NotifierConfig, logger: Logger = cre
       postgres: () => database.sql`select 1`,
       redis: () => pub.ping(),
     },
+    limits: {
+      headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+      maxConnectionsPerIp: config.MAX_CONNECTIONS_PER_IP,
+    },
   });
 
   const io = new Server<Record<string, never>, ServerToClientEvents>(app.server, {
