@@ -241,6 +241,11 @@ async function recordUpload(tx: DbTransaction, upload: TypedUpload, log: Logger)
     log.info({ key: upload.key }, 'upload for an unknown user ignored');
     return null;
   }
+  // A deleted media does not come back: its object, if it is still there, goes with the purge.
+  if (await new MediaTombstonesRepository(tx).wake(upload.mediaId, upload.userId)) {
+    log.info({ key: upload.key, mediaId: upload.mediaId }, 'upload of a deleted media ignored; its purge is due');
+    return null;
+  }
   const repo = new MediaRepository(tx);
   const existing = await repo.get(upload.mediaId);
   if (existing) {

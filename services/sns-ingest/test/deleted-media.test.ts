@@ -2,9 +2,10 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import postgres from 'postgres';
 import { EtSubject, type EtNotification } from '@mp/contracts';
-import { MediaRepository, MediaTombstonesRepository, NotifyOutboxRepository, runMigrations, type DbHandle } from '@mp/db';
+import { MediaRepository, MediaTombstonesRepository, NotifyOutboxRepository, eq, media, runMigrations, type DbHandle } from '@mp/db';
 import { createTestEnv, type TestEnv } from '@mp/testbed';
 import { migrateSnsIngest } from '../src/server';
 import { createDb, deliver, seedMedia, startFakeSns, startService, type FakeSns, type Running } from './helpers';
@@ -76,6 +77,21 @@ describe('an engine notification for a deleted media', () => {
       status: 'ignored',
     });
     expect(await tombstones.get(seeded.mediaId)).toEqual(before);
+  });
+});
+
+describe('an S3 event for a deleted media', () => {
+  it('does not bring the media back; it makes its purge due', async () => {
+    const { seeded, tombstones, before } = await deletedAndPurged();
+    // The upload's event arrives late, while its object is still there.
+    const key = `media/${seeded.userId}/${seeded.mediaId}/song.mp3`;
+    await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: Buffer.from('ID3'), ContentType: 'audio/mpeg' }));
+    const event = { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: t.bucket }, object: { key, size: 3 } } }] };
+    const res = await deliver(svc.url, sns.sign('Notification', JSON.stringify(event), { subject: 'Amazon S3 Notification' }));
+    expect(res).toEqual({ status: 200, body: { status: 'ignored' } });
+    expect(await dbh.db.select().from(media).where(eq(media.id, seeded.mediaId))).toEqual([]);
+    const woken = (await tombstones.get(seeded.mediaId))!;
+    expect([woken.purgedAt, woken.version]).toEqual([null, before.version + 1]);
   });
 });
 
