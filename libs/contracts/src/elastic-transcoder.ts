@@ -1,6 +1,15 @@
 // Elastic Transcoder job notification (the `Message` of an SNS notification), API version 2012-09-25.
 export type EtState = 'PROGRESSING' | 'COMPLETED' | 'WARNING' | 'ERROR';
 
+/** A job's playlist in its notification: the request's members, lowerCamelCase, and its status. */
+export interface EtNotificationPlaylist {
+  name: string;
+  format: string;
+  outputKeys: string[];
+  status: string;
+  statusDetail?: string;
+}
+
 export interface EtNotificationOutput {
   id: string;
   presetId: string;
@@ -26,7 +35,7 @@ export interface EtNotification {
   inputCount?: number;
   outputKeyPrefix?: string;
   outputs?: EtNotificationOutput[];
-  playlists?: unknown[];
+  playlists?: EtNotificationPlaylist[];
   userMetadata?: Record<string, string>;
   errorCode?: number;
   messageDetails?: string;

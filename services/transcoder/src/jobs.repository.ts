@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { TranscoderDb } from './db/client';
-import { jobOutputs, jobs, pipelines, type EtJobStatus } from './db/schema';
+import { jobOutputs, jobs, pipelines, type EtJobStatus, type JobPlaylist } from './db/schema';
 import { PAGE_SIZE, type PageQuery } from './et/paging';
 import type { JobRecord, JobRow, OutputRow, PipelineRow } from './et/wire';
 
@@ -34,6 +34,8 @@ export interface JobResult {
   errorCode?: number | undefined;
   errorDetail?: string | undefined;
   outputs: OutputResult[];
+  /** Every playlist of the job with its final status. */
+  playlists?: JobPlaylist[] | undefined;
 }
 
 const TERMINAL: EtJobStatus[] = ['Complete', 'Error', 'Canceled'];
@@ -232,6 +234,7 @@ export class JobsRepository {
           detected: result.detected ?? null,
           errorCode: result.errorCode ?? null,
           errorDetail: result.errorDetail ?? null,
+          ...(result.playlists ? { playlists: result.playlists } : {}),
           progress: result.status === 'Complete' ? 100 : sql`${jobs.progress}`,
           leaseOwner: null,
           leaseUntil: null,

@@ -334,12 +334,4 @@ describe('CreateJob validation', () => {
     const clip = await errorOf(send({ Input: { Key: 'media/song.mp3', TimeSpan: { StartTime: '1' } }, Outputs: [{ Key: 'clip.wav', PresetId: SeedPresets.wav }] }));
     expect(clip.message).toContain('Input:TimeSpan');
   });
-
-  it('refuses playlists with a clear ValidationException until they are supported', async () => {
-    const err = await errorOf(
-      send({ Outputs: [{ Key: 'hls/a', PresetId: SeedPresets.wav }], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['hls/a'] }] }),
-    );
-    expect(err.name).toBe('ValidationException');
-    expect(err.message).toContain('Playlists (HLSv3, HLSv4, Smooth, MPEG-DASH) are not supported');
-  });
 });

@@ -3,6 +3,15 @@ import { bigint, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, u
 import type { EtPreset } from '../engine/types';
 import type { CreateJobOutputSpec, JobInputSpec, PipelineNotifications, PipelineOutputConfig } from '../et/shapes';
 
+/** A job's playlist as ReadJob shows it: the request's members and its status. */
+export interface JobPlaylist {
+  Name: string;
+  Format: 'HLSv3' | 'HLSv4' | 'Smooth' | 'MPEG-DASH';
+  OutputKeys: string[];
+  Status: EtJobStatus;
+  StatusDetail?: string;
+}
+
 // The engine's own tables, apart from the media pipeline's: one Postgres schema, one migration set.
 export const transcoder = pgSchema('transcoder');
 
@@ -45,6 +54,7 @@ export const jobs = transcoder.table(
     input: jsonb('input').$type<JobInputSpec>().notNull(),
     outputKeyPrefix: text('output_key_prefix'),
     userMetadata: jsonb('user_metadata').$type<Record<string, string>>(),
+    playlists: jsonb('playlists').$type<JobPlaylist[]>().notNull().default([]),
     detected: jsonb('detected').$type<Record<string, unknown>>(),
     /** 0..100 while Progressing (extension). */
     progress: integer('progress'),

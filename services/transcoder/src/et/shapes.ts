@@ -189,6 +189,17 @@ export const CreateJobOutput = z.object({
 });
 export type CreateJobOutputSpec = z.infer<typeof CreateJobOutput>;
 
+export const PlaylistFormats = ['HLSv3', 'HLSv4', 'Smooth', 'MPEG-DASH'] as const;
+
+export const CreateJobPlaylist = z.object({
+  Name: length(1, 255),
+  Format: oneOf(PlaylistFormats),
+  OutputKeys: list(length(1, 255), 30),
+  HlsContentProtection: z.record(z.string(), z.unknown()).optional(),
+  PlayReadyDrm: z.record(z.string(), z.unknown()).optional(),
+});
+export type CreateJobPlaylistSpec = z.infer<typeof CreateJobPlaylist>;
+
 export const CreateJobRequest = z.object({
   PipelineId: Id,
   Input: JobInput.optional(),
@@ -196,7 +207,7 @@ export const CreateJobRequest = z.object({
   Output: CreateJobOutput.optional(),
   Outputs: list(CreateJobOutput, 30).optional(),
   OutputKeyPrefix: length(1, 255).optional(),
-  Playlists: list(z.record(z.string(), z.unknown()), 30).optional(),
+  Playlists: list(CreateJobPlaylist, 30).optional(),
   // Up to 10 pairs of at most 256 characters each (job-settings.md, "User Metadata").
   UserMetadata: z
     .record(length(1, 256), z.string({ error: 'Member must be of type string' }).max(256, 'Member must have length less than or equal to 256'))

@@ -69,7 +69,7 @@ export function jobToWire(j: JobRecord, scope: ArnScope) {
     Output: outputs[0],
     Outputs: outputs,
     OutputKeyPrefix: j.outputKeyPrefix ?? undefined,
-    Playlists: [],
+    Playlists: j.playlists.map((p) => compact({ ...p, Status: playlistStatus(j.status, p.Status) })),
     Status: j.status,
     UserMetadata: j.userMetadata ?? undefined,
     Timing: compact({
@@ -80,6 +80,11 @@ export function jobToWire(j: JobRecord, scope: ArnScope) {
     // Extension: how far a Progressing job has got, 0-100 (README).
     progress: j.status === 'Progressing' ? (j.progress ?? 0) : j.status === 'Complete' ? 100 : undefined,
   });
+}
+
+/** A playlist is written at the job's end: until then it has the job's status. */
+function playlistStatus(job: JobRow['status'], playlist: JobRow['status']): JobRow['status'] {
+  return playlist === 'Submitted' && (job === 'Progressing' || job === 'Canceled') ? job : playlist;
 }
 
 /** Drops members whose value is undefined, so they are absent rather than null. */

@@ -1,7 +1,16 @@
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { EtState } from '@mp/contracts';
 import type { Logger } from '@mp/logging';
-import { formatStatusDetail, type RunOutputResult, type RunOutputSpec, type RunTranscodeInput, type RunTranscodeResult } from '../engine/run';
+import type { JobPlaylist } from '../db/schema';
+import {
+  formatStatusDetail,
+  type RunOutputResult,
+  type RunOutputSpec,
+  type RunPlaylistResult,
+  type RunPlaylistSpec,
+  type RunTranscodeInput,
+  type RunTranscodeResult,
+} from '../engine/run';
 import type { DetectedProperties, EtPreset } from '../engine/types';
 import type { JobRecord, OutputRow, PipelineRow } from '../et/wire';
 import type { JobResult, JobsRepository, OutputResult, Tx } from '../jobs.repository';
@@ -165,7 +174,8 @@ async function produceOutputs(
       continue;
     }
     if (attempt === 1) {
-      if (await objectExists(deps.s3, outputBucket, key)) {
+      // A segmented output's names (<key>00000.ts, <key>.m3u8) are the engine's to check.
+      if (!row.spec.SegmentDuration && (await objectExists(deps.s3, outputBucket, key))) {
         const detail = statusDetail(
           3002,
           `The specified object could not be saved in the specified bucket because an object by that name already exists: bucket=${outputBucket}, key=${key}.`,
@@ -177,14 +187,19 @@ async function produceOutputs(
     } else {
       // A worker that died mid-job may have written some of this job's outputs: they are ours to replace.
       await removeEarlierAttempt(deps.s3, { outputBucket, thumbnailBucket }, key, row.spec.ThumbnailPattern ? `${job.outputKeyPrefix ?? ''}${row.spec.ThumbnailPattern}` : undefined, log);
+      if (row.spec.SegmentDuration) await removeMatching(deps.s3, outputBucket, key, segmentedNames(key));
     }
     const spec: EngineOutputSpec = { key, preset };
+    if (row.spec.SegmentDuration) spec.segmentSeconds = Number(row.spec.SegmentDuration);
     if (row.spec.ThumbnailPattern) spec.thumbnailPattern = `${job.outputKeyPrefix ?? ''}${row.spec.ThumbnailPattern}`;
     if (row.spec.Rotate) spec.rotate = row.spec.Rotate;
     toRun.push({ row, spec });
   }
 
+  const playlists = planPlaylists(job, toRun.map((o) => o.row));
+  if (attempt > 1) for (const pl of playlists) if (pl.run) await deps.s3.send(new DeleteObjectCommand({ Bucket: outputBucket, Key: pl.run.key }));
   let detected: DetectedProperties | undefined;
+  let playlistResults: JobPlaylist[] = playlists.map((pl) => failedPlaylist(pl.playlist));
   if (toRun.length > 0) {
     try {
       const out = await deps.run({
@@ -194,6 +209,7 @@ async function produceOutputs(
         outputBucket,
         thumbnailBucket,
         outputs: toRun.map((o) => o.spec),
+        playlists: playlists.flatMap((pl) => (pl.run ? [pl.run] : [])),
         logger: log,
         tmpRoot: deps.tmpRoot,
         signal: lease.signal,
@@ -201,17 +217,58 @@ async function produceOutputs(
       });
       detected = out.detected;
       toRun.forEach(({ row }, i) => results.set(row.outputId, fromEngine(row, out.outputs[i])));
+      const engineResults = [...out.playlists];
+      playlistResults = playlists.map((pl) => (pl.run ? { ...pl.playlist, ...playlistResult(engineResults.shift()) } : failedPlaylist(pl.playlist)));
     } catch (err) {
       const engineError = lease.signal.aborted ? undefined : deps.engineError(err);
       if (!engineError) throw err;
       log.info({ code: engineError.code, err: engineError.message }, 'job failed');
       const detail = statusDetail(engineError.code, engineError.message);
       for (const { row } of toRun) results.set(row.outputId, { outputId: row.outputId, status: 'Error', errorCode: engineError.code, statusDetail: detail });
-      return { status: 'Error', errorCode: engineError.code, errorDetail: detail, outputs: [...results.values()] };
+      return { status: 'Error', errorCode: engineError.code, errorDetail: detail, outputs: [...results.values()], playlists: playlistResults };
     }
   }
   const outputs = job.outputs.map((row) => results.get(row.outputId) ?? existingError(row));
-  return { status: outputs.every((o) => o.status === 'Complete') ? 'Complete' : 'Error', detected: detected as Record<string, unknown> | undefined, outputs };
+  const complete = outputs.every((o) => o.status === 'Complete') && playlistResults.every((p) => p.Status === 'Complete');
+  return { status: complete ? 'Complete' : 'Error', detected: detected as Record<string, unknown> | undefined, outputs, playlists: playlistResults };
+}
+
+/**
+ * The job's playlists, each with what the engine needs to write it (its master key and the indexes of
+ * its outputs among those that run), or none when one of its outputs failed before the run.
+ */
+function planPlaylists(job: JobRecord, running: OutputRow[]): Array<{ playlist: JobPlaylist; run?: RunPlaylistSpec }> {
+  return job.playlists.map((playlist) => {
+    const indexes = playlist.OutputKeys.map((key) => running.findIndex((row) => row.key === key));
+    if (indexes.some((i) => i < 0)) return { playlist };
+    return { playlist, run: { key: `${job.outputKeyPrefix ?? ''}${playlist.Name}.m3u8`, outputs: indexes } };
+  });
+}
+
+const PLAYLIST_DEPENDENCY =
+  'Amazon Elastic Transcoder could not generate the playlist because it encountered an error with one or more of the playlists dependencies.';
+
+function failedPlaylist(p: JobPlaylist): JobPlaylist {
+  return { ...p, Status: 'Error', StatusDetail: statusDetail(1001, PLAYLIST_DEPENDENCY) };
+}
+
+function playlistResult(r: RunPlaylistResult | undefined): Pick<JobPlaylist, 'Status' | 'StatusDetail'> {
+  if (!r) return { Status: 'Error', StatusDetail: statusDetail(9000, 'The engine returned no result for this playlist.') };
+  return { Status: r.status, ...(r.statusDetail ? { StatusDetail: r.statusDetail } : {}) };
+}
+
+/** A segmented output's own objects: `<key>NNNNN.ts` and `<key>.m3u8`. */
+function segmentedNames(key: string): RegExp {
+  return new RegExp(`^${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d{5}\\.ts|\\.m3u8)$`);
+}
+
+async function removeMatching(s3: S3Client, bucket: string, prefix: string, match: RegExp): Promise<void> {
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key && match.test(o.Key)) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
 }
 
 function fromEngine(row: OutputRow, r: EngineOutputResult | undefined): OutputResult {
@@ -254,6 +311,7 @@ function internalError(job: JobRecord, err: Error): JobResult {
     outputs: job.outputs.map((row) =>
       row.status === 'Error' ? existingError(row) : { outputId: row.outputId, status: 'Error', errorCode: 9000, statusDetail: detail },
     ),
+    playlists: job.playlists.map(failedPlaylist),
   };
 }
 

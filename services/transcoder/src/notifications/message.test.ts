@@ -17,6 +17,7 @@ const job: JobRecord = {
   input: { Key: 'uploads/a.mp3', FrameRate: 'auto' },
   outputKeyPrefix: 'out/',
   userMetadata: { mediaId: 'm' },
+  playlists: [],
   detected: null,
   progress: 100,
   errorCode: null,
@@ -71,5 +72,18 @@ describe('jobNotification', () => {
     expect(jobNotification('PROGRESSING', job).outputs![0]!.status).toBe('Progressing');
     expect(jobNotification('PROGRESSING', job)).not.toHaveProperty('progress');
     expect(jobNotification('PROGRESSING', job, { progress: 40 }).progress).toBe(40);
+  });
+
+  it('carries the playlists and a numeric segmentDuration, as in the service\'s HLS messages', () => {
+    const hls: JobRecord = {
+      ...job,
+      outputs: [{ ...job.outputs[0]!, key: 'hls_400k', spec: { Key: 'hls_400k', PresetId: '1351620000001-200055', SegmentDuration: '10' }, presetId: '1351620000001-200055' }],
+      playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['hls_400k'], Status: 'Submitted' }],
+    };
+    const progressing = jobNotification('PROGRESSING', hls);
+    expect(progressing.outputs![0]).toEqual({ id: '1', presetId: '1351620000001-200055', key: 'hls_400k', segmentDuration: 10, status: 'Progressing' });
+    expect(progressing.playlists).toEqual([{ name: 'index', format: 'HLSv3', outputKeys: ['hls_400k'], status: 'Progressing' }]);
+    const failed = jobNotification('ERROR', { ...hls, playlists: [{ ...hls.playlists[0]!, Status: 'Error', StatusDetail: '1001 x: dependency' }] });
+    expect(failed.playlists).toEqual([{ name: 'index', format: 'HLSv3', outputKeys: ['hls_400k'], status: 'Error', statusDetail: '1001 x: dependency' }]);
   });
 });

@@ -1,4 +1,5 @@
-import type { EtNotification, EtNotificationOutput, EtState } from '@mp/contracts';
+import type { EtNotification, EtNotificationOutput, EtNotificationPlaylist, EtState } from '@mp/contracts';
+import type { JobPlaylist } from '../db/schema';
 import { EtSubject } from '@mp/contracts';
 import type { JobRecord, OutputRow } from '../et/wire';
 
@@ -17,7 +18,7 @@ export function jobNotification(state: EtState, job: JobRecord, extra: { progres
     inputCount: 1,
     ...(job.outputKeyPrefix ? { outputKeyPrefix: job.outputKeyPrefix } : {}),
     outputs: job.outputs.map((o) => outputEntry(state, o)),
-    playlists: [],
+    playlists: job.playlists.map((p) => playlistEntry(state, p)),
     ...(job.userMetadata && Object.keys(job.userMetadata).length > 0 ? { userMetadata: job.userMetadata } : {}),
   };
   if (state === 'ERROR' && job.errorCode !== null) {
@@ -28,6 +29,17 @@ export function jobNotification(state: EtState, job: JobRecord, extra: { progres
   return reorder(message);
 }
 
+function playlistEntry(state: EtState, p: JobPlaylist): EtNotificationPlaylist {
+  const status = state === 'PROGRESSING' ? 'Progressing' : p.Status;
+  return {
+    name: p.Name,
+    format: p.Format,
+    outputKeys: p.OutputKeys,
+    status,
+    ...(status === 'Error' && p.StatusDetail ? { statusDetail: p.StatusDetail } : {}),
+  };
+}
+
 function outputEntry(state: EtState, o: OutputRow): EtNotificationOutput {
   const status = state === 'PROGRESSING' ? 'Progressing' : o.status === 'Complete' ? 'Complete' : o.status === 'Error' ? 'Error' : o.status;
   const entry: EtNotificationOutput = {
@@ -35,6 +47,8 @@ function outputEntry(state: EtState, o: OutputRow): EtNotificationOutput {
     presetId: o.presetId,
     key: o.key,
     ...(lowerCamel(o.spec) as object),
+    // A number in the service's messages ("segmentDuration" : 10.0), a string in the request.
+    ...(o.spec.SegmentDuration !== undefined ? { segmentDuration: Number(o.spec.SegmentDuration) } : {}),
     status,
   };
   if (status === 'Error') {

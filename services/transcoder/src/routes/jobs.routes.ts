@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { EtError, constraintViolation, validationError } from '../et/errors';
 import { newId } from '../et/ids';
 import { pageQuery } from '../et/paging';
+import { checkPlaylists, checkSegments, type OutputWithContainer } from '../et/playlist-rules';
 import { CreateJobRequest, JobStatus, parseRequest, type CreateJobOutputSpec, type JobInputSpec } from '../et/shapes';
 import { jobToWire } from '../et/wire';
 import { jsonBody, pathId, query, type ApiContext } from './context';
@@ -23,13 +24,15 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
     const outputs = outputList(body);
     checkKeys(body.OutputKeyPrefix, input, outputs);
     refuseUnsupported(input, outputs);
-    if (body.Playlists && body.Playlists.length > 0) {
-      throw validationError('[Playlists (HLSv3, HLSv4, Smooth, MPEG-DASH) are not supported by this engine yet; submit the job without Playlists.]');
-    }
     if (!(await ctx.pipelines.get(body.PipelineId))) throw pipelineNotFound(body.PipelineId);
+    const withContainers: OutputWithContainer[] = [];
     for (const o of outputs) {
-      if (!(await findPreset(ctx, o.PresetId))) throw presetNotFound(ctx.scope.accountId, o.PresetId);
+      const preset = await findPreset(ctx, o.PresetId);
+      if (!preset) throw presetNotFound(ctx.scope.accountId, o.PresetId);
+      withContainers.push({ spec: o, container: preset.Container ?? 'mp4' });
     }
+    checkSegments(withContainers, body.OutputKeyPrefix);
+    checkPlaylists(body.Playlists ?? [], withContainers, body.OutputKeyPrefix);
     const now = Date.now();
     const job = await ctx.jobs.create(
       {
@@ -39,6 +42,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
         input,
         outputKeyPrefix: body.OutputKeyPrefix ?? null,
         userMetadata: body.UserMetadata ?? null,
+        playlists: (body.Playlists ?? []).map((p) => ({ Name: p.Name, Format: p.Format, OutputKeys: p.OutputKeys, Status: 'Submitted' as const })),
         submitTimeMillis: now,
       },
       outputs.map((o, i) => ({ outputId: String(i + 1), position: i, spec: o, key: o.Key, presetId: o.PresetId })),
@@ -113,11 +117,6 @@ function outputList(body: CreateJobRequest): CreateJobOutputSpec[] {
   if (body.Output && body.Outputs?.length) throw validationError('[Output and Outputs are mutually exclusive; specify one.]');
   const outputs = body.Outputs ?? (body.Output ? [body.Output] : []);
   if (outputs.length === 0) throw constraintViolation('outputs', undefined, 'Member must not be null');
-  outputs.forEach((o, i) => {
-    if (o.SegmentDuration !== undefined) {
-      throw validationError(`[Outputs:${i + 1}:SegmentDuration: segmented outputs for playlists are not supported by this engine yet.]`);
-    }
-  });
   return outputs;
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE "transcoder"."jobs" ADD COLUMN "playlists" jsonb DEFAULT '[]'::jsonb NOT NULL;
