@@ -46,6 +46,7 @@ export async function buildServer(config: TranscoderConfig, opts: { logger?: Log
     service: 'transcoder',
     logger: log,
     readiness: { postgres: () => handle.sql`select 1`, redis: () => redis.ping() },
+    limits: { headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS },
   });
   const ctx: ApiContext = {
     config,
