@@ -220,6 +220,7 @@ describe('bad input', () => {
   it.each([
     ['no boundary', 'multipart/form-data'],
     ['an empty boundary', 'multipart/form-data; boundary='],
+    ['a boundary the body does not use', 'multipart/form-data; boundary=another'],
   ])('answers 400 BAD_MULTIPART for a multipart body with %s, and stores nothing', async (_name, contentType) => {
     const res = await post('/v1/media', { authorization: `Bearer ${alice.token}`, 'content-type': contentType }, Buffer.concat([partHead, mp3, partTail]));
     expect(res.status).toBe(400);
