@@ -167,7 +167,7 @@ describe('reading, downloading, deleting', () => {
     expect((await fetch(`${g.url}/v1/media/not-a-uuid`, { headers: auth })).status).toBe(404);
   });
 
-  it('delete removes the objects, then the rows', async () => {
+  it('delete removes the rows (leaving a tombstone), then the objects', async () => {
     const { mediaId, outKey } = await uploadedWithOutput();
     const auth = { authorization: `Bearer ${alice.token}` };
     expect(await objectKeys(`transcoded/${alice.id}/${mediaId}/`)).toEqual([outKey]);
