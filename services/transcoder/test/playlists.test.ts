@@ -1,6 +1,7 @@
 // Playlists through the Elastic Transcoder SDK: an HLSv3 ladder as AWS's own samples send it, and the
 // service's rules for segmented outputs and playlists.
 import { execFile } from 'node:child_process';
+import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,6 +108,74 @@ describe('an HLSv3 ladder of six outputs under one playlist', () => {
   });
 });
 
+describe('HLS content protection (aes-128)', () => {
+  const pair = (dir: string): CreateJobOutput[] => [
+    { Key: `${dir}/400k`, PresetId: '1351620000001-200055', SegmentDuration: '2' },
+    { Key: `${dir}/audio`, PresetId: '1351620000001-200071', SegmentDuration: '2' },
+  ];
+  const decrypt = (data: Buffer, key: Buffer, iv: Buffer) => {
+    const d = createDecipheriv('aes-128-cbc', key, iv);
+    return Buffer.concat([d.update(data), d.final()]);
+  };
+
+  it('encrypts every segment with the given key, stores the key beside the playlists, and names it in EXT-X-KEY', async () => {
+    const key = randomBytes(16);
+    const iv = randomBytes(16);
+    const HlsContentProtection = {
+      Method: 'aes-128',
+      Key: key.toString('base64'),
+      KeyMd5: createHash('md5').update(key).digest('base64'),
+      InitializationVector: iv.toString('base64'),
+      KeyStoragePolicy: 'WithVariantPlaylists',
+    };
+    const { Job } = await svc.client.send(
+      new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/clip.mp4' }, OutputKeyPrefix: 'aes/', Outputs: pair('secure'), Playlists: [{ Name: 'secure/index', Format: 'HLSv3', OutputKeys: ['secure/400k', 'secure/audio'], HlsContentProtection }] }),
+    );
+    const done = await finalJob(Job!.Id!);
+    expect(done.Status).toBe('Complete');
+    expect(done.Playlists![0]).toMatchObject({ Status: 'Complete', HlsContentProtection });
+
+    expect(await getObject(t, 'aes/secure/index.key')).toEqual(key);
+    for (const name of ['400k', 'audio']) {
+      const media = (await getObject(t, `aes/secure/${name}.m3u8`)).toString();
+      expect(media).toContain(`#EXT-X-KEY:METHOD=AES-128,URI="index.key",IV=0x${iv.toString('hex')}\n`);
+      const segment = await getObject(t, `aes/secure/${name}00000.ts`);
+      expect(segment[0]).not.toBe(0x47);
+      const clear = decrypt(segment, key, iv);
+      expect(clear[0]).toBe(0x47); // an MPEG-TS sync byte every 188 bytes
+      expect(clear[188]).toBe(0x47);
+    }
+
+    // A player with the key (ffprobe's hls demuxer fetches index.key beside the playlists) reads both renditions.
+    const local = path.join(tmp, 'aes');
+    for (const k of await keysUnder('aes/')) {
+      await mkdir(path.dirname(path.join(local, k)), { recursive: true });
+      await writeFile(path.join(local, k), await getObject(t, k));
+    }
+    const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-allowed_extensions', 'ALL', '-show_entries', 'program=program_id', '-of', 'json', path.join(local, 'aes/secure/index.m3u8')]);
+    expect((JSON.parse(stdout) as { programs: unknown[] }).programs).toHaveLength(2);
+  });
+
+  it('generates a key when none is given: left out of the CreateJob answer, shown by ReadJob, named by the LicenseAcquisitionUrl', async () => {
+    const HlsContentProtection = { Method: 'aes-128', KeyStoragePolicy: 'NoStore', LicenseAcquisitionUrl: 'https://keys.example.com/job-key' };
+    const { Job } = await svc.client.send(
+      new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/clip.mp4' }, OutputKeyPrefix: 'aes-gen/', Outputs: pair('p'), Playlists: [{ Name: 'p/index', Format: 'HLSv3', OutputKeys: ['p/400k', 'p/audio'], HlsContentProtection }] }),
+    );
+    expect(Job!.Playlists![0]!.HlsContentProtection).toEqual(HlsContentProtection);
+    const done = await finalJob(Job!.Id!);
+    const cp = done.Playlists![0]!.HlsContentProtection!;
+    const key = Buffer.from(cp.Key!, 'base64');
+    const iv = Buffer.from(cp.InitializationVector!, 'base64');
+    expect(key).toHaveLength(16);
+    expect(cp.KeyMd5).toBe(createHash('md5').update(key).digest('base64'));
+    const media = (await getObject(t, 'aes-gen/p/400k.m3u8')).toString();
+    expect(media).toContain(`#EXT-X-KEY:METHOD=AES-128,URI="https://keys.example.com/job-key",IV=0x${iv.toString('hex')}\n`);
+    expect(decrypt(await getObject(t, 'aes-gen/p/400k00000.ts'), key, iv)[0]).toBe(0x47);
+    // NoStore: the key is nowhere in the bucket.
+    expect((await keysUnder('aes-gen/')).filter((k) => k.endsWith('.key'))).toEqual([]);
+  });
+});
+
 describe('CreateJob refuses what the service refused about segments and playlists, and records nothing', () => {
   const hls = (Key: string, SegmentDuration = '2', PresetId = '1351620000001-200055') => ({ Key, PresetId, SegmentDuration });
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
@@ -123,7 +192,11 @@ describe('CreateJob refuses what the service refused about segments and playlist
     ['two playlists of one name', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'] }, { Name: 'index', Format: 'HLSv3', OutputKeys: ['a'] }] }, /^\[Playlists must have unique names: the name 'index' appears more than once \(Playlists:2\)\.\]$/],
     ['a format that is not one of the four', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv5', OutputKeys: ['a'] }] }, /at 'playlists\.1\.member\.format' failed to satisfy constraint: Member must satisfy enum value set/],
     ['an HLSv4 playlist, not made by this engine yet', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv4', OutputKeys: ['a'] }] }, /^\[Playlists:1:Format HLSv4 is not supported by this engine yet; use HLSv3\.\]$/],
-    ['HLS content protection, not made by this engine yet', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { Method: 'aes-128' } }] }, /^\[Playlists:1:HlsContentProtection is not supported by this engine yet/],
+    ['a content protection key that is not 128 bits', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { Key: Buffer.alloc(24).toString('base64'), KeyMd5: 'AAAAAAAAAAAAAAAAAAAAAA==', InitializationVector: Buffer.alloc(16).toString('base64'), KeyStoragePolicy: 'WithVariantPlaylists' } }] }, /at 'playlists\.1\.member\.hlsContentProtection\.key' failed to satisfy constraint: Member must be a base64-encoded 128-bit key for aes-128/],
+    ['a key whose MD5 does not match', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { Key: Buffer.alloc(16, 1).toString('base64'), KeyMd5: Buffer.alloc(16).toString('base64'), InitializationVector: Buffer.alloc(16).toString('base64'), KeyStoragePolicy: 'WithVariantPlaylists' } }] }, /at 'playlists\.1\.member\.hlsContentProtection\.keyMd5' failed to satisfy constraint: Member must be the base64-encoded MD5 digest of the Key/],
+    ['NoStore with no LicenseAcquisitionUrl', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { Method: 'aes-128', KeyStoragePolicy: 'NoStore' } }] }, /at 'playlists\.1\.member\.hlsContentProtection\.licenseAcquisitionUrl' failed to satisfy constraint: Member must be an absolute URL with the KeyStoragePolicy NoStore/],
+    ['WithVariantPlaylists and a LicenseAcquisitionUrl', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { KeyStoragePolicy: 'WithVariantPlaylists', LicenseAcquisitionUrl: 'https://k.example.com/' } }] }, /Member must be blank with the KeyStoragePolicy WithVariantPlaylists/],
+    ['PlayReady DRM, not made by this engine', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], PlayReadyDrm: { Format: 'discretix-3.0' } }] }, /^\[Playlists:1:PlayReadyDrm is not supported by this engine yet/],
     ['more than 30 playlists', { Outputs: [hls('a')], Playlists: Array.from({ length: 31 }, (_, i) => ({ Name: `p${i}`, Format: 'HLSv3', OutputKeys: ['a'] })) }, /at 'playlists' failed to satisfy constraint: Member must have length less than or equal to 30/],
   ];
 

@@ -10,6 +10,17 @@ export interface JobPlaylist {
   OutputKeys: string[];
   Status: EtJobStatus;
   StatusDetail?: string;
+  /** With Key, KeyMd5 and InitializationVector always set: the job's own, or generated at CreateJob. */
+  HlsContentProtection?: {
+    Method: 'aes-128';
+    Key: string;
+    KeyMd5: string;
+    InitializationVector: string;
+    LicenseAcquisitionUrl?: string;
+    KeyStoragePolicy: 'NoStore' | 'WithVariantPlaylists';
+  };
+  /** The key was generated: CreateJob's answer leaves it out (ReadJob shows it), as the service did. */
+  KeyGenerated?: boolean;
 }
 
 // The engine's own tables, apart from the media pipeline's: one Postgres schema, one migration set.

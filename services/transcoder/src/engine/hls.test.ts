@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codecsAttribute, masterPlaylist, measuredBandwidth, parseMediaPlaylist, segmentKey, variantPlaylist } from './hls';
+import { codecsAttribute, keyInfo, masterPlaylist, measuredBandwidth, parseMediaPlaylist, segmentKey, variantPlaylist } from './hls';
 
 const ffmpegPlaylist = `#EXTM3U
 #EXT-X-VERSION:3
@@ -32,6 +32,13 @@ describe('HLSv3 names and playlists', () => {
       ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD',
         '#EXTINF:2.000000,', 'my%20song00000.ts', '#EXTINF:1.480000,', 'my%20song00001.ts', '#EXT-X-ENDLIST', ''].join('\n'),
     );
+  });
+
+  it('names the AES-128 key and IV of encrypted segments, and gives ffmpeg its key info', () => {
+    const key = { key: Buffer.alloc(16, 1), iv: Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex'), uri: 'index.key' };
+    const text = variantPlaylist(parseMediaPlaylist(ffmpegPlaylist), 'a', 2, key);
+    expect(text.split('\n').slice(5, 7)).toEqual(['#EXT-X-KEY:METHOD=AES-128,URI="index.key",IV=0x000102030405060708090a0b0c0d0e0f', '#EXTINF:2.000000,']);
+    expect(keyInfo(key, '/j/key.bin')).toBe('index.key\n/j/key.bin\n000102030405060708090a0b0c0d0e0f\n');
   });
 
   it('takes the peak and the average bit rate of the segments', () => {

@@ -26,6 +26,19 @@ export function parseMediaPlaylist(text: string): Segment[] {
   return segments;
 }
 
+/** HlsContentProtection aes-128: every segment AES-128-CBC encrypted with this key and IV. */
+export interface SegmentKey {
+  key: Buffer;
+  iv: Buffer;
+  /** The EXT-X-KEY URI: the LicenseAcquisitionUrl, or the key object relative to the playlist. */
+  uri: string;
+}
+
+/** ffmpeg's -hls_key_info_file: the URI it writes, the key file, the IV in hex. Pure. */
+export function keyInfo(key: SegmentKey, keyFile: string): string {
+  return `${key.uri}\n${keyFile}\n${key.iv.toString('hex')}\n`;
+}
+
 /** `<Key>00000.ts`: the five-digit counter from 00000 the service used. */
 export function segmentKey(outputKey: string, n: number): string {
   return `${outputKey}${String(n).padStart(5, '0')}.ts`;
@@ -42,7 +55,7 @@ function relativeUri(key: string, fromKey: string): string {
 }
 
 /** The variant playlist as stored: the same segments under their S3 names, relative to the playlist. */
-export function variantPlaylist(segments: Segment[], outputKey: string, targetSeconds: number): string {
+export function variantPlaylist(segments: Segment[], outputKey: string, targetSeconds: number, key?: SegmentKey): string {
   const target = Math.max(Math.ceil(targetSeconds), ...segments.map((s) => Math.ceil(s.seconds)));
   const playlistKey = variantPlaylistKey(outputKey);
   return [
@@ -51,6 +64,7 @@ export function variantPlaylist(segments: Segment[], outputKey: string, targetSe
     `#EXT-X-TARGETDURATION:${target}`,
     '#EXT-X-MEDIA-SEQUENCE:0',
     '#EXT-X-PLAYLIST-TYPE:VOD',
+    ...(key ? [`#EXT-X-KEY:METHOD=AES-128,URI="${key.uri}",IV=0x${key.iv.toString('hex')}`] : []),
     ...segments.flatMap((s, n) => [`#EXTINF:${s.seconds.toFixed(6)},`, relativeUri(segmentKey(outputKey, n), playlistKey)]),
     '#EXT-X-ENDLIST',
     '',

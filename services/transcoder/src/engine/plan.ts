@@ -22,7 +22,7 @@ export interface PlanOutputSpec {
    * keyframes forced on the same instants in every rendition. `localPath` is then the media playlist,
    * `template` the segments' ffmpeg file pattern (`<dir>/seg%05d.ts`).
    */
-  segments?: { seconds: number; template: string };
+  segments?: { seconds: number; template: string; /** ffmpeg's key info file: AES-128 segments. */ keyInfoFile?: string };
 }
 
 export interface PlanOptions {
@@ -294,10 +294,11 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedO
 }
 
 /** ffmpeg's hls muxer writing a whole VOD playlist of MPEG-TS segments numbered from 0. */
-function hlsMuxer(segments: { seconds: number; template: string }): string[] {
+function hlsMuxer(segments: NonNullable<PlanOutputSpec['segments']>): string[] {
   return [
     '-f', 'hls', '-hls_time', String(segments.seconds), '-hls_list_size', '0', '-hls_playlist_type', 'vod',
     '-start_number', '0', '-hls_segment_type', 'mpegts', '-hls_segment_filename', segments.template,
+    ...(segments.keyInfoFile ? ['-hls_key_info_file', segments.keyInfoFile] : []),
   ];
 }
 

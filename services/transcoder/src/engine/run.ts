@@ -12,12 +12,12 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { containerExtension, decodedBytesPerSecond, planAudioFanOut, planJob, thumbnailName } from './plan';
-import type { FanOutPlan, JobPlan, PlanInput, PlannedOutput, PlanOptions } from './plan';
+import type { FanOutPlan, JobPlan, PlanInput, PlannedOutput, PlanOptions, PlanOutputSpec } from './plan';
 import { allowedDemuxer, detectedProperties, formatFrameRate, NotMediaError, OUTPUT_DEMUXERS, probeFile } from './probe';
 import type { MediaProbe, ProbeOptions } from './probe';
 import { noSandbox, type Sandbox } from './sandbox';
 import type { DetectedProperties, EtPreset } from './types';
-import { codecsAttribute, masterPlaylist, measuredBandwidth, parseMediaPlaylist, segmentKey, variantPlaylist, variantPlaylistKey, type Rendition } from './hls';
+import { codecsAttribute, keyInfo, masterPlaylist, measuredBandwidth, parseMediaPlaylist, segmentKey, variantPlaylist, variantPlaylistKey, type Rendition, type SegmentKey } from './hls';
 import { FollowingUpload, uploadFile } from './upload';
 
 /** A failure of the whole job, with its Elastic Transcoder error code (3001, 4000, …). */
@@ -60,6 +60,8 @@ export interface RunOutputSpec {
   rotate?: string;
   /** CreateJobOutput.SegmentDuration in seconds: an HLSv3 output, `<key>.m3u8` over `<key>00000.ts`, … */
   segmentSeconds?: number;
+  /** Its playlist's HlsContentProtection: AES-128 segments. */
+  encryption?: SegmentKey;
 }
 
 export interface RunPlaylistSpec {
@@ -67,6 +69,8 @@ export interface RunPlaylistSpec {
   key: string;
   /** Indexes into `outputs` of its renditions. */
   outputs: number[];
+  /** KeyStoragePolicy WithVariantPlaylists: the key object stored beside the playlists. */
+  keyObject?: { key: string; bytes: Buffer };
 }
 
 export interface RunTranscodeInput {
@@ -153,10 +157,11 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
 
     const todo = job.outputs.map((o, i) => ({ o, i })).filter(({ i }) => !results[i]);
     for (const { o, i } of todo) if (o.segmentSeconds) await mkdir(path.join(dir, `hls-${i}`));
+    for (const { o, i } of todo) if (o.segmentSeconds && o.encryption) await writeKeyInfo(path.join(dir, `hls-${i}`), o.encryption);
     const specs = todo.map(({ o, i }) => ({
       preset: o.preset,
       localPath: o.segmentSeconds ? path.join(dir, `hls-${i}`, 'index.m3u8') : path.join(dir, `output-${i}.${containerExtension(o.preset.Container ?? 'mp4')}`),
-      ...(o.segmentSeconds ? { segments: { seconds: o.segmentSeconds, template: path.join(dir, `hls-${i}`, 'seg%05d.ts') } } : {}),
+      ...(o.segmentSeconds ? { segments: segmentsSpec(path.join(dir, `hls-${i}`), o) } : {}),
       ...(o.thumbnailPattern ? { thumbnailDir: path.join(dir, `thumbnails-${i}`), thumbnailPattern: o.thumbnailPattern } : {}),
       ...(o.rotate ? { rotate: o.rotate } : {}),
     }));
@@ -402,6 +407,16 @@ async function deliver(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOu
   return { status: 'Complete', ...facts, thumbnailKeys, notes: p.notes };
 }
 
+/** A segmented output's ffmpeg files: segments, and the key info when encrypted (its key file stays in the job's scratch). */
+function segmentsSpec(dir: string, o: RunOutputSpec): NonNullable<PlanOutputSpec['segments']> {
+  return { seconds: o.segmentSeconds!, template: path.join(dir, 'seg%05d.ts'), ...(o.encryption ? { keyInfoFile: path.join(dir, 'keyinfo') } : {}) };
+}
+
+async function writeKeyInfo(dir: string, key: SegmentKey): Promise<void> {
+  await writeFile(path.join(dir, 'key.bin'), key.key, { mode: 0o600 });
+  await writeFile(path.join(dir, 'keyinfo'), keyInfo(key, path.join(dir, 'key.bin')), { mode: 0o600 });
+}
+
 const PLAYLIST_TYPE = 'application/x-mpegURL';
 const SEGMENT_TYPE = 'video/MP2T';
 
@@ -422,7 +437,7 @@ async function deliverSegmented(job: RunTranscodeInput, spec: RunOutputSpec, p: 
     await allEnded(segments.slice(n, n + 4).map((s, k) => uploadFile({ ...target, key: keys[n + k]!, contentType: SEGMENT_TYPE }, path.join(dir, s.file))));
   }
   const playlistFile = path.join(dir, 'stored.m3u8');
-  await writeFile(playlistFile, variantPlaylist(segments, spec.key, spec.segmentSeconds!));
+  await writeFile(playlistFile, variantPlaylist(segments, spec.key, spec.segmentSeconds!, spec.encryption));
   await uploadFile({ ...target, key: variantPlaylistKey(spec.key), contentType: PLAYLIST_TYPE }, playlistFile);
 
   const first = segments[0] ? await probeFile(path.join(dir, segments[0].file), { ...probeOptions(job), demuxers: OUTPUT_DEMUXERS }).catch(() => undefined) : undefined;
@@ -467,6 +482,9 @@ async function writePlaylists(job: RunTranscodeInput, outputs: RunOutputResult[]
     if (await objectExists(job.s3, job.outputBucket, pl.key, job.signal)) {
       results.push({ status: 'Error', statusDetail: formatStatusDetail(3002, ErrorText.outputExists(job.outputBucket, pl.key)) });
       continue;
+    }
+    if (pl.keyObject) {
+      await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.keyObject.key, Body: pl.keyObject.bytes, ContentType: 'application/octet-stream' }), { abortSignal: job.signal });
     }
     const body = masterPlaylist(pl.key, members.map((o) => o!.rendition!));
     await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.key, Body: body, ContentType: PLAYLIST_TYPE }), { abortSignal: job.signal });

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { constraintViolation, validationError } from './errors';
-import type { CreateJobOutputSpec, CreateJobPlaylistSpec } from './shapes';
+import type { CreateJobOutputSpec, CreateJobPlaylistSpec, HlsContentProtectionSpec } from './shapes';
 
 // CreateJob's rules for segmented outputs and playlists (create-job.md, "Playlists"; job-settings.md,
 // "Segment Duration"). Pure: the outputs with their presets' containers in, a ValidationException out.
@@ -47,9 +48,8 @@ export function checkPlaylists(playlists: CreateJobPlaylistSpec[], outputs: Outp
   playlists.forEach((pl, n) => {
     const at = `Playlists:${n + 1}`;
     if (pl.Format !== 'HLSv3') throw validationError(`[${at}:Format ${pl.Format} is not supported by this engine yet; use HLSv3.]`);
-    for (const member of ['HlsContentProtection', 'PlayReadyDrm'] as const) {
-      if (pl[member] !== undefined) throw validationError(`[${at}:${member} is not supported by this engine yet; submit the job without it.]`);
-    }
+    if (pl.PlayReadyDrm !== undefined) throw validationError(`[${at}:PlayReadyDrm is not supported by this engine yet; submit the job without it.]`);
+    if (pl.HlsContentProtection) checkContentProtection(pl.HlsContentProtection, n);
     if (names.has(pl.Name)) throw validationError(`[Playlists must have unique names: the name '${pl.Name}' appears more than once (${at}).]`);
     names.add(pl.Name);
     if (dirOf(pl.Name) !== dir) {
@@ -72,4 +72,39 @@ export function checkPlaylists(playlists: CreateJobPlaylistSpec[], outputs: Outp
       seconds = s;
     }
   });
+  // An encrypted output has one key: its playlist's.
+  playlists.forEach((pl, n) => {
+    if (!pl.HlsContentProtection) return;
+    for (const key of pl.OutputKeys) {
+      const other = playlists.findIndex((q, m) => m !== n && q.OutputKeys.includes(key));
+      if (other >= 0) throw validationError(`[Playlists:${n + 1}:OutputKeys: '${key}' is in an encrypted playlist and may not be in another (Playlists:${other + 1}).]`);
+    }
+  });
+}
+
+const decoded = (b64: string | undefined) => (b64 ? Buffer.from(b64, 'base64') : undefined);
+
+/** HlsContentProtection (job-settings.md, "HLS Content Protection"): a 128-bit key given with its MD5 and IV, or none of the three. */
+function checkContentProtection(p: HlsContentProtectionSpec, n: number): void {
+  const member = (m: string) => `playlists.${n + 1}.member.hlsContentProtection.${m}`;
+  const key = decoded(p.Key);
+  if (key) {
+    if (key.length !== 16) throw constraintViolation(member('key'), p.Key, 'Member must be a base64-encoded 128-bit key for aes-128');
+    const md5 = decoded(p.KeyMd5);
+    if (!md5) throw constraintViolation(member('keyMd5'), p.KeyMd5, 'Member must not be null when a Key is given');
+    if (!md5.equals(createHash('md5').update(key).digest())) throw constraintViolation(member('keyMd5'), p.KeyMd5, 'Member must be the base64-encoded MD5 digest of the Key');
+    const iv = decoded(p.InitializationVector);
+    if (!iv) throw constraintViolation(member('initializationVector'), p.InitializationVector, 'Member must not be null when a Key is given');
+    if (iv.length !== 16) throw constraintViolation(member('initializationVector'), p.InitializationVector, 'Member must be 16 bytes, base64-encoded');
+  } else {
+    if (p.KeyMd5) throw constraintViolation(member('keyMd5'), p.KeyMd5, 'Member must be blank when Elastic Transcoder generates the key');
+    if (p.InitializationVector) throw constraintViolation(member('initializationVector'), p.InitializationVector, 'Member must be blank when Elastic Transcoder generates the key');
+  }
+  const policy = p.KeyStoragePolicy ?? 'NoStore';
+  if (policy === 'WithVariantPlaylists' && p.LicenseAcquisitionUrl) {
+    throw constraintViolation(member('licenseAcquisitionUrl'), p.LicenseAcquisitionUrl, 'Member must be blank with the KeyStoragePolicy WithVariantPlaylists');
+  }
+  if (policy === 'NoStore' && !/^https?:\/\/[^\s"]+$/.test(p.LicenseAcquisitionUrl ?? '')) {
+    throw constraintViolation(member('licenseAcquisitionUrl'), p.LicenseAcquisitionUrl, 'Member must be an absolute URL with the KeyStoragePolicy NoStore');
+  }
 }

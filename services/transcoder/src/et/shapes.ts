@@ -20,6 +20,8 @@ const Role = pattern(/^arn:aws:iam::\w{12}:role\/.+$/);
 const SnsTopic = pattern(/(^$)|(^arn:aws:sns:.*:\w{12}:.+$)/);
 const KeyArn = length(0, 255);
 
+const base64 = pattern(/^$|(^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$)/);
+
 const Encryption = z.object({
   Mode: pattern(/(^s3$)|(^s3-aws-kms$)|(^aes-cbc-pkcs7$)|(^aes-ctr$)|(^aes-gcm$)/).optional(),
   Key: pattern(/^$|(^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$)/).optional(),
@@ -195,9 +197,19 @@ export const CreateJobPlaylist = z.object({
   Name: length(1, 255),
   Format: oneOf(PlaylistFormats),
   OutputKeys: list(length(1, 255), 30),
-  HlsContentProtection: z.record(z.string(), z.unknown()).optional(),
+  HlsContentProtection: z
+    .object({
+      Method: pattern(/(^aes-128$)/).optional(),
+      Key: base64.optional(),
+      KeyMd5: base64.optional(),
+      InitializationVector: length(0, 255).optional(),
+      LicenseAcquisitionUrl: length(0, 512).optional(),
+      KeyStoragePolicy: pattern(/(^NoStore$)|(^WithVariantPlaylists$)/).optional(),
+    })
+    .optional(),
   PlayReadyDrm: z.record(z.string(), z.unknown()).optional(),
 });
+export type HlsContentProtectionSpec = NonNullable<z.infer<typeof CreateJobPlaylist>['HlsContentProtection']>;
 export type CreateJobPlaylistSpec = z.infer<typeof CreateJobPlaylist>;
 
 export const CreateJobRequest = z.object({

@@ -1,7 +1,9 @@
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { EtState } from '@mp/contracts';
 import type { Logger } from '@mp/logging';
+import path from 'node:path';
 import type { JobPlaylist } from '../db/schema';
+import type { SegmentKey } from '../engine/hls';
 import {
   formatStatusDetail,
   type RunOutputResult,
@@ -191,13 +193,19 @@ async function produceOutputs(
     }
     const spec: EngineOutputSpec = { key, preset };
     if (row.spec.SegmentDuration) spec.segmentSeconds = Number(row.spec.SegmentDuration);
+    const encryption = segmentKeyOf(job, row.key);
+    if (encryption) spec.encryption = encryption;
     if (row.spec.ThumbnailPattern) spec.thumbnailPattern = `${job.outputKeyPrefix ?? ''}${row.spec.ThumbnailPattern}`;
     if (row.spec.Rotate) spec.rotate = row.spec.Rotate;
     toRun.push({ row, spec });
   }
 
   const playlists = planPlaylists(job, toRun.map((o) => o.row));
-  if (attempt > 1) for (const pl of playlists) if (pl.run) await deps.s3.send(new DeleteObjectCommand({ Bucket: outputBucket, Key: pl.run.key }));
+  if (attempt > 1) {
+    for (const { run } of playlists) {
+      for (const key of run ? [run.key, ...(run.keyObject ? [run.keyObject.key] : [])] : []) await deps.s3.send(new DeleteObjectCommand({ Bucket: outputBucket, Key: key }));
+    }
+  }
   let detected: DetectedProperties | undefined;
   let playlistResults: JobPlaylist[] = playlists.map((pl) => failedPlaylist(pl.playlist));
   if (toRun.length > 0) {
@@ -241,8 +249,25 @@ function planPlaylists(job: JobRecord, running: OutputRow[]): Array<{ playlist: 
   return job.playlists.map((playlist) => {
     const indexes = playlist.OutputKeys.map((key) => running.findIndex((row) => row.key === key));
     if (indexes.some((i) => i < 0)) return { playlist };
-    return { playlist, run: { key: `${job.outputKeyPrefix ?? ''}${playlist.Name}.m3u8`, outputs: indexes } };
+    const cp = playlist.HlsContentProtection;
+    const keyObject = cp?.KeyStoragePolicy === 'WithVariantPlaylists' ? { key: keyObjectKey(job, playlist), bytes: Buffer.from(cp.Key, 'base64') } : undefined;
+    return { playlist, run: { key: `${job.outputKeyPrefix ?? ''}${playlist.Name}.m3u8`, outputs: indexes, ...(keyObject ? { keyObject } : {}) } };
   });
+}
+
+/** WithVariantPlaylists: the key beside the playlists, `<OutputKeyPrefix><Name>.key`. */
+function keyObjectKey(job: JobRecord, playlist: JobPlaylist): string {
+  return `${job.outputKeyPrefix ?? ''}${playlist.Name}.key`;
+}
+
+/** The AES-128 key of an output in an encrypted playlist, and the URI its media playlist names it by. */
+function segmentKeyOf(job: JobRecord, outputKey: string): SegmentKey | undefined {
+  const playlist = job.playlists.find((p) => p.HlsContentProtection && p.OutputKeys.includes(outputKey));
+  const cp = playlist?.HlsContentProtection;
+  if (!playlist || !cp) return undefined;
+  const media = `${job.outputKeyPrefix ?? ''}${outputKey}.m3u8`;
+  const uri = cp.KeyStoragePolicy === 'WithVariantPlaylists' ? path.posix.relative(path.posix.dirname(`/${media}`), `/${keyObjectKey(job, playlist)}`) : cp.LicenseAcquisitionUrl!;
+  return { key: Buffer.from(cp.Key, 'base64'), iv: Buffer.from(cp.InitializationVector, 'base64'), uri };
 }
 
 const PLAYLIST_DEPENDENCY =

@@ -1,9 +1,11 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { JobPlaylist } from '../db/schema';
 import { EtError, constraintViolation, validationError } from '../et/errors';
 import { newId } from '../et/ids';
 import { pageQuery } from '../et/paging';
 import { checkPlaylists, checkSegments, type OutputWithContainer } from '../et/playlist-rules';
-import { CreateJobRequest, JobStatus, parseRequest, type CreateJobOutputSpec, type JobInputSpec } from '../et/shapes';
+import { CreateJobRequest, JobStatus, parseRequest, type CreateJobOutputSpec, type CreateJobPlaylistSpec, type JobInputSpec } from '../et/shapes';
 import { jobToWire } from '../et/wire';
 import { jsonBody, pathId, query, type ApiContext } from './context';
 import { findPreset, presetNotFound } from './presets.routes';
@@ -42,7 +44,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
         input,
         outputKeyPrefix: body.OutputKeyPrefix ?? null,
         userMetadata: body.UserMetadata ?? null,
-        playlists: (body.Playlists ?? []).map((p) => ({ Name: p.Name, Format: p.Format, OutputKeys: p.OutputKeys, Status: 'Submitted' as const })),
+        playlists: (body.Playlists ?? []).map(jobPlaylist),
         submitTimeMillis: now,
       },
       outputs.map((o, i) => ({ outputId: String(i + 1), position: i, spec: o, key: o.Key, presetId: o.PresetId })),
@@ -50,7 +52,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
     if (!job) throw pipelineNotFound(body.PipelineId);
     // A lost enqueue is not lost work: the worker's sweep queues every Submitted job it finds.
     await ctx.queues.enqueueJob(job.id).catch((err: Error) => req.log.warn({ err: err.message, etJobId: job.id }, 'enqueue failed; the sweep will queue it'));
-    return reply.code(201).send({ Job: wire(job) });
+    return reply.code(201).send({ Job: withoutGeneratedKeys(wire(job), job.playlists) });
   });
 
   // ReadJob
@@ -103,6 +105,40 @@ function refuseUnsupported(input: JobInputSpec, outputs: CreateJobOutputSpec[]) 
       if (o[member] !== undefined) throw refuse(`Outputs:${i + 1}:${member}`);
     }
   });
+}
+
+/** A playlist as recorded: Submitted, with the content protection key the job gave or a new random one. */
+function jobPlaylist(p: CreateJobPlaylistSpec): JobPlaylist {
+  const base: JobPlaylist = { Name: p.Name, Format: p.Format, OutputKeys: p.OutputKeys, Status: 'Submitted' };
+  const cp = p.HlsContentProtection;
+  if (!cp) return base;
+  const generated = !cp.Key;
+  const key = generated ? randomBytes(16) : Buffer.from(cp.Key!, 'base64');
+  const policy = (cp.KeyStoragePolicy ?? 'NoStore') as 'NoStore' | 'WithVariantPlaylists';
+  return {
+    ...base,
+    HlsContentProtection: {
+      Method: 'aes-128',
+      Key: key.toString('base64'),
+      KeyMd5: createHash('md5').update(key).digest('base64'),
+      InitializationVector: generated ? randomBytes(16).toString('base64') : cp.InitializationVector!,
+      ...(cp.LicenseAcquisitionUrl ? { LicenseAcquisitionUrl: cp.LicenseAcquisitionUrl } : {}),
+      KeyStoragePolicy: policy,
+    },
+    ...(generated ? { KeyGenerated: true } : {}),
+  };
+}
+
+/** CreateJob leaves out a generated key; ReadJob shows it (job-settings.md, "Key"). */
+function withoutGeneratedKeys<T extends { Playlists?: Array<{ HlsContentProtection?: object }> }>(job: T, playlists: JobPlaylist[]): T {
+  return {
+    ...job,
+    Playlists: job.Playlists?.map((p, i) => {
+      if (!playlists[i]?.KeyGenerated || !p.HlsContentProtection) return p;
+      const { Key: _key, KeyMd5: _md5, InitializationVector: _iv, ...rest } = p.HlsContentProtection as Record<string, unknown>;
+      return { ...p, HlsContentProtection: rest };
+    }),
+  };
 }
 
 function singleInput(body: CreateJobRequest): JobInputSpec {
