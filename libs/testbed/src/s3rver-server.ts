@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { authenticate, unsafeKeyPath, type S3Credentials, type S3Refusal } from './s3-auth';
 
 interface S3rver {
   run(): Promise<{ address: string; port: number }>;
@@ -22,18 +23,25 @@ export interface EmbeddedS3 {
   close(): Promise<void>;
 }
 
-/** s3rver on 127.0.0.1. A given directory persists; without one, a temporary one is removed on close. */
+// s3rver's own key pair: the only credentials it knows.
+const CREDENTIALS: S3Credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/**
+ * s3rver on 127.0.0.1, answering only requests signed with its key pair (s3rver itself accepts anonymous
+ * ones and never checks a SigV4 signature), and refusing keys that would leave its folder. A given directory
+ * persists; without one, a temporary one is removed on close.
+ */
 export async function startEmbeddedS3(opts: { port?: number; directory?: string | undefined } = {}): Promise<EmbeddedS3> {
   const keep = Boolean(opts.directory);
-  const directory = opts.directory ?? (await mkdtemp(path.join(tmpdir(), 'mp-s3rver-')));
+  const directory = path.resolve(opts.directory ?? (await mkdtemp(path.join(tmpdir(), 'mp-s3rver-'))));
   await mkdir(directory, { recursive: true });
   const server = new S3rver({ port: opts.port ?? 0, address: '127.0.0.1', silent: true, directory });
+  addGuards(server, directory);
   addMultipartExtras(server, directory);
   const { port } = (await server.run()) as { port: number };
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
+    ...CREDENTIALS,
     async close() {
       await server.close();
       if (!keep) await rm(directory, { recursive: true, force: true });
@@ -44,14 +52,51 @@ export async function startEmbeddedS3(opts: { port?: number; directory?: string 
 type KoaCtx = {
   method: string;
   path: string;
+  originalUrl: string;
   query: Record<string, string | undefined>;
+  req: { headers: Record<string, string | string[] | undefined> };
   status: number;
   type: string;
   body: unknown;
 };
+type Middleware = (ctx: KoaCtx, next: () => Promise<void>) => Promise<void>;
+
+/** Puts a middleware before the router (the last one), after logging, XML encoding and the vhost rewrite. */
+function beforeRouter(server: S3rver, mw: Middleware): void {
+  const stack = (server as unknown as { middleware: unknown[] }).middleware;
+  stack.splice(stack.length - 1, 0, mw);
+}
+
+/**
+ * A signature on every request but CORS preflights (browsers send those without one), then keys that stay
+ * in the folder: in the path, and in the source of a copy.
+ */
+function addGuards(server: S3rver, root: string): void {
+  beforeRouter(server, async (ctx, next) => {
+    const preflight = ctx.method === 'OPTIONS' && ctx.req.headers['access-control-request-method'] !== undefined;
+    const refusal =
+      (preflight ? null : await authenticate({ method: ctx.method, url: ctx.originalUrl, headers: ctx.req.headers }, CREDENTIALS, new Date())) ??
+      unsafeKeyPath(root, ctx.path) ??
+      copySourceRefusal(root, ctx.req.headers['x-amz-copy-source']);
+    if (refusal) return refuse(ctx, refusal);
+    return next();
+  });
+}
+
+function copySourceRefusal(root: string, source: string | string[] | undefined): S3Refusal | null {
+  if (typeof source !== 'string') return null;
+  const [pathPart = ''] = source.split('?');
+  return unsafeKeyPath(root, pathPart.startsWith('/') ? pathPart : `/${pathPart}`);
+}
+
+function refuse(ctx: KoaCtx, r: S3Refusal): void {
+  ctx.status = r.status;
+  ctx.type = 'application/xml';
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${esc(r.code)}</Code><Message>${esc(r.message)}</Message></Error>`;
+}
 
 function addMultipartExtras(server: S3rver, root: string): void {
-  const mw = async (ctx: KoaCtx, next: () => Promise<void>) => {
+  beforeRouter(server, async (ctx, next) => {
     const parts = ctx.path.split('/').filter(Boolean).map(decodeURIComponent);
     const bucket = parts[0];
     if (!bucket || bucket.includes('..')) return next();
@@ -92,10 +137,7 @@ function addMultipartExtras(server: S3rver, root: string): void {
       return;
     }
     return next();
-  };
-  // Before the router (the last middleware), after logging and XML encoding.
-  const stack = (server as unknown as { middleware: unknown[] }).middleware;
-  stack.splice(stack.length - 1, 0, mw);
+  });
 }
 
 function esc(s: string): string {
