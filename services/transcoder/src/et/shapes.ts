@@ -14,6 +14,15 @@ const length = (min: number, max: number) =>
 const list = <T extends z.ZodType>(item: T, max: number) =>
   z.array(item).max(max, `Member must have length less than or equal to ${max}`);
 
+/**
+ * A key that names `..` as a whole path segment (`../x`, `a/../b`) climbs out of its folder wherever keys
+ * become paths (a file-system S3, a relative URL). S3 itself allows it, so only whole segments are refused:
+ * two dots inside a name (`a..b`, `..hidden`) are a name.
+ */
+export const hasDotDotSegment = (key: string) => key.split('/').includes('..');
+const NO_DOT_DOT = "Member must not contain '..' as a path segment";
+const objectKey = (min: number, max: number) => length(min, max).refine((k) => !hasDotDotSegment(k), NO_DOT_DOT);
+
 export const Id = pattern(/^\d{13}-\w{6}$/);
 const Bucket = pattern(/^(\w|\.|-){1,255}$/);
 const Role = pattern(/^arn:aws:iam::\w{12}:role\/.+$/);
@@ -161,7 +170,7 @@ const TimeSpan = z.object({
 });
 
 export const JobInput = z.object({
-  Key: length(1, 1024),
+  Key: objectKey(1, 1024),
   FrameRate: pattern(/(^auto$)|(^10$)|(^15$)|(^23.97$)|(^24$)|(^25$)|(^29.97$)|(^30$)|(^50$)|(^60$)/).optional(),
   Resolution: autoOr('\\d{1,5}x\\d{1,5}').optional(),
   AspectRatio: oneOf(['auto', '1:1', '4:3', '3:2', '16:9']).optional(),
@@ -177,13 +186,13 @@ export const JobInput = z.object({
 export type JobInputSpec = z.infer<typeof JobInput>;
 
 export const CreateJobOutput = z.object({
-  Key: length(1, 255),
-  ThumbnailPattern: pattern(/(^$)|(^.*\{count\}.*$)/).optional(),
+  Key: objectKey(1, 255),
+  ThumbnailPattern: pattern(/(^$)|(^.*\{count\}.*$)/).refine((k) => !hasDotDotSegment(k), NO_DOT_DOT).optional(),
   ThumbnailEncryption: Encryption.optional(),
   Rotate: oneOf(['auto', '0', '90', '180', '270']).optional(),
   PresetId: Id,
   SegmentDuration: pattern(/^\d{1,5}(\.\d{0,5})?$/).optional(),
-  Watermarks: list(z.object({ PresetWatermarkId: length(1, 40).optional(), InputKey: length(1, 1024).optional(), Encryption: Encryption.optional() }), 4).optional(),
+  Watermarks: list(z.object({ PresetWatermarkId: length(1, 40).optional(), InputKey: objectKey(1, 1024).optional(), Encryption: Encryption.optional() }), 4).optional(),
   AlbumArt: z.record(z.string(), z.unknown()).optional(),
   Composition: z.array(z.unknown()).optional(),
   Captions: z.record(z.string(), z.unknown()).optional(),
@@ -194,7 +203,7 @@ export type CreateJobOutputSpec = z.infer<typeof CreateJobOutput>;
 export const PlaylistFormats = ['HLSv3', 'HLSv4', 'Smooth', 'MPEG-DASH'] as const;
 
 export const CreateJobPlaylist = z.object({
-  Name: length(1, 255),
+  Name: objectKey(1, 255),
   Format: oneOf(PlaylistFormats),
   OutputKeys: list(length(1, 255), 30),
   HlsContentProtection: z
@@ -218,15 +227,34 @@ export const CreateJobRequest = z.object({
   Inputs: list(JobInput, 200).optional(),
   Output: CreateJobOutput.optional(),
   Outputs: list(CreateJobOutput, 30).optional(),
-  OutputKeyPrefix: length(1, 255).optional(),
+  OutputKeyPrefix: objectKey(1, 255).optional(),
   Playlists: list(CreateJobPlaylist, 30).optional(),
   // Up to 10 pairs of at most 256 characters each (job-settings.md, "User Metadata").
   UserMetadata: z
     .record(length(1, 256), z.string({ error: 'Member must be of type string' }).max(256, 'Member must have length less than or equal to 256'))
     .refine((m) => Object.keys(m).length <= 10, 'Member must have length less than or equal to 10')
     .optional(),
-});
+}).superRefine(noDotDotAfterPrefix);
 export type CreateJobRequest = z.infer<typeof CreateJobRequest>;
+
+/** Each member may be clean and their join not: OutputKeyPrefix `a/.` and Key `./b` make `a/../b`. */
+function noDotDotAfterPrefix(req: CreateJobRequest, ctx: z.RefinementCtx): void {
+  const prefix = req.OutputKeyPrefix;
+  if (!prefix) return;
+  const check = (value: string | undefined, path: PropertyKey[], member: string) => {
+    if (value === undefined || !hasDotDotSegment(`${prefix}${value}`)) return;
+    ctx.addIssue({ code: 'custom', path, input: value, message: `OutputKeyPrefix + ${member} must not contain '..' as a path segment` });
+  };
+  const outputs: Array<[CreateJobOutputSpec, PropertyKey[]]> = [
+    ...(req.Output ? [[req.Output, ['Output']] as [CreateJobOutputSpec, PropertyKey[]]] : []),
+    ...(req.Outputs ?? []).map((o, i): [CreateJobOutputSpec, PropertyKey[]] => [o, ['Outputs', i]]),
+  ];
+  for (const [o, at] of outputs) {
+    check(o.Key, [...at, 'Key'], 'Key');
+    check(o.ThumbnailPattern, [...at, 'ThumbnailPattern'], 'ThumbnailPattern');
+  }
+  req.Playlists?.forEach((p, n) => check(p.Name, ['Playlists', n, 'Name'], 'Name'));
+}
 
 export const JobStatus = oneOf(['Submitted', 'Progressing', 'Complete', 'Canceled', 'Error']);
 
