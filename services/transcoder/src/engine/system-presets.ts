@@ -1,8 +1,10 @@
 import type { EtAudioParameters, EtPreset, EtThumbnails, EtVideoParameters } from './types';
 
-// The Elastic Transcoder system presets (AWS docs "System presets", ids 1351620000001-*).
-// Video settings come from a full ListPresets dump; the audio and thumbnail settings of presets no
-// public dump shows are filled by analogy with their siblings (marked "inferred" below).
+// The Elastic Transcoder system presets (AWS docs "System presets", ids 1351620000001-*), as ReadPreset
+// served them. test/fixtures/system-presets.json holds the values found in real service answers, with
+// their source; test/system-presets.test.ts compares every ReadPreset with it. The Video settings of
+// every video preset are confirmed; the audio and thumbnail settings of presets no answer shows are
+// filled by analogy with their nearest confirmed siblings (marked "inferred" below).
 
 const WATERMARK_SLOTS = (['Top', 'Bottom'] as const).flatMap((v) =>
   (['Left', 'Right'] as const).map((h) => ({
@@ -120,11 +122,11 @@ const pcm = (bitDepth: string, signed: 'Signed' | 'Unsigned', sampleRate = '4410
   CodecOptions: { BitDepth: bitDepth, BitOrder: 'LittleEndian', Signed: signed },
 });
 
-const thumbs = (interval: '60' | '300'): EtThumbnails => ({
+const thumbs = (interval: '60' | '300', maxHeight = '108'): EtThumbnails => ({
   Format: 'png',
   Interval: interval,
   MaxWidth: '192',
-  MaxHeight: '108',
+  MaxHeight: maxHeight,
   SizingPolicy: 'ShrinkToFit',
   PaddingPolicy: 'NoPad',
 });
@@ -143,28 +145,34 @@ const P = '1351620000001-';
 const generic = (name: string) => `System preset generic ${name}`;
 const sys = (text: string) => `System preset: ${text}`;
 
-// Known: the Generic 720p and Web presets carry AAC-LC 160k 44.1 kHz stereo and png thumbnails every
-// 60 s; the other device presets are inferred to do the same.
+// Known: Generic 1080p, Generic 720p and Web carry AAC-LC 160k 44.1 kHz stereo and png thumbnails every
+// 60 s; the other device presets are inferred to do the same. Generic 480p 16:9 carries 128k, and the
+// smaller Generic presets are inferred to do the same (genericSdAudio).
 const deviceAudio = aac('160');
+const genericSdAudio = aac('128');
 const deviceThumbs = thumbs('60');
-// Inferred: the HLS v3 presets' totals minus their video bit rate leave 128 kbit/s for audio.
+// Known for HLS 600k and HLS 400k; inferred for HLS 2M, 1.5M and 1M.
 const hlsAudio = aac('128');
+// Known for Smooth 3M and Smooth 2M; inferred for the rest of the Smooth ladder.
+const smoothAudio = aac('160');
 const streamThumbs = thumbs('300');
 
 const ROWS: Row[] = [
-  { id: `${P}000001`, name: 'Generic 1080p', description: generic('1080p'), container: 'mp4', audio: deviceAudio, thumbnails: deviceThumbs,
+  // The only system preset whose thumbnails are 192x144.
+  { id: `${P}000001`, name: 'Generic 1080p', description: generic('1080p'), container: 'mp4', audio: deviceAudio, thumbnails: thumbs('60', '144'),
     video: h264({ profile: 'baseline', level: '4', bitRate: '5400', maxWidth: '1920', maxHeight: '1080', frameRate: '29.97', keyframes: '90', fixedGop: false, aspectRatio: '16:9' }) },
   { id: `${P}000010`, name: 'Generic 720p', description: generic('720p'), container: 'mp4', audio: deviceAudio, thumbnails: deviceThumbs,
     video: h264({ profile: 'baseline', level: '3.1', bitRate: '2400', maxWidth: '1280', maxHeight: '720', frameRate: '29.97', keyframes: '90', fixedGop: false }) },
-  { id: `${P}000020`, name: 'Generic 480p 16:9', description: generic('480p 16:9'), container: 'mp4', audio: deviceAudio, thumbnails: deviceThumbs,
+  { id: `${P}000020`, name: 'Generic 480p 16:9', description: generic('480p 16:9'), container: 'mp4', audio: genericSdAudio, thumbnails: deviceThumbs,
     video: h264({ profile: 'baseline', level: '3.1', bitRate: '1200', maxWidth: '854', maxHeight: '480', frameRate: '29.97', keyframes: '90', fixedGop: false }) },
-  { id: `${P}000030`, name: 'Generic 480p 4:3', description: generic('480p 4:3'), container: 'mp4', audio: deviceAudio, thumbnails: deviceThumbs,
+  { id: `${P}000030`, name: 'Generic 480p 4:3', description: generic('480p 4:3'), container: 'mp4', audio: genericSdAudio, thumbnails: deviceThumbs,
     video: h264({ profile: 'baseline', level: '3', bitRate: '900', maxWidth: '640', maxHeight: '480', frameRate: '29.97', keyframes: '90', fixedGop: false }) },
-  { id: `${P}000040`, name: 'Generic 360p 16:9', description: generic('360p 16:9'), container: 'mp4', audio: deviceAudio, thumbnails: deviceThumbs,
+  { id: `${P}000040`, name: 'Generic 360p 16:9', description: generic('360p 16:9'), container: 'mp4', audio: genericSdAudio, thumbnails: deviceThumbs,
     video: h264({ profile: 'baseline', level: '3', bitRate: '720', maxWidth: '640', maxHeight: '360', frameRate: '29.97', keyframes: '90', fixedGop: false }) },
-  { id: `${P}000050`, name: 'Generic 360p 4:3', description: generic('360p 4:3'), container: 'mp4', audio: deviceAudio, thumbnails: deviceThumbs,
+  { id: `${P}000050`, name: 'Generic 360p 4:3', description: generic('360p 4:3'), container: 'mp4', audio: genericSdAudio, thumbnails: deviceThumbs,
     video: h264({ profile: 'baseline', level: '3', bitRate: '600', maxWidth: '480', maxHeight: '360', frameRate: '29.97', keyframes: '90', fixedGop: false }) },
-  { id: `${P}000061`, name: 'Generic 320x240', description: generic('320x240'), container: 'mp4', audio: aac('160', 'auto'), thumbnails: deviceThumbs,
+  // The docs: the one Generic preset whose AAC profile is auto (as the 64k presets).
+  { id: `${P}000061`, name: 'Generic 320x240', description: generic('320x240'), container: 'mp4', audio: aac('128', 'auto'), thumbnails: deviceThumbs,
     video: h264({ profile: 'baseline', level: '1.3', bitRate: '300', maxWidth: '320', maxHeight: '240', frameRate: '15', keyframes: '90', fixedGop: false }) },
   { id: `${P}100020`, name: 'iPhone4S', description: sys('iPhone 4s and above, iPad 3G and above, iPad mini, Samsung Galaxy S2/S3/Tab 2'), container: 'mp4', audio: deviceAudio, thumbnails: deviceThumbs,
     video: h264({ profile: 'high', level: '4.1', bitRate: '5000', maxWidth: '1920', maxHeight: '1080', frameRate: '30', keyframes: '90', fixedGop: false }) },
@@ -276,7 +284,7 @@ function smooth(): Row[] {
     name: `Smooth ${label}`,
     description: sys(`Smooth ${label}`),
     container: 'fmp4',
-    audio: hlsAudio,
+    audio: smoothAudio,
     thumbnails: streamThumbs,
     video: h264({ profile: 'high', level, bitRate, bufferSize, maxWidth, maxHeight, frameRate: '30', keyframes: '60', fixedGop: true }),
   }));
