@@ -18,6 +18,7 @@ import {
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createTestEnv, eventually, type TestEnv } from '@mp/testbed';
 import { generateMedia } from '@mp/testbed/media';
+import { parseMediaPlaylist } from '../src/engine/hls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, type TranscoderWorker } from '../src/worker.service';
 import { ROLE, errorOf, getObject, putObject, startApi, type RunningApi } from './support';
@@ -108,6 +109,64 @@ describe('an HLSv3 ladder of six outputs under one playlist', () => {
   });
 });
 
+describe('an HLSv4 pair (HLS Video 400k and HLS Audio 64k)', () => {
+  it('writes <Key>.ts, <Key>_v4.m3u8 of byte ranges, <Key>_iframe.m3u8 for video, and a master with an audio group', async () => {
+    const prefix = 'hlsv4/clip/';
+    const { Job } = await svc.client.send(
+      new CreateJobCommand({
+        PipelineId: pipelineId,
+        Input: { Key: 'media/clip.mp4' },
+        OutputKeyPrefix: prefix,
+        Outputs: [
+          { Key: 'hls_video_400k', PresetId: '1351620000001-200055', SegmentDuration: '2' },
+          { Key: 'hls_audio_64k', PresetId: '1351620000001-200071', SegmentDuration: '2' },
+        ],
+        Playlists: [{ Name: 'index', Format: 'HLSv4', OutputKeys: ['hls_video_400k', 'hls_audio_64k'] }],
+      }),
+    );
+    const done = await finalJob(Job!.Id!);
+    expect(done.Status).toBe('Complete');
+    expect(done.Playlists![0]!.Status).toBe('Complete');
+    expect(await keysUnder(prefix)).toEqual(
+      ['hls_audio_64k.ts', 'hls_audio_64k_v4.m3u8', 'hls_video_400k.ts', 'hls_video_400k_iframe.m3u8', 'hls_video_400k_v4.m3u8', 'index.m3u8'].map((k) => prefix + k),
+    );
+
+    const master = (await getObject(t, `${prefix}index.m3u8`)).toString();
+    expect(master).toContain('#EXT-X-VERSION:4\n');
+    expect(master).toContain('#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="hls_audio_64k",AUTOSELECT=YES,DEFAULT=YES,URI="hls_audio_64k_v4.m3u8"\n');
+    expect(master).toMatch(/#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,RESOLUTION=400x226,FRAME-RATE=25\.000,CODECS="avc1\.42e01e,mp4a\.40\.2",AUDIO="audio"\nhls_video_400k_v4\.m3u8\n/);
+    expect(master).toMatch(/#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=\d+,RESOLUTION=400x226,CODECS="avc1\.42e01e",URI="hls_video_400k_iframe\.m3u8"\n/);
+
+    // The media playlist's byte ranges cover the one file, segment after segment.
+    const media = parseMediaPlaylist((await getObject(t, `${prefix}hls_video_400k_v4.m3u8`)).toString());
+    const file = await getObject(t, `${prefix}hls_video_400k.ts`);
+    expect(media.map((m) => m.file)).toEqual(media.map(() => 'hls_video_400k.ts'));
+    expect(media[0]!.range!.offset).toBe(0);
+    for (let n = 1; n < media.length; n++) expect(media[n]!.range!.offset).toBe(media[n - 1]!.range!.offset + media[n - 1]!.range!.length);
+    expect(media.at(-1)!.range!.offset + media.at(-1)!.range!.length).toBe(file.length);
+
+    // One I-frame per segment (keyframes on the boundaries), each starting on a TS packet of the file.
+    const iframes = (await getObject(t, `${prefix}hls_video_400k_iframe.m3u8`)).toString();
+    expect(iframes).toContain('#EXT-X-I-FRAMES-ONLY\n');
+    const ranges = [...iframes.matchAll(/#EXT-X-BYTERANGE:(\d+)@(\d+)/g)].map((m) => ({ length: Number(m[1]), offset: Number(m[2]) }));
+    expect(ranges).toHaveLength(media.length);
+    for (const r of ranges) {
+      expect(file[r.offset]).toBe(0x47);
+      expect(r.length).toBeGreaterThan(188);
+    }
+
+    // A player's view: the video rendition plays with the audio of the group.
+    const local = path.join(tmp, 'hlsv4');
+    for (const key of await keysUnder(prefix)) {
+      await mkdir(path.dirname(path.join(local, key)), { recursive: true });
+      await writeFile(path.join(local, key), await getObject(t, key));
+    }
+    const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'json', path.join(local, prefix, 'index.m3u8')]);
+    const types = (JSON.parse(stdout) as { streams: Array<{ codec_type: string }> }).streams.map((s) => s.codec_type).sort();
+    expect(types).toEqual(['audio', 'video']);
+  });
+});
+
 describe('HLS content protection (aes-128)', () => {
   const pair = (dir: string): CreateJobOutput[] => [
     { Key: `${dir}/400k`, PresetId: '1351620000001-200055', SegmentDuration: '2' },
@@ -191,7 +250,8 @@ describe('CreateJob refuses what the service refused about segments and playlist
     ['playlist names in different folders', { Outputs: [hls('x/a'), hls('y/b')], Playlists: [{ Name: 'x/one', Format: 'HLSv3', OutputKeys: ['x/a'] }, { Name: 'y/two', Format: 'HLSv3', OutputKeys: ['y/b'] }] }, /^\[Playlists:2:Name: the part of every playlist name before its last \/ must be the same/],
     ['two playlists of one name', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'] }, { Name: 'index', Format: 'HLSv3', OutputKeys: ['a'] }] }, /^\[Playlists must have unique names: the name 'index' appears more than once \(Playlists:2\)\.\]$/],
     ['a format that is not one of the four', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv5', OutputKeys: ['a'] }] }, /at 'playlists\.1\.member\.format' failed to satisfy constraint: Member must satisfy enum value set/],
-    ['an HLSv4 playlist, not made by this engine yet', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv4', OutputKeys: ['a'] }] }, /^\[Playlists:1:Format HLSv4 is not supported by this engine yet; use HLSv3\.\]$/],
+    ['a Smooth playlist, not made by this engine yet', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'Smooth', OutputKeys: ['a'] }] }, /^\[Playlists:1:Format Smooth is not supported by this engine yet/],
+    ['an output in an HLSv3 and an HLSv4 playlist', { Outputs: [hls('a')], Playlists: [{ Name: 'v3', Format: 'HLSv3', OutputKeys: ['a'] }, { Name: 'v4', Format: 'HLSv4', OutputKeys: ['a'] }] }, /^\[Playlists:1:OutputKeys: 'a' is also in a playlist of another format \(Playlists:2: HLSv4\)\.\]$/],
     ['a content protection key that is not 128 bits', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { Key: Buffer.alloc(24).toString('base64'), KeyMd5: 'AAAAAAAAAAAAAAAAAAAAAA==', InitializationVector: Buffer.alloc(16).toString('base64'), KeyStoragePolicy: 'WithVariantPlaylists' } }] }, /at 'playlists\.1\.member\.hlsContentProtection\.key' failed to satisfy constraint: Member must be a base64-encoded 128-bit key for aes-128/],
     ['a key whose MD5 does not match', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { Key: Buffer.alloc(16, 1).toString('base64'), KeyMd5: Buffer.alloc(16).toString('base64'), InitializationVector: Buffer.alloc(16).toString('base64'), KeyStoragePolicy: 'WithVariantPlaylists' } }] }, /at 'playlists\.1\.member\.hlsContentProtection\.keyMd5' failed to satisfy constraint: Member must be the base64-encoded MD5 digest of the Key/],
     ['NoStore with no LicenseAcquisitionUrl', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { Method: 'aes-128', KeyStoragePolicy: 'NoStore' } }] }, /at 'playlists\.1\.member\.hlsContentProtection\.licenseAcquisitionUrl' failed to satisfy constraint: Member must be an absolute URL with the KeyStoragePolicy NoStore/],

@@ -56,9 +56,9 @@ describe('HLSv3 names and playlists', () => {
 
   it('lists the renditions highest first, relative to the master', () => {
     const text = masterPlaylist('p/hls/index.m3u8', [
-      { key: 'p/hls/400k', bandwidth: { peak: 500_000, average: 400_000 }, width: 400, height: 288, codecs: ['avc1.42e01e', 'mp4a.40.2'], frameRate: 25 },
-      { key: 'p/hls/audio', bandwidth: { peak: 70_000, average: 66_000 }, codecs: ['mp4a.40.2'] },
-      { key: 'p/hls/1m', bandwidth: { peak: 1_100_000, average: 900_000 }, width: 640, height: 432, codecs: ['avc1.4d401f', 'mp4a.40.2'] },
+      { key: 'p/hls/400k', playlistKey: 'p/hls/400k.m3u8', audioOnly: false, bandwidth: { peak: 500_000, average: 400_000 }, width: 400, height: 288, codecs: ['avc1.42e01e', 'mp4a.40.2'], frameRate: 25 },
+      { key: 'p/hls/audio', playlistKey: 'p/hls/audio.m3u8', audioOnly: true, bandwidth: { peak: 70_000, average: 66_000 }, codecs: ['mp4a.40.2'] },
+      { key: 'p/hls/1m', playlistKey: 'p/hls/1m.m3u8', audioOnly: false, bandwidth: { peak: 1_100_000, average: 900_000 }, width: 640, height: 432, codecs: ['avc1.4d401f', 'mp4a.40.2'] },
     ]);
     expect(text).toBe(
       [

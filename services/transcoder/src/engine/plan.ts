@@ -22,7 +22,14 @@ export interface PlanOutputSpec {
    * keyframes forced on the same instants in every rendition. `localPath` is then the media playlist,
    * `template` the segments' ffmpeg file pattern (`<dir>/seg%05d.ts`).
    */
-  segments?: { seconds: number; template: string; /** ffmpeg's key info file: AES-128 segments. */ keyInfoFile?: string };
+  segments?: {
+    seconds: number;
+    template: string;
+    /** HLSv4: every segment in the one file `template`, as byte ranges. */
+    singleFile?: boolean;
+    /** ffmpeg's key info file: AES-128 segments. */
+    keyInfoFile?: string;
+  };
 }
 
 export interface PlanOptions {
@@ -298,6 +305,7 @@ function hlsMuxer(segments: NonNullable<PlanOutputSpec['segments']>): string[] {
   return [
     '-f', 'hls', '-hls_time', String(segments.seconds), '-hls_list_size', '0', '-hls_playlist_type', 'vod',
     '-start_number', '0', '-hls_segment_type', 'mpegts', '-hls_segment_filename', segments.template,
+    ...(segments.singleFile ? ['-hls_flags', 'single_file'] : []),
     ...(segments.keyInfoFile ? ['-hls_key_info_file', segments.keyInfoFile] : []),
   ];
 }

@@ -13,11 +13,27 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/
 import type { S3Client } from '@aws-sdk/client-s3';
 import { containerExtension, decodedBytesPerSecond, planAudioFanOut, planJob, thumbnailName } from './plan';
 import type { FanOutPlan, JobPlan, PlanInput, PlannedOutput, PlanOptions, PlanOutputSpec } from './plan';
-import { allowedDemuxer, detectedProperties, formatFrameRate, NotMediaError, OUTPUT_DEMUXERS, probeFile } from './probe';
+import { allowedDemuxer, detectedProperties, formatFrameRate, inputRestrictions, NotMediaError, OUTPUT_DEMUXERS, probeFile } from './probe';
 import type { MediaProbe, ProbeOptions } from './probe';
 import { noSandbox, type Sandbox } from './sandbox';
 import type { DetectedProperties, EtPreset } from './types';
-import { codecsAttribute, keyInfo, masterPlaylist, measuredBandwidth, parseMediaPlaylist, segmentKey, variantPlaylist, variantPlaylistKey, type Rendition, type SegmentKey } from './hls';
+import {
+  codecsAttribute,
+  iframePlaylist,
+  iframePlaylistKey,
+  iframesOf,
+  keyInfo,
+  masterPlaylist,
+  measuredBandwidth,
+  parseMediaPlaylist,
+  segmentKey,
+  singleFileKey,
+  variantPlaylist,
+  variantPlaylistKey,
+  type HlsVersion,
+  type Rendition,
+  type SegmentKey,
+} from './hls';
 import { FollowingUpload, uploadFile } from './upload';
 
 /** A failure of the whole job, with its Elastic Transcoder error code (3001, 4000, …). */
@@ -62,6 +78,8 @@ export interface RunOutputSpec {
   segmentSeconds?: number;
   /** Its playlist's HlsContentProtection: AES-128 segments. */
   encryption?: SegmentKey;
+  /** 4 when in an HLSv4 playlist: one `<key>.ts` of byte ranges, `<key>_v4.m3u8`, `<key>_iframe.m3u8`. */
+  hlsVersion?: HlsVersion;
 }
 
 export interface RunPlaylistSpec {
@@ -69,6 +87,7 @@ export interface RunPlaylistSpec {
   key: string;
   /** Indexes into `outputs` of its renditions. */
   outputs: number[];
+  version: HlsVersion;
   /** KeyStoragePolicy WithVariantPlaylists: the key object stored beside the playlists. */
   keyObject?: { key: string; bytes: Buffer };
 }
@@ -201,7 +220,9 @@ async function assertInputExists(s3: S3Client, bucket: string, key: string, sign
 
 /** The names an output will take: a segmented output's playlist and first segment, else its key. */
 function outputKeys(o: RunOutputSpec): string[] {
-  return o.segmentSeconds ? [segmentKey(o.key, 0), variantPlaylistKey(o.key)] : [o.key];
+  if (!o.segmentSeconds) return [o.key];
+  if (o.hlsVersion === 4) return [singleFileKey(o.key), variantPlaylistKey(o.key, 4), ...(o.preset.Video?.Codec ? [iframePlaylistKey(o.key)] : [])];
+  return [segmentKey(o.key, 0), variantPlaylistKey(o.key)];
 }
 
 async function takenKey(s3: S3Client, bucket: string, keys: string[], signal?: AbortSignal): Promise<string | undefined> {
@@ -409,7 +430,11 @@ async function deliver(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOu
 
 /** A segmented output's ffmpeg files: segments, and the key info when encrypted (its key file stays in the job's scratch). */
 function segmentsSpec(dir: string, o: RunOutputSpec): NonNullable<PlanOutputSpec['segments']> {
-  return { seconds: o.segmentSeconds!, template: path.join(dir, 'seg%05d.ts'), ...(o.encryption ? { keyInfoFile: path.join(dir, 'keyinfo') } : {}) };
+  return {
+    seconds: o.segmentSeconds!,
+    ...(o.hlsVersion === 4 ? { template: path.join(dir, 'media.ts'), singleFile: true } : { template: path.join(dir, 'seg%05d.ts') }),
+    ...(o.encryption ? { keyInfoFile: path.join(dir, 'keyinfo') } : {}),
+  };
 }
 
 async function writeKeyInfo(dir: string, key: SegmentKey): Promise<void> {
@@ -427,25 +452,38 @@ const SEGMENT_TYPE = 'video/MP2T';
  */
 async function deliverSegmented(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOutput): Promise<RunOutputResult> {
   const dir = path.dirname(p.localPath);
+  const version: HlsVersion = spec.hlsVersion ?? 3;
   const segments = parseMediaPlaylist(await readFile(p.localPath, 'utf8'));
-  const keys = segments.map((_, n) => segmentKey(spec.key, n));
-  const taken = await takenKey(job.s3, job.outputBucket, [...keys, variantPlaylistKey(spec.key)], job.signal);
+  const files = version === 4 ? [{ file: path.join(dir, 'media.ts'), key: singleFileKey(spec.key) }] : segments.map((s, n) => ({ file: path.join(dir, s.file), key: segmentKey(spec.key, n) }));
+  const playlistKey = variantPlaylistKey(spec.key, version);
+  const isVideo = Boolean(p.expected?.video);
+  const iframeKey = version === 4 && isVideo ? iframePlaylistKey(spec.key) : undefined;
+  const taken = await takenKey(job.s3, job.outputBucket, [...files.map((f) => f.key), playlistKey, ...(iframeKey ? [iframeKey] : [])], job.signal);
   if (taken) return failure(3002, ErrorText.outputExists(job.outputBucket, taken), p.notes);
-  const sized = await Promise.all(segments.map(async (s) => ({ ...s, bytes: (await stat(path.join(dir, s.file))).size })));
-  const target = { s3: job.s3, bucket: job.outputBucket, signal: job.signal };
-  for (let n = 0; n < segments.length; n += 4) {
-    await allEnded(segments.slice(n, n + 4).map((s, k) => uploadFile({ ...target, key: keys[n + k]!, contentType: SEGMENT_TYPE }, path.join(dir, s.file))));
-  }
-  const playlistFile = path.join(dir, 'stored.m3u8');
-  await writeFile(playlistFile, variantPlaylist(segments, spec.key, spec.segmentSeconds!, spec.encryption));
-  await uploadFile({ ...target, key: variantPlaylistKey(spec.key), contentType: PLAYLIST_TYPE }, playlistFile);
 
-  const first = segments[0] ? await probeFile(path.join(dir, segments[0].file), { ...probeOptions(job), demuxers: OUTPUT_DEMUXERS }).catch(() => undefined) : undefined;
+  const sizes = version === 4 ? segments.map((s) => s.range?.length ?? 0) : await Promise.all(files.map(async (f) => (await stat(f.file)).size));
+  const sized = segments.map((s, n) => ({ seconds: s.seconds, bytes: sizes[n]! }));
+  const target = { s3: job.s3, bucket: job.outputBucket, signal: job.signal };
+  for (let n = 0; n < files.length; n += 4) {
+    await allEnded(files.slice(n, n + 4).map((f) => uploadFile({ ...target, key: f.key, contentType: SEGMENT_TYPE }, f.file)));
+  }
   const seconds = segments.reduce((t, s) => t + s.seconds, 0);
+  const firstFile = files[0]?.file;
+  const first = firstFile ? await probeFile(firstFile, { ...probeOptions(job), demuxers: OUTPUT_DEMUXERS }).catch(() => undefined) : undefined;
+  let iframe: Rendition['iframe'];
+  if (iframeKey && firstFile) {
+    const frames = iframesOf(await videoPackets(firstFile, job), seconds, (await stat(firstFile)).size);
+    await uploadText(job, iframeKey, iframePlaylist(frames, spec.key), dir);
+    iframe = { playlistKey: iframeKey, bandwidth: measuredBandwidth(frames.map((f) => ({ bytes: f.length, seconds: f.seconds }))).peak };
+  }
+  // The media playlist last, so that a player never finds a playlist whose media is missing.
+  await uploadText(job, playlistKey, variantPlaylist(segments, spec.key, spec.segmentSeconds!, spec.encryption), dir);
+
   const durationMillis = Math.round(seconds * 1000);
   const v = first?.video;
   const rendition: Rendition = {
     key: spec.key,
+    playlistKey,
     bandwidth: measuredBandwidth(sized),
     codecs: codecsAttribute({
       ...(v ? { video: { codec: v.codec, ...(v.profile ? { profile: v.profile } : {}), ...(v.level ? { level: v.level } : {}) } } : {}),
@@ -453,10 +491,12 @@ async function deliverSegmented(job: RunTranscodeInput, spec: RunOutputSpec, p: 
     }),
     ...(v ? { width: v.width, height: v.height } : {}),
     ...(v?.frameRate ? { frameRate: v.frameRate } : {}),
+    audioOnly: !v,
+    ...(iframe ? { iframe } : {}),
   };
   return {
     status: 'Complete',
-    fileSize: sized.reduce((t, s) => t + s.bytes, 0),
+    fileSize: sizes.reduce((t, n) => t + n, 0),
     durationMillis,
     duration: Math.round(durationMillis / 1000),
     ...(v ? { width: v.width, height: v.height } : {}),
@@ -465,6 +505,30 @@ async function deliverSegmented(job: RunTranscodeInput, spec: RunOutputSpec, p: 
     notes: p.notes,
     rendition,
   };
+}
+
+async function uploadText(job: RunTranscodeInput, key: string, text: string, dir: string): Promise<void> {
+  const file = path.join(dir, `stored-${path.basename(key).replace(/[^\w.-]/g, '_')}`);
+  await writeFile(file, text);
+  await uploadFile({ s3: job.s3, bucket: job.outputBucket, key, contentType: PLAYLIST_TYPE, signal: job.signal }, file);
+}
+
+/** The video packets of a file in order: time, byte position, keyframe. */
+async function videoPackets(file: string, job: RunTranscodeInput): Promise<Array<{ time: number; pos: number; key: boolean }>> {
+  const { execFile } = await import('node:child_process');
+  const args = ['-v', 'error', ...inputRestrictions(['mpegts']), '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,pos,flags', '-of', 'csv=p=0', file];
+  const cmd = (job.sandbox ?? noSandbox).wrap(job.ffprobePath ?? 'ffprobe', args, path.dirname(file));
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(cmd.file, cmd.args, { maxBuffer: 64 * 1024 * 1024, signal: job.signal }, (err, out) => (err ? reject(err) : resolve(out))),
+  );
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [time, pos, flags] = line.split(',');
+      return { time: Number(time), pos: Number(pos), key: (flags ?? '').startsWith('K') };
+    })
+    .filter((p) => Number.isFinite(p.time) && Number.isFinite(p.pos));
 }
 
 const PLAYLIST_DEPENDENCY =
@@ -486,7 +550,7 @@ async function writePlaylists(job: RunTranscodeInput, outputs: RunOutputResult[]
     if (pl.keyObject) {
       await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.keyObject.key, Body: pl.keyObject.bytes, ContentType: 'application/octet-stream' }), { abortSignal: job.signal });
     }
-    const body = masterPlaylist(pl.key, members.map((o) => o!.rendition!));
+    const body = masterPlaylist(pl.key, members.map((o) => o!.rendition!), pl.version);
     await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.key, Body: body, ContentType: PLAYLIST_TYPE }), { abortSignal: job.signal });
     results.push({ status: 'Complete' });
   }

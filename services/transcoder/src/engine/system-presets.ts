@@ -158,7 +158,7 @@ const smoothAudio = aac('160');
 const streamThumbs = thumbs('300');
 
 const ROWS: Row[] = [
-  // The only system preset whose thumbnails are 192x144.
+  // Thumbnails 192x144, unlike every other preset an answer shows (192x108).
   { id: `${P}000001`, name: 'Generic 1080p', description: generic('1080p'), container: 'mp4', audio: deviceAudio, thumbnails: thumbs('60', '144'),
     video: h264({ profile: 'baseline', level: '4', bitRate: '5400', maxWidth: '1920', maxHeight: '1080', frameRate: '29.97', keyframes: '90', fixedGop: false, aspectRatio: '16:9' }) },
   { id: `${P}000010`, name: 'Generic 720p', description: generic('720p'), container: 'mp4', audio: deviceAudio, thumbnails: deviceThumbs,

@@ -47,7 +47,8 @@ export function checkPlaylists(playlists: CreateJobPlaylistSpec[], outputs: Outp
   const dir = playlists[0] ? dirOf(playlists[0].Name) : '';
   playlists.forEach((pl, n) => {
     const at = `Playlists:${n + 1}`;
-    if (pl.Format !== 'HLSv3') throw validationError(`[${at}:Format ${pl.Format} is not supported by this engine yet; use HLSv3.]`);
+    if (pl.Format !== 'HLSv3' && pl.Format !== 'HLSv4') throw validationError(`[${at}:Format ${pl.Format} is not supported by this engine yet; use HLSv3 or HLSv4.]`);
+    if (pl.Format === 'HLSv4' && pl.HlsContentProtection) throw validationError(`[${at}:HlsContentProtection with HLSv4 is not supported by this engine yet; use HLSv3.]`);
     if (pl.PlayReadyDrm !== undefined) throw validationError(`[${at}:PlayReadyDrm is not supported by this engine yet; submit the job without it.]`);
     if (pl.HlsContentProtection) checkContentProtection(pl.HlsContentProtection, n);
     if (names.has(pl.Name)) throw validationError(`[Playlists must have unique names: the name '${pl.Name}' appears more than once (${at}).]`);
@@ -70,6 +71,13 @@ export function checkPlaylists(playlists: CreateJobPlaylistSpec[], outputs: Outp
       }
       if (seconds !== undefined && s !== seconds) throw validationError(`[${at}: all the outputs of a playlist must have the same SegmentDuration.]`);
       seconds = s;
+    }
+  });
+  // An output's files are named by its playlist's format: it cannot be in two formats.
+  playlists.forEach((pl, n) => {
+    for (const key of pl.OutputKeys) {
+      const other = playlists.findIndex((q) => q.Format !== pl.Format && q.OutputKeys.includes(key));
+      if (other >= 0) throw validationError(`[Playlists:${n + 1}:OutputKeys: '${key}' is also in a playlist of another format (Playlists:${other + 1}: ${playlists[other]!.Format}).]`);
     }
   });
   // An encrypted output has one key: its playlist's.

@@ -195,6 +195,8 @@ async function produceOutputs(
     if (row.spec.SegmentDuration) spec.segmentSeconds = Number(row.spec.SegmentDuration);
     const encryption = segmentKeyOf(job, row.key);
     if (encryption) spec.encryption = encryption;
+    // A segmented output is HLSv3 unless it is in an HLSv4 playlist (job-settings.md, "Output Key").
+    if (job.playlists.some((p) => p.Format === 'HLSv4' && p.OutputKeys.includes(row.key))) spec.hlsVersion = 4;
     if (row.spec.ThumbnailPattern) spec.thumbnailPattern = `${job.outputKeyPrefix ?? ''}${row.spec.ThumbnailPattern}`;
     if (row.spec.Rotate) spec.rotate = row.spec.Rotate;
     toRun.push({ row, spec });
@@ -251,7 +253,8 @@ function planPlaylists(job: JobRecord, running: OutputRow[]): Array<{ playlist: 
     if (indexes.some((i) => i < 0)) return { playlist };
     const cp = playlist.HlsContentProtection;
     const keyObject = cp?.KeyStoragePolicy === 'WithVariantPlaylists' ? { key: keyObjectKey(job, playlist), bytes: Buffer.from(cp.Key, 'base64') } : undefined;
-    return { playlist, run: { key: `${job.outputKeyPrefix ?? ''}${playlist.Name}.m3u8`, outputs: indexes, ...(keyObject ? { keyObject } : {}) } };
+    const version = playlist.Format === 'HLSv4' ? 4 : 3;
+    return { playlist, run: { key: `${job.outputKeyPrefix ?? ''}${playlist.Name}.m3u8`, outputs: indexes, version, ...(keyObject ? { keyObject } : {}) } };
   });
 }
 
@@ -282,9 +285,9 @@ function playlistResult(r: RunPlaylistResult | undefined): Pick<JobPlaylist, 'St
   return { Status: r.status, ...(r.statusDetail ? { StatusDetail: r.statusDetail } : {}) };
 }
 
-/** A segmented output's own objects: `<key>NNNNN.ts` and `<key>.m3u8`. */
+/** A segmented output's own objects: `<key>NNNNN.ts` and `<key>.m3u8`, or HLSv4's `<key>.ts`, `<key>_v4.m3u8`, `<key>_iframe.m3u8`. */
 function segmentedNames(key: string): RegExp {
-  return new RegExp(`^${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d{5}\\.ts|\\.m3u8)$`);
+  return new RegExp(`^${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d{5}\\.ts|\\.ts|\\.m3u8|_v4\\.m3u8|_iframe\\.m3u8)$`);
 }
 
 async function removeMatching(s3: S3Client, bucket: string, prefix: string, match: RegExp): Promise<void> {

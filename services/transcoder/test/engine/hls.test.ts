@@ -66,7 +66,7 @@ const ladder = (prefix: string) => [
 
 describe('an HLSv3 ladder under one master playlist', () => {
   it('stores <Key>NNNNN.ts and <Key>.m3u8 per output and <Name>.m3u8 over them, which a player opens', async () => {
-    const result = await runTranscode(job({ outputs: ladder('hls/'), playlists: [{ key: 'hls/index.m3u8', outputs: [0, 1, 2] }] }));
+    const result = await runTranscode(job({ outputs: ladder('hls/'), playlists: [{ key: 'hls/index.m3u8', outputs: [0, 1, 2], version: 3 }] }));
 
     expect(result.outputs.map((o) => o.status)).toEqual(['Complete', 'Complete', 'Complete']);
     expect(result.playlists).toEqual([{ status: 'Complete' }]);
@@ -114,7 +114,7 @@ describe('an HLSv3 ladder under one master playlist', () => {
   it('fails a playlist with 1001 when one of its outputs fails, and still stores the others', async () => {
     // The 400k rendition's first segment name is taken: that output fails with 3002, as the service did.
     await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: 'taken/400k00000.ts', Body: 'x' }));
-    const result = await runTranscode(job({ outputs: ladder('taken/'), playlists: [{ key: 'taken/index.m3u8', outputs: [0, 1, 2] }] }));
+    const result = await runTranscode(job({ outputs: ladder('taken/'), playlists: [{ key: 'taken/index.m3u8', outputs: [0, 1, 2], version: 3 }] }));
 
     expect(result.outputs.map((o) => o.status)).toEqual(['Complete', 'Error', 'Complete']);
     expect(result.outputs[1]!.statusDetail).toMatch(/^3002 [0-9a-f-]{36}: .*key=taken\/400k00000\.ts\.$/);
