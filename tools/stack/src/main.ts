@@ -35,6 +35,7 @@ const lines = [
   `  transcoder (ET)    ${stack.urls.transcoder}`,
   `  dispatch health    ${stack.urls.dispatch}/healthz`,
   `  S3 (s3rver)        ${stack.urls.s3}   bucket ${cfg.S3_BUCKET}, data in ${cfg.STACK_DATA_DIR}`,
+  `                     signed requests only (SigV4 or presigned URL), key pair ${stack.env.AWS_ACCESS_KEY_ID}/${stack.env.AWS_SECRET_ACCESS_KEY}`,
   '',
   `  user "${stack.user.name}" token: ${stack.user.token}`,
   `  admin token (POST /v1/users): ${stack.adminToken}`,
