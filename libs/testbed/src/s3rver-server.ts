@@ -28,8 +28,11 @@ const CREDENTIALS: S3Credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3
 
 /**
  * s3rver on 127.0.0.1, answering only requests signed with its key pair (s3rver itself accepts anonymous
- * ones and never checks a SigV4 signature), and refusing keys that would leave its folder. A given directory
- * persists; without one, a temporary one is removed on close.
+ * ones and never checks a SigV4 signature), and refusing keys that would leave its folder. Refusals are S3
+ * error XML: 403 AccessDenied (no signature, or a presigned URL past X-Amz-Expires), SignatureDoesNotMatch,
+ * InvalidAccessKeyId or RequestTimeTooSkewed (over 15 minutes); 400 InvalidArgument for a bucket, key or
+ * copy source with a `..` path segment. A given directory persists; without one, a temporary one is removed
+ * on close.
  */
 export async function startEmbeddedS3(opts: { port?: number; directory?: string | undefined } = {}): Promise<EmbeddedS3> {
   const keep = Boolean(opts.directory);
