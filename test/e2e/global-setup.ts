@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,18 @@ export interface E2eTarget {
   token: string;
   adminToken: string;
   /** Only with the local stack: its S3 and sns-ingest, and a signer sns-ingest trusts (as it trusts SNS). */
-  local?: { s3: string; snsIngest: string; topicArn: string; signer: { privateKeyPem: string; certUrl: string } };
+  local?: {
+    s3: string;
+    snsIngest: string;
+    topicArn: string;
+    signer: { privateKeyPem: string; certUrl: string };
+    /** The stack's own database, to check what a request did or did not write. */
+    databaseUrl: string;
+    /** The embedded S3's bucket and the key pair the services sign with. */
+    s3Auth: { bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
+    /** The engine's Elastic Transcoder API and a key pair it accepts. */
+    transcoder: { url: string; region: string; accessKeyId: string; secretAccessKey: string };
+  };
 }
 
 declare module 'vitest' {
@@ -75,6 +86,14 @@ export default async function setup(project: TestProject) {
       snsIngest: stack.urls.snsIngest,
       topicArn: stack.topicArn,
       signer: { privateKeyPem: identity.privateKeyPem, certUrl: `http://127.0.0.1:${certPort}/cert.pem` },
+      databaseUrl: u.toString(),
+      s3Auth: {
+        bucket: 'media',
+        region: stack.env.S3_REGION!,
+        accessKeyId: stack.env.AWS_ACCESS_KEY_ID!,
+        secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY!,
+      },
+      transcoder: { url: stack.urls.transcoder, region: 'us-east-1', ...(await engineCredentials(dataDir)) },
     },
   });
   return async () => {
@@ -84,6 +103,12 @@ export default async function setup(project: TestProject) {
     await admin.end();
     await rm(dataDir, { recursive: true, force: true });
   };
+}
+
+/** The key pair the stack gives the engine (tools/stack keeps its secret in the data folder). */
+async function engineCredentials(dataDir: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const secrets = JSON.parse(await readFile(path.join(dataDir, 'secrets.json'), 'utf8')) as { etSecret: string };
+  return { accessKeyId: 'STACKLOCALKEY', secretAccessKey: secrets.etSecret };
 }
 
 async function freePortRange(n: number): Promise<number> {
