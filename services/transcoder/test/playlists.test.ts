@@ -167,6 +167,52 @@ describe('an HLSv4 pair (HLS Video 400k and HLS Audio 64k)', () => {
   });
 });
 
+describe('an MPEG-DASH pair (MPEG-Dash Video 1.2M and Audio 128k)', () => {
+  it('writes one fragmented MP4 per output with a segment index, and an on-demand manifest a player opens', async () => {
+    const prefix = 'dash/clip/';
+    const { Job } = await svc.client.send(
+      new CreateJobCommand({
+        PipelineId: pipelineId,
+        Input: { Key: 'media/clip.mp4' },
+        OutputKeyPrefix: prefix,
+        Outputs: [
+          { Key: 'video_1200k', PresetId: '1351620000001-500040', SegmentDuration: '2' },
+          { Key: 'audio_128k', PresetId: '1351620000001-500060', SegmentDuration: '2' },
+        ],
+        Playlists: [{ Name: 'index', Format: 'MPEG-DASH', OutputKeys: ['video_1200k', 'audio_128k'] }],
+      }),
+    );
+    const done = await finalJob(Job!.Id!);
+    expect(done.Status).toBe('Complete');
+    expect(done.Playlists).toEqual([{ Name: 'index', Format: 'MPEG-DASH', OutputKeys: ['video_1200k', 'audio_128k'], Status: 'Complete' }]);
+    expect(await keysUnder(prefix)).toEqual([`${prefix}audio_128k`, `${prefix}index.mpd`, `${prefix}video_1200k`]);
+
+    const mpd = (await getObject(t, `${prefix}index.mpd`)).toString();
+    expect(mpd).toContain('profiles="urn:mpeg:dash:profile:isoff-on-demand:2011" type="static"');
+    const reps = [...mpd.matchAll(/<Representation ([^>]*)>\s*<BaseURL>([^<]+)<\/BaseURL>\s*<SegmentBase indexRange="(\d+)-(\d+)"><Initialization range="0-(\d+)"\/>/g)];
+    expect(reps.map((r) => r[2])).toEqual(['video_1200k', 'audio_128k']);
+    expect(reps[0]![1]).toMatch(/codecs="avc1\.4d401e" width="640" height="360" frameRate="30000\/1000"/);
+    expect(reps[1]![1]).toMatch(/codecs="mp4a\.40\.2" audioSamplingRate="48000"/);
+    for (const r of reps) {
+      const file = await getObject(t, `${prefix}${r[2]}`);
+      // The index range is the file's sidx, right after its header (the initialization range).
+      expect(file.toString('latin1', Number(r[3]) + 4, Number(r[3]) + 8)).toBe('sidx');
+      expect(Number(r[3])).toBe(Number(r[5]) + 1);
+      expect(file.readUInt32BE(Number(r[3]))).toBe(Number(r[4]) - Number(r[3]) + 1);
+    }
+
+    // A player's view: ffprobe's dash demuxer opens the manifest and finds both streams.
+    const local = path.join(tmp, 'dash');
+    for (const key of await keysUnder(prefix)) {
+      await mkdir(path.dirname(path.join(local, key)), { recursive: true });
+      await writeFile(path.join(local, key), await getObject(t, key));
+    }
+    // The service named DASH outputs by their keys alone, without an extension: ffmpeg's own check of extensions is off here.
+    const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-allowed_extensions', 'ALL', '-show_entries', 'stream=codec_name', '-of', 'json', path.join(local, prefix, 'index.mpd')]);
+    expect((JSON.parse(stdout) as { streams: Array<{ codec_name: string }> }).streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+  });
+});
+
 describe('HLS content protection (aes-128)', () => {
   const pair = (dir: string): CreateJobOutput[] => [
     { Key: `${dir}/400k`, PresetId: '1351620000001-200055', SegmentDuration: '2' },
@@ -250,7 +296,8 @@ describe('CreateJob refuses what the service refused about segments and playlist
     ['playlist names in different folders', { Outputs: [hls('x/a'), hls('y/b')], Playlists: [{ Name: 'x/one', Format: 'HLSv3', OutputKeys: ['x/a'] }, { Name: 'y/two', Format: 'HLSv3', OutputKeys: ['y/b'] }] }, /^\[Playlists:2:Name: the part of every playlist name before its last \/ must be the same/],
     ['two playlists of one name', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'] }, { Name: 'index', Format: 'HLSv3', OutputKeys: ['a'] }] }, /^\[Playlists must have unique names: the name 'index' appears more than once \(Playlists:2\)\.\]$/],
     ['a format that is not one of the four', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv5', OutputKeys: ['a'] }] }, /at 'playlists\.1\.member\.format' failed to satisfy constraint: Member must satisfy enum value set/],
-    ['a Smooth playlist, not made by this engine yet', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'Smooth', OutputKeys: ['a'] }] }, /^\[Playlists:1:Format Smooth is not supported by this engine yet/],
+    ['a Smooth playlist, not made by this engine yet', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'Smooth', OutputKeys: ['a'] }] }, /^\[Playlists:1:Format Smooth is not supported by this engine yet; use HLSv3, HLSv4 or MPEG-DASH\.\]$/],
+    ['a DASH playlist of ts outputs', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'MPEG-DASH', OutputKeys: ['a'] }] }, /^\[Playlists:1:OutputKeys: 'a' must have a SegmentDuration and a preset whose Container is fmp4 to be in an MPEG-DASH playlist\.\]$/],
     ['an output in an HLSv3 and an HLSv4 playlist', { Outputs: [hls('a')], Playlists: [{ Name: 'v3', Format: 'HLSv3', OutputKeys: ['a'] }, { Name: 'v4', Format: 'HLSv4', OutputKeys: ['a'] }] }, /^\[Playlists:1:OutputKeys: 'a' is also in a playlist of another format \(Playlists:2: HLSv4\)\.\]$/],
     ['a content protection key that is not 128 bits', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { Key: Buffer.alloc(24).toString('base64'), KeyMd5: 'AAAAAAAAAAAAAAAAAAAAAA==', InitializationVector: Buffer.alloc(16).toString('base64'), KeyStoragePolicy: 'WithVariantPlaylists' } }] }, /at 'playlists\.1\.member\.hlsContentProtection\.key' failed to satisfy constraint: Member must be a base64-encoded 128-bit key for aes-128/],
     ['a key whose MD5 does not match', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { Key: Buffer.alloc(16, 1).toString('base64'), KeyMd5: Buffer.alloc(16).toString('base64'), InitializationVector: Buffer.alloc(16).toString('base64'), KeyStoragePolicy: 'WithVariantPlaylists' } }] }, /at 'playlists\.1\.member\.hlsContentProtection\.keyMd5' failed to satisfy constraint: Member must be the base64-encoded MD5 digest of the Key/],

@@ -30,6 +30,11 @@ export interface PlanOutputSpec {
     /** ffmpeg's key info file: AES-128 segments. */
     keyInfoFile?: string;
   };
+  /**
+   * CreateJobOutput.SegmentDuration, for an `fmp4` preset (MPEG-DASH): fragments of about this many
+   * seconds, on keyframes forced at the same instants in every rendition, indexed by a sidx up front.
+   */
+  fragments?: { seconds: number };
 }
 
 export interface PlanOptions {
@@ -265,11 +270,13 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedO
     contentType: useVideo ? info.videoType! : info.audioType,
   };
   if (spec.segments && container !== 'ts') return failed(PRESET_INPUT_MISMATCH, `Amazon Elastic Transcoder cannot segment the container ${container} into HLS.`);
+  if (spec.fragments && container !== 'fmp4') return failed(PRESET_INPUT_MISMATCH, `Amazon Elastic Transcoder cannot fragment the container ${container} for MPEG-DASH.`);
+  const cut = spec.segments ?? spec.fragments;
   if (useVideo) {
     const video = planVideo(preset.Video!, probe, spec.rotate, input.options ?? {});
     args.push('-map', `0:${probe.video!.index}`, ...video.args);
     // Keyframes on the same instants in every rendition, so that a player can switch at any segment.
-    if (spec.segments) args.push('-force_key_frames', `expr:gte(t,n_forced*${spec.segments.seconds})`);
+    if (cut) args.push('-force_key_frames', `expr:gte(t,n_forced*${cut.seconds})`);
     expected.video = video.expected;
   }
   if (useAudio) {
@@ -280,6 +287,7 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedO
   }
   if (container === 'gif') args.push('-f', 'gif', '-loop', loopCount(preset.Video?.CodecOptions?.LoopCount));
   else if (spec.segments) args.push(...hlsMuxer(spec.segments));
+  else if (spec.fragments) args.push(...dashMuxer(spec.fragments.seconds, useVideo));
   else args.push('-f', info.format, ...info.muxerArgs);
   args.push(spec.localPath);
 
@@ -296,8 +304,15 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedO
 
   const solo = [...head(input.inputPath, input.inputFormat), ...(filterComplex.length ? ['-filter_complex', filterComplex.join(';')] : []), ...args];
   return {
-    localPath: spec.localPath, args, filterComplex, argv: solo, sequential: !info.rewritesWhole && !spec.segments, expected, ...(thumbnails ? { thumbnails } : {}), notes,
+    localPath: spec.localPath, args, filterComplex, argv: solo, sequential: !info.rewritesWhole && !cut, expected, ...(thumbnails ? { thumbnails } : {}), notes,
   };
+}
+
+/** A fragmented MP4 for MPEG-DASH: a fragment per keyframe (video) or per `seconds` (audio), a global sidx after the moov. */
+function dashMuxer(seconds: number, video: boolean): string[] {
+  return video
+    ? ['-f', 'mp4', '-movflags', '+dash+global_sidx+frag_keyframe']
+    : ['-f', 'mp4', '-frag_duration', String(Math.round(seconds * 1e6)), '-movflags', '+dash+global_sidx'];
 }
 
 /** ffmpeg's hls muxer writing a whole VOD playlist of MPEG-TS segments numbered from 0. */

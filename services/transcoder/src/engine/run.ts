@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -17,6 +17,7 @@ import { allowedDemuxer, detectedProperties, formatFrameRate, inputRestrictions,
 import type { MediaProbe, ProbeOptions } from './probe';
 import { noSandbox, type Sandbox } from './sandbox';
 import type { DetectedProperties, EtPreset } from './types';
+import { dashLayout, dashManifest, type DashRepresentation } from './dash';
 import {
   codecsAttribute,
   iframePlaylist,
@@ -87,7 +88,8 @@ export interface RunPlaylistSpec {
   key: string;
   /** Indexes into `outputs` of its renditions. */
   outputs: number[];
-  version: HlsVersion;
+  /** An HLS master of this version, or an MPEG-DASH manifest. */
+  version: HlsVersion | 'dash';
   /** KeyStoragePolicy WithVariantPlaylists: the key object stored beside the playlists. */
   keyObject?: { key: string; bytes: Buffer };
 }
@@ -141,6 +143,8 @@ export interface RunOutputResult {
   notes: string[];
   /** A segmented output's rendition, for the master playlists it is in. */
   rendition?: Rendition;
+  /** An MPEG-DASH output's representation, for the manifests it is in. */
+  dash?: DashRepresentation;
 }
 
 export interface RunPlaylistResult {
@@ -175,12 +179,13 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
     const detected = detectedProperties(probe);
 
     const todo = job.outputs.map((o, i) => ({ o, i })).filter(({ i }) => !results[i]);
-    for (const { o, i } of todo) if (o.segmentSeconds) await mkdir(path.join(dir, `hls-${i}`));
-    for (const { o, i } of todo) if (o.segmentSeconds && o.encryption) await writeKeyInfo(path.join(dir, `hls-${i}`), o.encryption);
+    for (const { o, i } of todo) if (isHls(o)) await mkdir(path.join(dir, `hls-${i}`));
+    for (const { o, i } of todo) if (isHls(o) && o.encryption) await writeKeyInfo(path.join(dir, `hls-${i}`), o.encryption);
     const specs = todo.map(({ o, i }) => ({
       preset: o.preset,
-      localPath: o.segmentSeconds ? path.join(dir, `hls-${i}`, 'index.m3u8') : path.join(dir, `output-${i}.${containerExtension(o.preset.Container ?? 'mp4')}`),
-      ...(o.segmentSeconds ? { segments: segmentsSpec(path.join(dir, `hls-${i}`), o) } : {}),
+      localPath: isHls(o) ? path.join(dir, `hls-${i}`, 'index.m3u8') : path.join(dir, `output-${i}.${containerExtension(o.preset.Container ?? 'mp4')}`),
+      ...(isHls(o) ? { segments: segmentsSpec(path.join(dir, `hls-${i}`), o) } : {}),
+      ...(isDash(o) ? { fragments: { seconds: o.segmentSeconds! } } : {}),
       ...(o.thumbnailPattern ? { thumbnailDir: path.join(dir, `thumbnails-${i}`), thumbnailPattern: o.thumbnailPattern } : {}),
       ...(o.rotate ? { rotate: o.rotate } : {}),
     }));
@@ -219,8 +224,13 @@ async function assertInputExists(s3: S3Client, bucket: string, key: string, sign
 }
 
 /** The names an output will take: a segmented output's playlist and first segment, else its key. */
+/** A segmented `ts` output: HLS. */
+const isHls = (o: RunOutputSpec) => Boolean(o.segmentSeconds) && o.preset.Container === 'ts';
+/** A segmented `fmp4` output: one fragmented MP4 with a segment index, for MPEG-DASH. */
+const isDash = (o: RunOutputSpec) => Boolean(o.segmentSeconds) && o.preset.Container === 'fmp4';
+
 function outputKeys(o: RunOutputSpec): string[] {
-  if (!o.segmentSeconds) return [o.key];
+  if (!isHls(o)) return [o.key];
   if (o.hlsVersion === 4) return [singleFileKey(o.key), variantPlaylistKey(o.key, 4), ...(o.preset.Video?.Codec ? [iframePlaylistKey(o.key)] : [])];
   return [segmentKey(o.key, 0), variantPlaylistKey(o.key)];
 }
@@ -404,7 +414,7 @@ function runFfmpeg(args: string[], job: JobInScratch, onTime: (micros: number) =
 }
 
 async function deliver(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOutput, following?: FollowingUpload): Promise<RunOutputResult> {
-  if (spec.segmentSeconds) return deliverSegmented(job, spec, p);
+  if (isHls(spec)) return deliverSegmented(job, spec, p);
   const thumbnailBucket = job.thumbnailBucket ?? job.outputBucket;
   const thumbnailFiles = p.thumbnails ? (await readdir(p.thumbnails.dir)).sort() : [];
   const thumbnailKeys = thumbnailFiles.map((_, n) => thumbnailName(p.thumbnails!.pattern, n + 1, p.thumbnails!.format));
@@ -425,7 +435,37 @@ async function deliver(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOu
       ),
     ]),
   ]);
-  return { status: 'Complete', ...facts, thumbnailKeys, notes: p.notes };
+  return { status: 'Complete', ...facts, thumbnailKeys, notes: p.notes, ...(isDash(spec) ? { dash: await dashRepresentation(p.localPath, spec, job) } : {}) };
+}
+
+/** A DASH output's representation: where its header and index are, its measured bit rate and codecs. */
+async function dashRepresentation(file: string, spec: RunOutputSpec, job: RunTranscodeInput): Promise<DashRepresentation> {
+  const handle = await open(file, 'r');
+  let head: Buffer;
+  try {
+    const { size } = await handle.stat();
+    head = Buffer.alloc(Math.min(size, 8 * 1024 * 1024));
+    await handle.read(head, 0, head.length, 0);
+  } finally {
+    await handle.close();
+  }
+  const layout = dashLayout(head);
+  const probe = await probeFile(file, { ...probeOptions(job), demuxers: OUTPUT_DEMUXERS });
+  const v = probe.video;
+  const a = probe.audio;
+  return {
+    key: spec.key,
+    bandwidth: measuredBandwidth(layout.segments).peak,
+    codecs: codecsAttribute({
+      ...(v ? { video: { codec: v.codec, ...(v.profile ? { profile: v.profile } : {}), ...(v.level ? { level: v.level } : {}) } } : {}),
+      ...(a ? { audio: { codec: a.codec, ...(a.profile ? { profile: a.profile } : {}) } } : {}),
+    }),
+    ...(v ? { width: v.width, height: v.height } : {}),
+    ...(v?.frameRate ? { frameRate: v.frameRate } : {}),
+    ...(!v && a?.sampleRate ? { sampleRate: a.sampleRate } : {}),
+    audioOnly: !v,
+    layout,
+  };
 }
 
 /** A segmented output's ffmpeg files: segments, and the key info when encrypted (its key file stays in the job's scratch). */
@@ -539,7 +579,7 @@ async function writePlaylists(job: RunTranscodeInput, outputs: RunOutputResult[]
   const results: RunPlaylistResult[] = [];
   for (const pl of job.playlists ?? []) {
     const members = pl.outputs.map((i) => outputs[i]);
-    if (!members.every((o) => o?.status === 'Complete' && o.rendition)) {
+    if (!members.every((o) => o?.status === 'Complete' && (pl.version === 'dash' ? o.dash : o.rendition))) {
       results.push({ status: 'Error', statusDetail: formatStatusDetail(1001, PLAYLIST_DEPENDENCY) });
       continue;
     }
@@ -550,8 +590,12 @@ async function writePlaylists(job: RunTranscodeInput, outputs: RunOutputResult[]
     if (pl.keyObject) {
       await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.keyObject.key, Body: pl.keyObject.bytes, ContentType: 'application/octet-stream' }), { abortSignal: job.signal });
     }
-    const body = masterPlaylist(pl.key, members.map((o) => o!.rendition!), pl.version);
-    await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.key, Body: body, ContentType: PLAYLIST_TYPE }), { abortSignal: job.signal });
+    const body =
+      pl.version === 'dash'
+        ? dashManifest(pl.key, members.map((o) => o!.dash!), Math.max(...members.map((o) => (o!.durationMillis ?? 0) / 1000)))
+        : masterPlaylist(pl.key, members.map((o) => o!.rendition!), pl.version);
+    const contentType = pl.version === 'dash' ? 'application/dash+xml' : PLAYLIST_TYPE;
+    await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.key, Body: body, ContentType: contentType }), { abortSignal: job.signal });
     results.push({ status: 'Complete' });
   }
   return results;

@@ -30,9 +30,7 @@ export function checkSegments(outputs: OutputWithContainer[], prefix = ''): void
     if (!SEGMENTABLE.has(container)) {
       throw validationError(`[Outputs:${i + 1}:SegmentDuration applies to presets whose Container is ts or fmp4; preset ${spec.PresetId} has ${container}.]`);
     }
-    if (container === 'fmp4') {
-      throw validationError(`[Outputs:${i + 1}:SegmentDuration on fmp4 (Smooth, MPEG-DASH) is not supported by this engine yet; use a ts preset (HLSv3).]`);
-    }
+    if (container !== 'ts') return;
     const segment = `${spec.Key}${SEGMENT_SUFFIX}`;
     if (segment.length > MAX_KEY || Buffer.byteLength(`${prefix}${segment}`) > MAX_OBJECT_KEY_BYTES) {
       throw constraintViolation(`outputs.${i + 1}.member.key`, spec.Key, `Key plus the segment number and extension (${SEGMENT_SUFFIX}) must have length less than or equal to ${MAX_KEY}`);
@@ -47,8 +45,8 @@ export function checkPlaylists(playlists: CreateJobPlaylistSpec[], outputs: Outp
   const dir = playlists[0] ? dirOf(playlists[0].Name) : '';
   playlists.forEach((pl, n) => {
     const at = `Playlists:${n + 1}`;
-    if (pl.Format !== 'HLSv3' && pl.Format !== 'HLSv4') throw validationError(`[${at}:Format ${pl.Format} is not supported by this engine yet; use HLSv3 or HLSv4.]`);
-    if (pl.Format === 'HLSv4' && pl.HlsContentProtection) throw validationError(`[${at}:HlsContentProtection with HLSv4 is not supported by this engine yet; use HLSv3.]`);
+    if (pl.Format === 'Smooth') throw validationError(`[${at}:Format Smooth is not supported by this engine yet; use HLSv3, HLSv4 or MPEG-DASH.]`);
+    if (pl.Format !== 'HLSv3' && pl.HlsContentProtection) throw validationError(`[${at}:HlsContentProtection with ${pl.Format} is not supported by this engine yet; use HLSv3.]`);
     if (pl.PlayReadyDrm !== undefined) throw validationError(`[${at}:PlayReadyDrm is not supported by this engine yet; submit the job without it.]`);
     if (pl.HlsContentProtection) checkContentProtection(pl.HlsContentProtection, n);
     if (names.has(pl.Name)) throw validationError(`[Playlists must have unique names: the name '${pl.Name}' appears more than once (${at}).]`);
@@ -56,9 +54,11 @@ export function checkPlaylists(playlists: CreateJobPlaylistSpec[], outputs: Outp
     if (dirOf(pl.Name) !== dir) {
       throw validationError(`[${at}:Name: the part of every playlist name before its last / must be the same ('${dir}' and '${dirOf(pl.Name)}').]`);
     }
-    if (Buffer.byteLength(`${prefix}${pl.Name}.m3u8`) > MAX_OBJECT_KEY_BYTES) {
-      throw constraintViolation(`playlists.${n + 1}.member.name`, pl.Name, `OutputKeyPrefix + Name + .m3u8 must be at most ${MAX_OBJECT_KEY_BYTES} bytes`);
+    const extension = pl.Format === 'MPEG-DASH' ? '.mpd' : '.m3u8';
+    if (Buffer.byteLength(`${prefix}${pl.Name}${extension}`) > MAX_OBJECT_KEY_BYTES) {
+      throw constraintViolation(`playlists.${n + 1}.member.name`, pl.Name, `OutputKeyPrefix + Name + ${extension} must be at most ${MAX_OBJECT_KEY_BYTES} bytes`);
     }
+    const wanted = pl.Format === 'MPEG-DASH' ? 'fmp4' : 'ts';
     if (pl.OutputKeys.length === 0) throw constraintViolation(`playlists.${n + 1}.member.outputKeys`, pl.OutputKeys, 'Member must have length greater than or equal to 1');
     let seconds: number | undefined;
     for (const key of pl.OutputKeys) {
@@ -66,8 +66,8 @@ export function checkPlaylists(playlists: CreateJobPlaylistSpec[], outputs: Outp
       if (!output) throw validationError(`[${at}:OutputKeys: '${key}' is not the Key of an output of this job.]`);
       if (!key.startsWith(dir)) throw validationError(`[${at}:OutputKeys: '${key}' must begin like the playlist's name, with '${dir}'.]`);
       const s = segmentSeconds(output.spec);
-      if (output.container !== 'ts' || s === undefined) {
-        throw validationError(`[${at}:OutputKeys: '${key}' must have a SegmentDuration and a preset whose Container is ts to be in an ${pl.Format} playlist.]`);
+      if (output.container !== wanted || s === undefined) {
+        throw validationError(`[${at}:OutputKeys: '${key}' must have a SegmentDuration and a preset whose Container is ${wanted} to be in an ${pl.Format} playlist.]`);
       }
       if (seconds !== undefined && s !== seconds) throw validationError(`[${at}: all the outputs of a playlist must have the same SegmentDuration.]`);
       seconds = s;

@@ -253,8 +253,9 @@ function planPlaylists(job: JobRecord, running: OutputRow[]): Array<{ playlist: 
     if (indexes.some((i) => i < 0)) return { playlist };
     const cp = playlist.HlsContentProtection;
     const keyObject = cp?.KeyStoragePolicy === 'WithVariantPlaylists' ? { key: keyObjectKey(job, playlist), bytes: Buffer.from(cp.Key, 'base64') } : undefined;
-    const version = playlist.Format === 'HLSv4' ? 4 : 3;
-    return { playlist, run: { key: `${job.outputKeyPrefix ?? ''}${playlist.Name}.m3u8`, outputs: indexes, version, ...(keyObject ? { keyObject } : {}) } };
+    const version = playlist.Format === 'MPEG-DASH' ? 'dash' : playlist.Format === 'HLSv4' ? 4 : 3;
+    const extension = version === 'dash' ? '.mpd' : '.m3u8';
+    return { playlist, run: { key: `${job.outputKeyPrefix ?? ''}${playlist.Name}${extension}`, outputs: indexes, version, ...(keyObject ? { keyObject } : {}) } };
   });
 }
 
