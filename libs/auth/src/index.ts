@@ -16,7 +16,8 @@ export function hashToken(token: string): string {
 /** Extracts the token from `Bearer <token>`; null when absent or malformed. */
 export function bearerToken(header: string | undefined): string | null {
   if (!header) return null;
-  const m = /^Bearer ([A-Za-z0-9_\-.~+/]{8,256}=*)$/.exec(header.trim());
+  // The scheme is case-insensitive (RFC 7235, 2.1).
+  const m = /^Bearer ([A-Za-z0-9_\-.~+/]{8,256}=*)$/i.exec(header.trim());
   return m ? m[1]! : null;
 }
 

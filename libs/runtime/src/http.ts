@@ -7,6 +7,16 @@ import { createMetrics, type Metrics } from './metrics';
 
 export type ReadinessCheck = () => Promise<unknown>;
 
+/** Fastify's own 4xx errors, in this project's codes and sentences rather than the framework's. */
+const FRAMEWORK_ERRORS: Record<string, { code: string; message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'BAD_JSON', message: 'The body is not valid JSON.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'BAD_JSON', message: 'The body is empty; send a JSON object.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_CONTENT_TYPE', message: 'The body is not of a content type this route takes.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'BAD_REQUEST', message: 'The Content-Length does not match the body.' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'BODY_TOO_LARGE', message: 'The body is larger than this route takes.' },
+  FST_ERR_CTP_INVALID_TYPE: { code: 'UNSUPPORTED_CONTENT_TYPE', message: 'The Content-Type header is not valid.' },
+};
+
 export interface HttpServerOptions {
   service: string;
   logger: Logger;
@@ -62,9 +72,10 @@ export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstanc
       return reply.status(400).send({ error: { code: 'VALIDATION', message: e.message ?? 'invalid request' } });
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      const known = e.code ? FRAMEWORK_ERRORS[e.code] : undefined;
       return reply
         .status(e.statusCode)
-        .send({ error: { code: e.code ?? 'BAD_REQUEST', message: e.message ?? 'bad request' } });
+        .send({ error: known ?? { code: e.code?.startsWith('FST_') ? 'BAD_REQUEST' : (e.code ?? 'BAD_REQUEST'), message: e.message ?? 'bad request' } });
     }
     req.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'INTERNAL', message: 'Internal error.' } });

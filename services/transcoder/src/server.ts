@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createLogger, type Logger } from '@mp/logging';
 import { createHttpServer, producerConnection } from '@mp/runtime';
 import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
-import { verifySigV4 } from './auth/sigv4';
+import { checkSigV4Headers, verifySigV4 } from './auth/sigv4';
 import type { TranscoderConfig } from './config';
 import { openDb } from './db/client';
 import { DeliveriesRepository, SigningIdentityRepository } from './deliveries.repository';
@@ -91,6 +91,9 @@ function elasticTranscoderApi(et: FastifyInstance, ctx: ApiContext) {
   et.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   et.addHook('onRequest', async (req, reply) => {
     reply.header('x-amzn-RequestId', req.id);
+    // An unsigned request, or one from an unknown key, is refused before its body is read.
+    const early = checkSigV4Headers(req.headers, ctx.config.ET_CREDENTIALS);
+    if (!early.ok) throw new EtError('AccessDeniedException', early.reason);
   });
   et.addHook('preHandler', async (req) => {
     const result = await verifySigV4(

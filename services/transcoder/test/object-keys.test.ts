@@ -1,6 +1,7 @@
 // CreateJob refuses keys that climb out of their folder (`..` as a path segment), naming the member, and
 // records nothing; two dots inside a name are a name.
-import { CreateJobCommand, CreatePipelineCommand, ListJobsByPipelineCommand, type CreateJobRequest } from '@aws-sdk/client-elastic-transcoder';
+import net from 'node:net';
+import { CreateJobCommand, CreatePipelineCommand, ListJobsByPipelineCommand, ListJobsByStatusCommand, type CreateJobRequest } from '@aws-sdk/client-elastic-transcoder';
 import { SeedPresets } from '@mp/contracts';
 import { createTestEnv, type TestEnv } from '@mp/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,5 +68,39 @@ describe('CreateJob with .. path segments', () => {
 
   it('still answers /healthz', async () => {
     expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('ListJobsByStatus with a status that is not one', () => {
+  it('answers a ValidationException naming the member status', async () => {
+    const err = await errorOf(svc.client.send(new ListJobsByStatusCommand({ Status: 'Finished' })));
+    expect(err.name).toBe('ValidationException');
+    expect(err.message).toBe(
+      "1 validation error detected: Value 'Finished' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Submitted, Progressing, Complete, Canceled, Error]",
+    );
+  });
+});
+
+describe('a request that is not signed by a known key', () => {
+  it('is refused with 403 from its headers, before its body is sent', async () => {
+    const { port } = new URL(svc.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => {
+        // Headers only: the 1 MiB body never comes.
+        socket.write(`POST /2012-09-25/jobs HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\nAuthorization: AWS4-HMAC-SHA256 Credential=NOTAKEY/20260101/us-east-1/elastictranscoder/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}\r\n\r\n`);
+      });
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => {
+        text += chunk;
+        if (text.includes('\r\n\r\n')) {
+          socket.destroy();
+          resolve(text);
+        }
+      });
+      socket.on('error', reject);
+      setTimeout(() => reject(new Error('no answer before the body')), 5000).unref();
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 403/);
+    expect(answer.toLowerCase()).toContain('x-amzn-errortype: accessdeniedexception');
   });
 });

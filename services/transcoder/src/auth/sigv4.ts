@@ -20,25 +20,41 @@ export type VerifyResult = { ok: true; accessKeyId: string } | { ok: false; reas
  * Checks a request's SigV4 signature by signing it again, with the AWS signer, from the headers it says it
  * signed and the secret we hold for its key id, then comparing the two signatures in constant time.
  */
+/**
+ * What can be checked from the headers alone, before a body is read: the Authorization header's form, a
+ * known key id, the service, the date and its skew. A request that fails here is refused unread.
+ */
+export function checkSigV4Headers(
+  headers: ReceivedRequest['headers'],
+  secrets: ReadonlyMap<string, string>,
+  now: Date = new Date(),
+): VerifyResult {
+  const authorization = header(headers, 'authorization');
+  if (!authorization) return fail('Missing Authentication Token');
+  const m = AUTHORIZATION.exec(authorization.trim());
+  if (!m) return fail('Authorization header is not a valid AWS4-HMAC-SHA256 signature');
+  const [, accessKeyId, scopeDate, , service] = m as unknown as string[];
+  if (!secrets.has(accessKeyId!)) return fail('The security token included in the request is invalid');
+  if (service !== SIGNING_SERVICE) return fail(`Credential should be scoped to correct service: '${SIGNING_SERVICE}'`);
+  const amzDate = header(headers, 'x-amz-date');
+  const signingDate = amzDate ? parseAmzDate(amzDate) : null;
+  if (!signingDate) return fail('X-Amz-Date header is missing or malformed');
+  if (amzDate!.slice(0, 8) !== scopeDate) return fail('Credential date does not match X-Amz-Date');
+  if (Math.abs(now.getTime() - signingDate.getTime()) > MAX_SKEW_MS) return fail('Signature expired or not yet valid');
+  return { ok: true, accessKeyId: accessKeyId! };
+}
+
 export async function verifySigV4(
   req: ReceivedRequest,
   secrets: ReadonlyMap<string, string>,
   now: Date = new Date(),
 ): Promise<VerifyResult> {
-  const authorization = header(req.headers, 'authorization');
-  if (!authorization) return fail('Missing Authentication Token');
-  const m = AUTHORIZATION.exec(authorization.trim());
-  if (!m) return fail('Authorization header is not a valid AWS4-HMAC-SHA256 signature');
-  const [, accessKeyId, scopeDate, region, service, signedHeaderList, signature] = m as unknown as string[];
-  const secret = secrets.get(accessKeyId!);
-  if (secret === undefined) return fail('The security token included in the request is invalid');
-  if (service !== SIGNING_SERVICE) return fail(`Credential should be scoped to correct service: '${SIGNING_SERVICE}'`);
-
-  const amzDate = header(req.headers, 'x-amz-date');
-  const signingDate = amzDate ? parseAmzDate(amzDate) : null;
-  if (!signingDate) return fail('X-Amz-Date header is missing or malformed');
-  if (amzDate!.slice(0, 8) !== scopeDate) return fail('Credential date does not match X-Amz-Date');
-  if (Math.abs(now.getTime() - signingDate.getTime()) > MAX_SKEW_MS) return fail('Signature expired or not yet valid');
+  const early = checkSigV4Headers(req.headers, secrets, now);
+  if (!early.ok) return early;
+  const m = AUTHORIZATION.exec(header(req.headers, 'authorization')!.trim())!;
+  const [, accessKeyId, , region, service, signedHeaderList, signature] = m as unknown as string[];
+  const secret = secrets.get(accessKeyId!)!;
+  const signingDate = parseAmzDate(header(req.headers, 'x-amz-date')!)!;
 
   const signedHeaders = signedHeaderList!.split(';');
   if (!signedHeaders.includes('host')) return fail('Host must be a signed header');

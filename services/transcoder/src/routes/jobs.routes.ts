@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { JobPlaylist } from '../db/schema';
 import { EtError, constraintViolation, validationError } from '../et/errors';
 import { newId } from '../et/ids';
@@ -87,7 +88,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
 
   // ListJobsByStatus
   app.get('/jobsByStatus/:Status', async (req) => {
-    const status = parseRequest(JobStatus, (req.params as { Status: string }).Status);
+    const { Status: status } = parseRequest(z.object({ Status: JobStatus }), { Status: (req.params as { Status: string }).Status });
     const { rows, next } = await ctx.jobs.listByStatus(status, pageQuery(query(req), false));
     return { Jobs: rows.map(wire), ...(next ? { NextPageToken: next } : {}) };
   });

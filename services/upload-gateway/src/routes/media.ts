@@ -111,7 +111,10 @@ export function registerMediaRoutes(app: FastifyInstance, media: MediaService, o
     },
     async (req, reply) => {
       const user = currentUser(req);
-      const url = await media.downloadUrl(user.id, uuidParam(req.params.id), uuidParam(req.params.outputId));
+      const mediaId = uuidParam(req.params.id);
+      // An output id that is not one names no output of this (existing, owned) media.
+      const outputId = UUID.test(req.params.outputId) ? req.params.outputId : '00000000-0000-0000-0000-000000000000';
+      const url = await media.downloadUrl(user.id, mediaId, outputId);
       if (req.query.redirect === false) return { url };
       return reply.redirect(url, 302);
     },
