@@ -213,6 +213,60 @@ describe('an MPEG-DASH pair (MPEG-Dash Video 1.2M and Audio 128k)', () => {
   });
 });
 
+describe('a Smooth pair (Smooth 800k and 600k)', () => {
+  it('writes one ismv per output, the server manifest <Name>.ism and the client manifest <Name>.ismc', async () => {
+    const prefix = 'smooth/clip/';
+    const { Job } = await svc.client.send(
+      new CreateJobCommand({
+        PipelineId: pipelineId,
+        Input: { Key: 'media/clip.mp4' },
+        OutputKeyPrefix: prefix,
+        Outputs: [
+          { Key: 's800k', PresetId: '1351620000001-400050', SegmentDuration: '2' },
+          { Key: 's600k', PresetId: '1351620000001-400060', SegmentDuration: '2' },
+        ],
+        Playlists: [{ Name: 'index', Format: 'Smooth', OutputKeys: ['s800k', 's600k'] }],
+      }),
+    );
+    const done = await finalJob(Job!.Id!);
+    expect(done.Status).toBe('Complete');
+    expect(done.Playlists![0]!.Status).toBe('Complete');
+    expect(await keysUnder(prefix)).toEqual([`${prefix}index.ism`, `${prefix}index.ismc`, `${prefix}s600k`, `${prefix}s800k`]);
+
+    const ism = (await getObject(t, `${prefix}index.ism`)).toString();
+    expect(ism).toContain('<meta name="clientManifestRelativePath" content="index.ismc"/>');
+    const entries = [...ism.matchAll(/<(video|audio) src="([^"]+)" systemBitrate="(\d+)">\s*<param name="trackID" value="(\d+)"/g)].map((m) => [m[1], m[2], m[4]]);
+    expect(entries).toEqual([
+      ['video', 's800k', '1'],
+      ['video', 's600k', '1'],
+      ['audio', 's800k', '2'],
+    ]);
+
+    const ismc = (await getObject(t, `${prefix}index.ismc`)).toString();
+    const video = /<StreamIndex Type="video"[^>]*Chunks="(\d+)" QualityLevels="2"[^>]*>([\s\S]*?)<\/StreamIndex>/.exec(ismc)!;
+    const audio = /<StreamIndex Type="audio"[^>]*QualityLevels="1"[^>]*>([\s\S]*?)<\/StreamIndex>/.exec(ismc)!;
+    expect(video).not.toBeNull();
+    expect(audio).not.toBeNull();
+    expect([...video[2]!.matchAll(/FourCC="H264"[^>]*CodecPrivateData="(00000001 ?67[0-9A-F]+00000001 ?68[0-9A-F]+)"/g)]).toHaveLength(2);
+    // AAC-LC's AudioSpecificConfig (1210: 44.1 kHz stereo), with the SBR extension signalled after it.
+    expect(audio[1]).toMatch(/FourCC="AACL" SamplingRate="44100" Channels="2"[^>]*CodecPrivateData="1210[0-9A-F]*"/);
+    const audioChunks = [...audio[1]!.matchAll(/<c t="(\d+)" d="(\d+)"\/>/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(audioChunks[0]![0]).toBe(0);
+    for (let n = 1; n < audioChunks.length; n++) expect(audioChunks[n]![0]).toBe(audioChunks[n - 1]![0]! + audioChunks[n - 1]![1]!);
+    // 5 s in fragments of 2 s, back to back, in 100 ns units.
+    const chunks = [...video[2]!.matchAll(/<c t="(\d+)" d="(\d+)"\/>/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(chunks.length).toBe(Number(video[1]));
+    expect(chunks.slice(0, 2).map(([, d]) => d)).toEqual([20_000_000, 20_000_000]);
+    for (let n = 1; n < chunks.length; n++) expect(chunks[n]![0]).toBe(chunks[n - 1]![0]! + chunks[n - 1]![1]!);
+
+    // Each output is an MP4 ffprobe reads, with its video and its audio.
+    const file = path.join(tmp, 's800k.ismv');
+    await writeFile(file, await getObject(t, `${prefix}s800k`));
+    const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'json', file]);
+    expect((JSON.parse(stdout) as { streams: Array<{ codec_name: string }> }).streams.map((s) => s.codec_name)).toEqual(['h264', 'aac']);
+  });
+});
+
 describe('HLS content protection (aes-128)', () => {
   const pair = (dir: string): CreateJobOutput[] => [
     { Key: `${dir}/400k`, PresetId: '1351620000001-200055', SegmentDuration: '2' },
@@ -296,7 +350,8 @@ describe('CreateJob refuses what the service refused about segments and playlist
     ['playlist names in different folders', { Outputs: [hls('x/a'), hls('y/b')], Playlists: [{ Name: 'x/one', Format: 'HLSv3', OutputKeys: ['x/a'] }, { Name: 'y/two', Format: 'HLSv3', OutputKeys: ['y/b'] }] }, /^\[Playlists:2:Name: the part of every playlist name before its last \/ must be the same/],
     ['two playlists of one name', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'] }, { Name: 'index', Format: 'HLSv3', OutputKeys: ['a'] }] }, /^\[Playlists must have unique names: the name 'index' appears more than once \(Playlists:2\)\.\]$/],
     ['a format that is not one of the four', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv5', OutputKeys: ['a'] }] }, /at 'playlists\.1\.member\.format' failed to satisfy constraint: Member must satisfy enum value set/],
-    ['a Smooth playlist, not made by this engine yet', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'Smooth', OutputKeys: ['a'] }] }, /^\[Playlists:1:Format Smooth is not supported by this engine yet; use HLSv3, HLSv4 or MPEG-DASH\.\]$/],
+    ['a Smooth playlist of ts outputs', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'Smooth', OutputKeys: ['a'] }] }, /^\[Playlists:1:OutputKeys: 'a' must have a SegmentDuration and a preset whose Container is fmp4 to be in an Smooth playlist\.\]$/],
+    ['a Smooth playlist of outputs whose video profiles differ', { Outputs: [{ Key: 'a', PresetId: '1351620000001-400050', SegmentDuration: '2' }, { Key: 'b', PresetId: '1351620000001-500040', SegmentDuration: '2' }], Playlists: [{ Name: 'index', Format: 'Smooth', OutputKeys: ['a', 'b'] }] }, /^\[Playlists:1: the outputs of a Smooth playlist must have the same Video:Profile \(high, main\)\.\]$/],
     ['a DASH playlist of ts outputs', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'MPEG-DASH', OutputKeys: ['a'] }] }, /^\[Playlists:1:OutputKeys: 'a' must have a SegmentDuration and a preset whose Container is fmp4 to be in an MPEG-DASH playlist\.\]$/],
     ['an output in an HLSv3 and an HLSv4 playlist', { Outputs: [hls('a')], Playlists: [{ Name: 'v3', Format: 'HLSv3', OutputKeys: ['a'] }, { Name: 'v4', Format: 'HLSv4', OutputKeys: ['a'] }] }, /^\[Playlists:1:OutputKeys: 'a' is also in a playlist of another format \(Playlists:2: HLSv4\)\.\]$/],
     ['a content protection key that is not 128 bits', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { Key: Buffer.alloc(24).toString('base64'), KeyMd5: 'AAAAAAAAAAAAAAAAAAAAAA==', InitializationVector: Buffer.alloc(16).toString('base64'), KeyStoragePolicy: 'WithVariantPlaylists' } }] }, /at 'playlists\.1\.member\.hlsContentProtection\.key' failed to satisfy constraint: Member must be a base64-encoded 128-bit key for aes-128/],

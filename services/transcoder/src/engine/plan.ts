@@ -34,7 +34,7 @@ export interface PlanOutputSpec {
    * CreateJobOutput.SegmentDuration, for an `fmp4` preset (MPEG-DASH): fragments of about this many
    * seconds, on keyframes forced at the same instants in every rendition, indexed by a sidx up front.
    */
-  fragments?: { seconds: number };
+  fragments?: { seconds: number; /** Smooth Streaming: ffmpeg's ismv muxer (a tfxd box in every fragment). */ smooth?: boolean };
 }
 
 export interface PlanOptions {
@@ -287,6 +287,7 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedO
   }
   if (container === 'gif') args.push('-f', 'gif', '-loop', loopCount(preset.Video?.CodecOptions?.LoopCount));
   else if (spec.segments) args.push(...hlsMuxer(spec.segments));
+  else if (spec.fragments?.smooth) args.push(...smoothMuxer(spec.fragments.seconds, useVideo));
   else if (spec.fragments) args.push(...dashMuxer(spec.fragments.seconds, useVideo));
   else args.push('-f', info.format, ...info.muxerArgs);
   args.push(spec.localPath);
@@ -313,6 +314,11 @@ function dashMuxer(seconds: number, video: boolean): string[] {
   return video
     ? ['-f', 'mp4', '-movflags', '+dash+global_sidx+frag_keyframe']
     : ['-f', 'mp4', '-frag_duration', String(Math.round(seconds * 1e6)), '-movflags', '+dash+global_sidx'];
+}
+
+/** A Smooth Streaming file: ffmpeg's ismv muxer, a fragment per keyframe (video) or per `seconds` (audio). */
+function smoothMuxer(seconds: number, video: boolean): string[] {
+  return video ? ['-f', 'ismv', '-movflags', '+frag_keyframe'] : ['-f', 'ismv', '-frag_duration', String(Math.round(seconds * 1e6))];
 }
 
 /** ffmpeg's hls muxer writing a whole VOD playlist of MPEG-TS segments numbered from 0. */

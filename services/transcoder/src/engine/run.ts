@@ -18,6 +18,7 @@ import type { MediaProbe, ProbeOptions } from './probe';
 import { noSandbox, type Sandbox } from './sandbox';
 import type { DetectedProperties, EtPreset } from './types';
 import { dashLayout, dashManifest, type DashRepresentation } from './dash';
+import { clientManifest, fragmentTime, manifestTracks, serverManifest, smoothTracks, toTicks, type SmoothQuality } from './smooth';
 import {
   codecsAttribute,
   iframePlaylist,
@@ -81,6 +82,8 @@ export interface RunOutputSpec {
   encryption?: SegmentKey;
   /** 4 when in an HLSv4 playlist: one `<key>.ts` of byte ranges, `<key>_v4.m3u8`, `<key>_iframe.m3u8`. */
   hlsVersion?: HlsVersion;
+  /** In a Smooth playlist: an ismv file rather than a DASH one. */
+  smooth?: boolean;
 }
 
 export interface RunPlaylistSpec {
@@ -88,8 +91,8 @@ export interface RunPlaylistSpec {
   key: string;
   /** Indexes into `outputs` of its renditions. */
   outputs: number[];
-  /** An HLS master of this version, or an MPEG-DASH manifest. */
-  version: HlsVersion | 'dash';
+  /** An HLS master of this version, an MPEG-DASH manifest, or Smooth's server (`key`) and client (`.ismc`) manifests. */
+  version: HlsVersion | 'dash' | 'smooth';
   /** KeyStoragePolicy WithVariantPlaylists: the key object stored beside the playlists. */
   keyObject?: { key: string; bytes: Buffer };
 }
@@ -145,6 +148,8 @@ export interface RunOutputResult {
   rendition?: Rendition;
   /** An MPEG-DASH output's representation, for the manifests it is in. */
   dash?: DashRepresentation;
+  /** A Smooth output's tracks as quality levels, for the manifests it is in. */
+  smooth?: SmoothQuality[];
 }
 
 export interface RunPlaylistResult {
@@ -185,7 +190,7 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
       preset: o.preset,
       localPath: isHls(o) ? path.join(dir, `hls-${i}`, 'index.m3u8') : path.join(dir, `output-${i}.${containerExtension(o.preset.Container ?? 'mp4')}`),
       ...(isHls(o) ? { segments: segmentsSpec(path.join(dir, `hls-${i}`), o) } : {}),
-      ...(isDash(o) ? { fragments: { seconds: o.segmentSeconds! } } : {}),
+      ...(isDash(o) ? { fragments: { seconds: o.segmentSeconds!, ...(o.smooth ? { smooth: true } : {}) } } : {}),
       ...(o.thumbnailPattern ? { thumbnailDir: path.join(dir, `thumbnails-${i}`), thumbnailPattern: o.thumbnailPattern } : {}),
       ...(o.rotate ? { rotate: o.rotate } : {}),
     }));
@@ -435,7 +440,45 @@ async function deliver(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOu
       ),
     ]),
   ]);
-  return { status: 'Complete', ...facts, thumbnailKeys, notes: p.notes, ...(isDash(spec) ? { dash: await dashRepresentation(p.localPath, spec, job) } : {}) };
+  return { status: 'Complete', ...facts, thumbnailKeys, notes: p.notes, ...(isDash(spec) && !spec.smooth ? { dash: await dashRepresentation(p.localPath, spec, job) } : {}), ...(isDash(spec) && spec.smooth ? { smooth: await smoothQuality(p.localPath, spec) } : {}) };
+}
+
+/** A Smooth output's tracks as quality levels: codec private data, size or rate, and fragments, from the file's boxes. */
+async function smoothQuality(file: string, spec: RunOutputSpec): Promise<SmoothQuality[]> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const read = async (offset: number, length: number) => {
+      const buf = Buffer.alloc(length);
+      await handle.read(buf, 0, length, offset);
+      return buf;
+    };
+    let moov: Buffer | undefined;
+    const fragments: Array<{ trackId: number; time: number; duration: number; bytes: number }> = [];
+    // Walk the top-level boxes by their headers; read the small ones (moov, moof) whole.
+    for (let at = 0; at + 8 <= size; ) {
+      const head = await read(at, 16);
+      let boxSize = head.readUInt32BE(0);
+      if (boxSize === 1) boxSize = Number(head.readBigUInt64BE(8));
+      if (boxSize < 8) break;
+      const type = head.toString('latin1', 4, 8);
+      if (type === 'moov') moov = await read(at, boxSize);
+      if (type === 'moof') {
+        const t = fragmentTime(await read(at, boxSize));
+        if (t) fragments.push({ ...t, bytes: boxSize });
+      } else if (type === 'mdat' && fragments.length) fragments.at(-1)!.bytes += boxSize;
+      at += boxSize;
+    }
+    if (!moov) throw new Error('an ismv file without a moov');
+    return smoothTracks(moov).map((track) => {
+      const own = fragments.filter((f) => f.trackId === track.trackId);
+      const seconds = own.reduce((t, f) => t + f.duration, 0) / track.timescale;
+      const bytes = own.reduce((t, f) => t + f.bytes, 0);
+      return { key: spec.key, bitrate: seconds > 0 ? Math.round((bytes * 8) / seconds) : 0, track, chunks: toTicks(own, track.timescale) };
+    });
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A DASH output's representation: where its header and index are, its measured bit rate and codecs. */
@@ -579,7 +622,7 @@ async function writePlaylists(job: RunTranscodeInput, outputs: RunOutputResult[]
   const results: RunPlaylistResult[] = [];
   for (const pl of job.playlists ?? []) {
     const members = pl.outputs.map((i) => outputs[i]);
-    if (!members.every((o) => o?.status === 'Complete' && (pl.version === 'dash' ? o.dash : o.rendition))) {
+    if (!members.every((o) => o?.status === 'Complete' && (pl.version === 'dash' ? o.dash : pl.version === 'smooth' ? o.smooth : o.rendition))) {
       results.push({ status: 'Error', statusDetail: formatStatusDetail(1001, PLAYLIST_DEPENDENCY) });
       continue;
     }
@@ -589,6 +632,18 @@ async function writePlaylists(job: RunTranscodeInput, outputs: RunOutputResult[]
     }
     if (pl.keyObject) {
       await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.keyObject.key, Body: pl.keyObject.bytes, ContentType: 'application/octet-stream' }), { abortSignal: job.signal });
+    }
+    if (pl.version === 'smooth') {
+      const clientKey = `${pl.key}c`;
+      const qualities = manifestTracks(members.map((o) => o!.smooth!));
+      if (await objectExists(job.s3, job.outputBucket, clientKey, job.signal)) {
+        results.push({ status: 'Error', statusDetail: formatStatusDetail(3002, ErrorText.outputExists(job.outputBucket, clientKey)) });
+        continue;
+      }
+      await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: clientKey, Body: clientManifest(qualities), ContentType: 'text/xml' }), { abortSignal: job.signal });
+      await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.key, Body: serverManifest(clientKey, qualities), ContentType: 'application/smil+xml' }), { abortSignal: job.signal });
+      results.push({ status: 'Complete' });
+      continue;
     }
     const body =
       pl.version === 'dash'

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constraintViolation, validationError } from './errors';
+import type { EtPreset } from '../engine/types';
 import type { CreateJobOutputSpec, CreateJobPlaylistSpec, HlsContentProtectionSpec } from './shapes';
 
 // CreateJob's rules for segmented outputs and playlists (create-job.md, "Playlists"; job-settings.md,
@@ -9,6 +10,7 @@ export interface OutputWithContainer {
   spec: CreateJobOutputSpec;
   /** The preset's Container. */
   container: string;
+  preset?: EtPreset;
 }
 
 const SEGMENT_SUFFIX = '00000.ts';
@@ -45,7 +47,6 @@ export function checkPlaylists(playlists: CreateJobPlaylistSpec[], outputs: Outp
   const dir = playlists[0] ? dirOf(playlists[0].Name) : '';
   playlists.forEach((pl, n) => {
     const at = `Playlists:${n + 1}`;
-    if (pl.Format === 'Smooth') throw validationError(`[${at}:Format Smooth is not supported by this engine yet; use HLSv3, HLSv4 or MPEG-DASH.]`);
     if (pl.Format !== 'HLSv3' && pl.HlsContentProtection) throw validationError(`[${at}:HlsContentProtection with ${pl.Format} is not supported by this engine yet; use HLSv3.]`);
     if (pl.PlayReadyDrm !== undefined) throw validationError(`[${at}:PlayReadyDrm is not supported by this engine yet; submit the job without it.]`);
     if (pl.HlsContentProtection) checkContentProtection(pl.HlsContentProtection, n);
@@ -54,11 +55,11 @@ export function checkPlaylists(playlists: CreateJobPlaylistSpec[], outputs: Outp
     if (dirOf(pl.Name) !== dir) {
       throw validationError(`[${at}:Name: the part of every playlist name before its last / must be the same ('${dir}' and '${dirOf(pl.Name)}').]`);
     }
-    const extension = pl.Format === 'MPEG-DASH' ? '.mpd' : '.m3u8';
+    const extension = pl.Format === 'MPEG-DASH' ? '.mpd' : pl.Format === 'Smooth' ? '.ismc' : '.m3u8';
     if (Buffer.byteLength(`${prefix}${pl.Name}${extension}`) > MAX_OBJECT_KEY_BYTES) {
       throw constraintViolation(`playlists.${n + 1}.member.name`, pl.Name, `OutputKeyPrefix + Name + ${extension} must be at most ${MAX_OBJECT_KEY_BYTES} bytes`);
     }
-    const wanted = pl.Format === 'MPEG-DASH' ? 'fmp4' : 'ts';
+    const wanted = pl.Format === 'MPEG-DASH' || pl.Format === 'Smooth' ? 'fmp4' : 'ts';
     if (pl.OutputKeys.length === 0) throw constraintViolation(`playlists.${n + 1}.member.outputKeys`, pl.OutputKeys, 'Member must have length greater than or equal to 1');
     let seconds: number | undefined;
     for (const key of pl.OutputKeys) {
@@ -72,6 +73,7 @@ export function checkPlaylists(playlists: CreateJobPlaylistSpec[], outputs: Outp
       if (seconds !== undefined && s !== seconds) throw validationError(`[${at}: all the outputs of a playlist must have the same SegmentDuration.]`);
       seconds = s;
     }
+    if (pl.Format === 'Smooth') checkSmoothRatios(pl.OutputKeys.map((k) => byKey.get(k)!), at);
   });
   // An output's files are named by its playlist's format: it cannot be in two formats.
   playlists.forEach((pl, n) => {
@@ -88,6 +90,27 @@ export function checkPlaylists(playlists: CreateJobPlaylistSpec[], outputs: Outp
       if (other >= 0) throw validationError(`[Playlists:${n + 1}:OutputKeys: '${key}' is in an encrypted playlist and may not be in another (Playlists:${other + 1}).]`);
     }
   });
+}
+
+/**
+ * A Smooth playlist's outputs share Audio:Profile, Video:Profile, and the ratio of FrameRate to
+ * KeyframesMaxDist (create-job.md, "Playlists"), so that their fragments line up.
+ */
+function checkSmoothRatios(outputs: OutputWithContainer[], at: string): void {
+  const same = (what: string, values: Array<string | undefined>) => {
+    const known = values.filter((v): v is string => v !== undefined);
+    if (new Set(known).size > 1) throw validationError(`[${at}: the outputs of a Smooth playlist must have the same ${what} (${[...new Set(known)].join(', ')}).]`);
+  };
+  same('Video:Profile', outputs.map((o) => o.preset?.Video?.CodecOptions?.Profile));
+  same('Audio:Profile', outputs.map((o) => (o.preset?.Audio ? (o.preset.Audio.CodecOptions?.Profile ?? 'auto') : undefined)));
+  same(
+    'ratio of Video:FrameRate to Video:KeyframesMaxDist',
+    outputs.map((o) => {
+      const rate = Number(o.preset?.Video?.FrameRate);
+      const gop = Number(o.preset?.Video?.KeyframesMaxDist);
+      return o.preset?.Video && rate > 0 && gop > 0 ? (rate / gop).toFixed(4) : undefined;
+    }),
+  );
 }
 
 const decoded = (b64: string | undefined) => (b64 ? Buffer.from(b64, 'base64') : undefined);

@@ -197,6 +197,7 @@ async function produceOutputs(
     if (encryption) spec.encryption = encryption;
     // A segmented output is HLSv3 unless it is in an HLSv4 playlist (job-settings.md, "Output Key").
     if (job.playlists.some((p) => p.Format === 'HLSv4' && p.OutputKeys.includes(row.key))) spec.hlsVersion = 4;
+    if (job.playlists.some((p) => p.Format === 'Smooth' && p.OutputKeys.includes(row.key))) spec.smooth = true;
     if (row.spec.ThumbnailPattern) spec.thumbnailPattern = `${job.outputKeyPrefix ?? ''}${row.spec.ThumbnailPattern}`;
     if (row.spec.Rotate) spec.rotate = row.spec.Rotate;
     toRun.push({ row, spec });
@@ -205,7 +206,8 @@ async function produceOutputs(
   const playlists = planPlaylists(job, toRun.map((o) => o.row));
   if (attempt > 1) {
     for (const { run } of playlists) {
-      for (const key of run ? [run.key, ...(run.keyObject ? [run.keyObject.key] : [])] : []) await deps.s3.send(new DeleteObjectCommand({ Bucket: outputBucket, Key: key }));
+      const keys = run ? [run.key, ...(run.version === 'smooth' ? [`${run.key}c`] : []), ...(run.keyObject ? [run.keyObject.key] : [])] : [];
+      for (const key of keys) await deps.s3.send(new DeleteObjectCommand({ Bucket: outputBucket, Key: key }));
     }
   }
   let detected: DetectedProperties | undefined;
@@ -253,8 +255,8 @@ function planPlaylists(job: JobRecord, running: OutputRow[]): Array<{ playlist: 
     if (indexes.some((i) => i < 0)) return { playlist };
     const cp = playlist.HlsContentProtection;
     const keyObject = cp?.KeyStoragePolicy === 'WithVariantPlaylists' ? { key: keyObjectKey(job, playlist), bytes: Buffer.from(cp.Key, 'base64') } : undefined;
-    const version = playlist.Format === 'MPEG-DASH' ? 'dash' : playlist.Format === 'HLSv4' ? 4 : 3;
-    const extension = version === 'dash' ? '.mpd' : '.m3u8';
+    const version = playlist.Format === 'MPEG-DASH' ? 'dash' : playlist.Format === 'Smooth' ? 'smooth' : playlist.Format === 'HLSv4' ? 4 : 3;
+    const extension = version === 'dash' ? '.mpd' : version === 'smooth' ? '.ism' : '.m3u8';
     return { playlist, run: { key: `${job.outputKeyPrefix ?? ''}${playlist.Name}${extension}`, outputs: indexes, version, ...(keyObject ? { keyObject } : {}) } };
   });
 }

@@ -32,7 +32,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
     for (const o of outputs) {
       const preset = await findPreset(ctx, o.PresetId);
       if (!preset) throw presetNotFound(ctx.scope.accountId, o.PresetId);
-      withContainers.push({ spec: o, container: preset.Container ?? 'mp4' });
+      withContainers.push({ spec: o, container: preset.Container ?? 'mp4', preset });
     }
     checkSegments(withContainers, body.OutputKeyPrefix);
     checkPlaylists(body.Playlists ?? [], withContainers, body.OutputKeyPrefix);
