@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { eq, users, type Db, type User } from '@mp/db';
+import { UsersRepository, type Db, type User } from '@mp/db';
 
 const PREFIX = 'mpt_';
 
@@ -24,14 +24,13 @@ export function bearerToken(header: string | undefined): string | null {
 /** The user a token belongs to, or null. The one implementation every service uses. */
 export async function authenticate(db: Db, token: string | null): Promise<User | null> {
   if (!token) return null;
-  const [user] = await db.select().from(users).where(eq(users.tokenHash, hashToken(token))).limit(1);
-  return user ?? null;
+  return new UsersRepository(db).findByTokenHash(hashToken(token));
 }
 
 export async function createUser(db: Db, name: string): Promise<{ id: string; name: string; token: string }> {
   const token = generateToken();
-  const [row] = await db.insert(users).values({ name, tokenHash: hashToken(token) }).returning();
-  return { id: row!.id, name: row!.name, token };
+  const row = await new UsersRepository(db).create(name, hashToken(token));
+  return { id: row.id, name: row.name, token };
 }
 
 /** Constant-time comparison for shared secrets such as ADMIN_TOKEN. */

@@ -3,7 +3,7 @@ import type { OutputStatus } from '@mp/contracts';
 import type { Db } from './client';
 import { lockMedia } from './media-lock';
 import { MediaTombstonesRepository } from './media-tombstones.repository';
-import { media, outputs, transcodeJobs, type Media, type NewMedia, type Output } from './schema';
+import { media, outputs, transcodeJobs, type Media, type NewMedia, type NewOutput, type Output } from './schema';
 
 /** A transaction handle from `db.transaction`; repositories accept it to join one transaction. */
 export type DbTransaction = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -159,6 +159,24 @@ export class MediaRepository {
       .where(and(eq(media.id, id), notInArray(media.status, [...TERMINAL_MEDIA])))
       .returning({ id: media.id });
     return rows.length > 0;
+  }
+
+  /** The outputs a job will produce, pending until the engine reports them. Idempotent. */
+  async recordOutputs(rows: NewOutput[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db
+      .insert(outputs)
+      .values(rows)
+      .onConflictDoUpdate({
+        target: [outputs.mediaId, outputs.s3Key],
+        set: {
+          status: sql`case when ${outputs.status} = 'complete' then ${outputs.status} else excluded.status end`,
+          size: sql`coalesce(excluded.size, ${outputs.size})`,
+          width: sql`coalesce(excluded.width, ${outputs.width})`,
+          height: sql`coalesce(excluded.height, ${outputs.height})`,
+          updatedAt: new Date(),
+        },
+      });
   }
 
   /**

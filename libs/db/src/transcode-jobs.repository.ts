@@ -1,8 +1,8 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Db } from './client';
 import { lockMedia } from './media-lock';
-import type { DbTransaction } from './media.repository';
-import { media, outputs, transcodeJobs, type NewOutput, type TranscodeJobRow } from './schema';
+import { MediaRepository, type DbTransaction } from './media.repository';
+import { transcodeJobs, type NewOutput, type TranscodeJobRow } from './schema';
 
 type Tx = DbTransaction;
 
@@ -11,7 +11,11 @@ type Tx = DbTransaction;
  * so a retry after a crash knows a call may have happened and reconciles instead of calling again.
  */
 export class TranscodeJobRepository {
-  constructor(private readonly db: Db | DbTransaction) {}
+  private readonly media: MediaRepository;
+
+  constructor(private readonly db: Db | DbTransaction) {
+    this.media = new MediaRepository(db);
+  }
 
   async recordIntent(mediaId: string, engine: string, pipelineId: string | null): Promise<void> {
     await this.db.insert(transcodeJobs).values({ mediaId, engine, pipelineId, state: 'intent' }).onConflictDoNothing();
@@ -39,50 +43,24 @@ export class TranscodeJobRepository {
       .where(eq(transcodeJobs.id, id));
   }
 
-  /** The outputs a job will produce, pending until the engine reports them. Idempotent. */
-  async recordOutputs(rows: NewOutput[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.db
-      .insert(outputs)
-      .values(rows)
-      .onConflictDoUpdate({
-        target: [outputs.mediaId, outputs.s3Key],
-        set: {
-          status: sql`case when ${outputs.status} = 'complete' then ${outputs.status} else excluded.status end`,
-          size: sql`coalesce(excluded.size, ${outputs.size})`,
-          width: sql`coalesce(excluded.width, ${outputs.width})`,
-          height: sql`coalesce(excluded.height, ${outputs.height})`,
-          updatedAt: new Date(),
-        },
-      });
+  /** The outputs a job will produce; written by the media repository, which owns outputs. */
+  recordOutputs(rows: NewOutput[]): Promise<void> {
+    return this.media.recordOutputs(rows);
   }
 
   /** queued/uploaded → processing; never moves a finished media back. */
   async markMediaProcessing(mediaId: string): Promise<void> {
-    await this.db
-      .update(media)
-      .set({ status: 'processing', updatedAt: new Date() })
-      .where(and(eq(media.id, mediaId), inArray(media.status, ['uploaded', 'queued'])));
+    await this.media.markProcessing(mediaId, null);
   }
 
   /** True when it changed: the caller announces it in the same transaction. */
-  async markMediaComplete(mediaId: string): Promise<boolean> {
-    const rows = await this.db
-      .update(media)
-      .set({ status: 'complete', progress: 100, statusDetail: null, updatedAt: new Date() })
-      .where(and(eq(media.id, mediaId), inArray(media.status, ['uploaded', 'queued', 'processing'])))
-      .returning({ id: media.id });
-    return rows.length > 0;
+  markMediaComplete(mediaId: string): Promise<boolean> {
+    return this.media.markFinished(mediaId, 'complete', null);
   }
 
   /** True when it changed: the caller announces it in the same transaction. */
-  async markMediaFailed(mediaId: string, reason: string): Promise<boolean> {
-    const rows = await this.db
-      .update(media)
-      .set({ status: 'failed', statusDetail: reason.slice(0, 2000), updatedAt: new Date() })
-      .where(and(eq(media.id, mediaId), inArray(media.status, ['uploaded', 'queued', 'processing'])))
-      .returning({ id: media.id });
-    return rows.length > 0;
+  markMediaFailed(mediaId: string, reason: string): Promise<boolean> {
+    return this.media.markFinished(mediaId, 'failed', reason.slice(0, 2000));
   }
 
   async get(mediaId: string): Promise<TranscodeJobRow | null> {

@@ -1,4 +1,5 @@
-import { eq, media, sql, type Db } from '@mp/db';
+import { eq, sql } from 'drizzle-orm';
+import { media, type Db } from '@mp/db';
 import type { MediaStatus } from '@mp/contracts';
 
 export interface MediaNotice {

@@ -1,4 +1,5 @@
-import { and, desc, eq, isNull, lt, notifications, sql, type Db, type Notification } from '@mp/db';
+import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { notifications, type Db, type Notification } from '@mp/db';
 import type { NotificationDto } from '@mp/contracts';
 import type { StoredKind } from './notification-text';
 

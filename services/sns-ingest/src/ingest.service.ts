@@ -11,14 +11,13 @@ import {
   type SnsEnvelope,
   type TranscodeJob,
 } from '@mp/contracts';
-import { MediaRepository, MediaTombstonesRepository, type Db, type DbTransaction, type NotifyOutbox, type NotifyOutboxRow } from '@mp/db';
+import { MediaRepository, MediaTombstonesRepository, UsersRepository, type Db, type DbTransaction, type NotifyOutbox, type NotifyOutboxRow } from '@mp/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { withTimeout } from '@mp/runtime';
 import { urlHostAllowed, type UrlPolicy } from '@mp/sns';
 import { looksLikeEtNotification, notifyKindFor, parseEtNotification, planEtUpdate, type EtPlan, type MediaChange } from './et-notification';
 import { mediaTypeOf, parseS3Records, s3MessageKind, uploadCandidates, type UploadCandidate } from './s3-event';
 import { SnsMessagesRepository } from './sns-messages.repository';
-import { UsersRepository } from './users.repository';
 
 type Logger = Pick<FastifyBaseLogger, 'info' | 'warn'>;
 

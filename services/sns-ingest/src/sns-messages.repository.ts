@@ -1,4 +1,5 @@
-import { eq, snsMessages, type Db, type DbTransaction } from '@mp/db';
+import { eq } from 'drizzle-orm';
+import { snsMessages, type Db, type DbTransaction } from '@mp/db';
 import type { SnsEnvelope } from '@mp/contracts';
 
 /** The SNS messages already handled, by MessageId (SNS keeps it across redeliveries). */

@@ -4,7 +4,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtSubject, JobName, QueueName, transcodeJobId, type EtNotification, type NotifyJob } from '@mp/contracts';
-import { eq, media, outputs, snsMessages, sql, type DbHandle } from '@mp/db';
+import { eq, sql } from 'drizzle-orm';
+import { media, outputs, snsMessages, type DbHandle } from '@mp/db';
 import { createTestEnv, type TestEnv } from '@mp/testbed';
 import { createDb, deliver, freePort, seedMedia, startFakeSns, startService, TOPIC, type FakeSns, type Running } from './helpers';
 

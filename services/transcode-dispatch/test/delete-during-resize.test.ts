@@ -9,13 +9,13 @@ import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QueueName, type NotifyJob, type TranscodeJob } from '@mp/contracts';
 import { createUser } from '@mp/auth';
+import { eq } from 'drizzle-orm';
 import {
   MediaRepository,
   MediaTombstonesRepository,
   NotifyOutbox,
   TranscodeJobRepository,
   createDb,
-  eq,
   mediaTombstones,
   outputs,
   type DbHandle,

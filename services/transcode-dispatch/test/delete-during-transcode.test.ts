@@ -11,7 +11,8 @@ import {
   UpdatePipelineStatusCommand,
 } from '@aws-sdk/client-elastic-transcoder';
 import { createUser } from '@mp/auth';
-import { createDb, eq, media, mediaTombstones, notifyOutbox, outputs, transcodeJobs, type DbHandle } from '@mp/db';
+import { eq } from 'drizzle-orm';
+import { createDb, media, mediaTombstones, notifyOutbox, outputs, transcodeJobs, type DbHandle } from '@mp/db';
 import { buildSnsIngest, configSchema as ingestConfigSchema, migrateSnsIngest, type SnsIngest } from '@mp/sns-ingest/src/index';
 import { createTestEnv, eventually, type TestEnv } from '@mp/testbed';
 import { generateMedia } from '@mp/testbed/media';

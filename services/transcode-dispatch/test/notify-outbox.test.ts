@@ -9,6 +9,7 @@ import { Queue, UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QueueName, notifyJobId, type NotifyJob, type TranscodeJob } from '@mp/contracts';
 import { createUser } from '@mp/auth';
+import { eq } from 'drizzle-orm';
 import {
   MediaRepository,
   MediaTombstonesRepository,
@@ -16,7 +17,6 @@ import {
   NotifyOutboxRepository,
   TranscodeJobRepository,
   createDb,
-  eq,
   notifications,
   type DbHandle,
   type NotifyQueue,

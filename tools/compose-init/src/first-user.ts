@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createUser, hashToken } from '@mp/auth';
-import { eq, users, type Db } from '@mp/db';
+import { UsersRepository, type Db } from '@mp/db';
 
 export interface FirstUser {
   id: string;
@@ -41,6 +41,6 @@ async function readSaved(file: string): Promise<FirstUser | null> {
 }
 
 async function stillValid(db: Db, saved: FirstUser): Promise<boolean> {
-  const [row] = await db.select({ tokenHash: users.tokenHash }).from(users).where(eq(users.id, saved.id)).limit(1);
+  const row = await new UsersRepository(db).get(saved.id);
   return row?.tokenHash === hashToken(saved.token);
 }

@@ -8,7 +8,8 @@ import {
   UpdatePipelineNotificationsCommand,
 } from '@aws-sdk/client-elastic-transcoder';
 import { authenticate } from '@mp/auth';
-import { createDb, eq, users, type DbHandle } from '@mp/db';
+import { eq } from 'drizzle-orm';
+import { createDb, users, type DbHandle } from '@mp/db';
 import { createTestEnv, type TestEnv } from '@mp/testbed';
 import { loadTranscoderConfig, startTranscoder } from '@mp/transcoder';
 import { ensureFirstUser } from '../src/first-user';
