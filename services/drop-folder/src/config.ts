@@ -36,7 +36,7 @@ export const configSchema = z.object({
   /** From the upload's acceptance: a media not complete by then is reported as failed. */
   COMPLETION_TIMEOUT_MS: env.int(3_600_000).pipe(z.number().min(1)),
   /** On SIGTERM, how long the step under way may take to finish before it is cut short. */
-  SHUTDOWN_GRACE_MS: env.int(10_000).pipe(z.number().min(0)),
+  SHUTDOWN_TIMEOUT_MS: env.int(10_000).pipe(z.number().min(0)),
 });
 
 export type DropFolderConfig = Omit<z.infer<typeof configSchema>, 'STATE_FILE'> & { STATE_FILE: string };

@@ -10,7 +10,7 @@ try {
   log.info({ dropDir: cfg.DROP_DIR, outDir: cfg.OUT_DIR, failedDir: cfg.FAILED_DIR, archiveDir: cfg.ARCHIVE_DIR ?? null }, 'watching');
   const stop = (sig: string) => {
     log.info({ sig }, 'shutting down');
-    df.stop(cfg.SHUTDOWN_GRACE_MS).then(
+    df.stop(cfg.SHUTDOWN_TIMEOUT_MS).then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err: (err as Error).message }, 'unclean stop');
