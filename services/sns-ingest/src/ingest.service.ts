@@ -1,4 +1,4 @@
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Queue } from 'bullmq';
 import {
   AppError,
@@ -14,6 +14,7 @@ import {
 import { MediaRepository, MediaTombstonesRepository, UsersRepository, type Db, type DbTransaction, type NotifyOutbox, type NotifyOutboxRow } from '@mp/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { withTimeout } from '@mp/runtime';
+import { headObject } from '@mp/storage';
 import { urlHostAllowed, type UrlPolicy } from '@mp/sns';
 import { looksLikeEtNotification, notifyKindFor, parseEtNotification, planEtUpdate, type EtPlan, type MediaChange } from './et-notification';
 import { mediaTypeOf, parseS3Records, s3MessageKind, uploadCandidates, type UploadCandidate } from './s3-event';
@@ -139,7 +140,7 @@ export class IngestService {
   private async typeUploads(uploads: UploadCandidate[], log: Logger): Promise<TypedUpload[]> {
     const typed: TypedUpload[] = [];
     for (const upload of uploads) {
-      const head = await this.headObject(upload.key);
+      const head = await this.uploadedObject(upload.key);
       if (!head) {
         log.info({ key: upload.key }, 'uploaded object no longer exists');
         continue;
@@ -154,15 +155,15 @@ export class IngestService {
     return typed;
   }
 
-  private async headObject(key: string): Promise<{ contentType: string | undefined; size: number | undefined } | null> {
+  /** The upload's type and size as S3 has it; null when the object is gone. */
+  private async uploadedObject(key: string): Promise<{ contentType: string | undefined; size: number | undefined } | null> {
+    let head: Awaited<ReturnType<typeof headObject>>;
     try {
-      const head = await this.d.s3.send(new HeadObjectCommand({ Bucket: this.d.bucket, Key: key }));
-      return { contentType: head.ContentType, size: head.ContentLength };
-    } catch (err) {
-      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return null;
+      head = await headObject(this.d.s3, this.d.bucket, key);
+    } catch {
       throw new AppError(503, 'S3_UNAVAILABLE', 'Could not read the uploaded object; SNS will deliver again.');
     }
+    return head ? { contentType: head.ContentType, size: head.ContentLength } : null;
   }
 
   private async enqueueTranscode(mediaId: string, log: Logger): Promise<void> {

@@ -1,7 +1,7 @@
-import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { MediaTombstone, MediaTombstonesRepository } from '@mp/db';
 import type { Logger } from '@mp/logging';
-import { mediaKey, outputPrefix } from '@mp/storage';
+import { deleteKeys, listKeys, mediaKey, outputPrefix } from '@mp/storage';
 import type { Engine } from './engine';
 
 /** Engine job states after which nothing more is written for it. */
@@ -20,7 +20,7 @@ export interface PurgeDeps {
 export type PurgeOutcome = 'purged' | 'engine job running';
 
 /** Both prefixes of a media: the upload's (`media/<user>/<media>/`) and the outputs' (`transcoded/…`). */
-export function mediaPrefixes(userId: string, mediaId: string): [string, string] {
+function mediaPrefixes(userId: string, mediaId: string): [string, string] {
   // mediaKey checks the ids; the prefix is the key without its last segment.
   return [mediaKey(userId, mediaId, 'x').slice(0, -1), outputPrefix(userId, mediaId)];
 }
@@ -73,23 +73,8 @@ export class MediaPurge {
 }
 
 /** Removes every object under the prefixes; returns how many there were. */
-export async function deletePrefixes(s3: S3Client, bucket: string, prefixes: readonly string[]): Promise<number> {
+async function deletePrefixes(s3: S3Client, bucket: string, prefixes: readonly string[]): Promise<number> {
   let removed = 0;
-  for (const prefix of prefixes) {
-    let token: string | undefined;
-    do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
-      removed += await deleteKeys(s3, bucket, keys);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  }
+  for (const prefix of prefixes) removed += await deleteKeys(s3, bucket, await listKeys(s3, bucket, prefix));
   return removed;
-}
-
-export async function deleteKeys(s3: S3Client, bucket: string, keys: readonly string[]): Promise<number> {
-  for (let i = 0; i < keys.length; i += 1000) {
-    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
-  }
-  return keys.length;
 }

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
-  ListMultipartUploadsCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+  ListMultipartUploadsCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Queue } from 'bullmq';
@@ -12,7 +12,7 @@ import { AppError, JobName, jobOptions, transcodeJobId, type TranscodeJob } from
 import type { Media, MediaCursor, MediaRepository, Output } from '@mp/db';
 import type { Logger } from '@mp/logging';
 import { withTimeout } from '@mp/runtime';
-import { mediaKey, outputPrefix, sanitizeName } from '@mp/storage';
+import { deleteKeys, listKeys, mediaKey, outputPrefix, sanitizeName } from '@mp/storage';
 import { MeterStream, peekMedia, sniff } from './upload';
 
 export interface MediaServiceDeps {
@@ -187,24 +187,8 @@ export class MediaService {
 
   private async removeObjects(media: Media, outputs: Output[]): Promise<void> {
     const keys = new Set([media.s3Key, ...outputs.map((o) => o.s3Key)]);
-    for (const key of await this.listKeys(outputPrefix(media.userId, media.id))) keys.add(key);
-    const all = [...keys];
-    for (let i = 0; i < all.length; i += 1000) {
-      await this.d.s3.send(
-        new DeleteObjectsCommand({ Bucket: this.d.bucket, Delete: { Objects: all.slice(i, i + 1000).map((Key) => ({ Key })) } }),
-      );
-    }
-  }
-
-  private async listKeys(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.d.s3.send(new ListObjectsV2Command({ Bucket: this.d.bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return keys;
+    for (const key of await listKeys(this.d.s3, this.d.bucket, outputPrefix(media.userId, media.id))) keys.add(key);
+    await deleteKeys(this.d.s3, this.d.bucket, [...keys]);
   }
 }
 

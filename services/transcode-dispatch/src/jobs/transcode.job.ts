@@ -15,11 +15,10 @@ import {
   type NotifyOutboxRow,
 } from '@mp/db';
 import type { Logger } from '@mp/logging';
-import { baseName, outputPrefix } from '@mp/storage';
+import { baseName, deleteKeys, outputPrefix } from '@mp/storage';
 import { isPermanent, type Engine } from '../engine';
 import { makeImageOutputs, type MadeImage } from '../image';
 import { planEngineOutputs, type Profile } from '../profile';
-import { deleteKeys } from '../purge';
 
 export interface TranscodeDeps {
   db: Db;
