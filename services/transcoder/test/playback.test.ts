@@ -1,6 +1,6 @@
 // The masters the engine writes, played in a real browser by the players sites use: Debian's Chromium
-// driven by playwright-core, hls.js (it transmuxes MPEG-TS into Media Source Extensions), each object
-// fetched from S3 through a presigned URL. Playback must start and advance, and the player must move to
+// driven by playwright-core, hls.js for HLSv3 (it transmuxes MPEG-TS into Media Source Extensions) and
+// dash.js for MPEG-DASH, each object fetched from S3 through a presigned URL. Playback must start and advance, and the player must move to
 // a lower rendition once its network is throttled.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -33,15 +33,47 @@ const require = createRequire(import.meta.url);
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const pages = fileURLToPath(new URL('./playback/', import.meta.url));
 
-// Three video renditions (2M, 1M, 400k) and HLS Audio 64k, in 2 s segments, under one master.
-const LADDER = [
-  ['hls_2m', '1351620000001-200015'],
-  ['hls_1m', '1351620000001-200035'],
-  ['hls_400k', '1351620000001-200055'],
-  ['hls_audio_64k', '1351620000001-200071'],
-] as const;
-/** The video rendition of each height the 1280x720 clip comes out at. */
-const KEY_BY_HEIGHT: Record<number, string> = { 576: 'hls_2m', 360: 'hls_1m', 226: 'hls_400k' };
+interface Ladder {
+  /** The playlist's Format and its name's extension. */
+  format: 'HLSv3' | 'MPEG-DASH';
+  master: string;
+  /** The player page. */
+  page: string;
+  /** Key and preset of each output: three video renditions and an audio one, in 2 s segments. */
+  outputs: ReadonlyArray<readonly [string, string]>;
+  /** The heights the 1280x720 clip comes out at in the three video outputs, from the lowest bit rate up. */
+  heights: number[];
+  /** Whether a URL fetches media of an output: its segments (HLS) or byte ranges of its one file (DASH). */
+  mediaOf(key: string, url: string): boolean;
+}
+
+// HLS 2M, 1M and 400k with HLS Audio 64k; MPEG-Dash Video 2.4M, 1.2M and 600k with MPEG-Dash Audio 128k.
+const HLS: Ladder = {
+  format: 'HLSv3',
+  master: 'index.m3u8',
+  page: '/hls.html',
+  outputs: [
+    ['hls_2m', '1351620000001-200015'],
+    ['hls_1m', '1351620000001-200035'],
+    ['hls_400k', '1351620000001-200055'],
+    ['hls_audio_64k', '1351620000001-200071'],
+  ],
+  heights: [226, 360, 576],
+  mediaOf: (key, url) => new RegExp(`/${key}\\d{5}\\.ts\\?`).test(url),
+};
+const DASH: Ladder = {
+  format: 'MPEG-DASH',
+  master: 'index.mpd',
+  page: '/dash.html',
+  outputs: [
+    ['dash_2400k', '1351620000001-500030'],
+    ['dash_1200k', '1351620000001-500040'],
+    ['dash_600k', '1351620000001-500050'],
+    ['dash_audio_128k', '1351620000001-500060'],
+  ],
+  heights: [240, 360, 480],
+  mediaOf: (key, url) => url.split('?')[0]!.endsWith(`/${key}`),
+};
 const CLIP_SECONDS = 20;
 const PRESIGN_TTL_SECONDS = 3600;
 
@@ -67,7 +99,9 @@ beforeAll(async () => {
   await t.s3Client.send(
     new PutBucketCorsCommand({
       Bucket: t.bucket,
-      CORSConfiguration: { CORSRules: [{ AllowedOrigins: [site.url], AllowedMethods: ['GET', 'HEAD'], AllowedHeaders: ['*'], MaxAgeSeconds: 600 }] },
+      CORSConfiguration: {
+        CORSRules: [{ AllowedOrigins: [site.url], AllowedMethods: ['GET', 'HEAD'], AllowedHeaders: ['*'], ExposeHeaders: ['Content-Length', 'Content-Range', 'ETag'], MaxAgeSeconds: 600 }],
+      },
     }),
   );
   browser = await chromium.launch({
@@ -107,6 +141,7 @@ async function testClip(file: string): Promise<string> {
 async function startSite(): Promise<{ url: string; close(): Promise<void> }> {
   const files: Record<string, [string, string]> = {
     '/hls.html': [path.join(pages, 'hls.html'), 'text/html; charset=utf-8'],
+    '/dash.html': [path.join(pages, 'dash.html'), 'text/html; charset=utf-8'],
     '/signed.js': [path.join(pages, 'signed.js'), 'text/javascript'],
     '/lib/hls.min.js': [require.resolve('hls.js/dist/hls.min.js'), 'text/javascript'],
     '/lib/dash.all.min.js': [require.resolve('dashjs'), 'text/javascript'],
@@ -183,60 +218,75 @@ async function until(page: Page, what: string, ok: (s: PlayerState, time: number
   }
 }
 
-describe('an HLSv3 master from the engine, in Chromium with hls.js, from S3 through presigned URLs', () => {
-  it('plays from the top rendition, and switches to a lower one when the network is throttled', async () => {
-    const prefix = 'hls/playback/';
-    const outputs: CreateJobOutput[] = LADDER.map(([Key, PresetId]) => ({ Key, PresetId, SegmentDuration: '2' }));
-    const { Job: created } = await svc.client.send(
-      new CreateJobCommand({
-        PipelineId: pipelineId,
-        Input: { Key: 'media/clip.mp4' },
-        OutputKeyPrefix: prefix,
-        Outputs: outputs,
-        Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: LADDER.map(([k]) => k) }],
-      }),
-    );
-    const done = await finalJob(created!.Id!);
-    expect(done.Status).toBe('Complete');
+async function transcode(ladder: Ladder, prefix: string): Promise<void> {
+  const outputs: CreateJobOutput[] = ladder.outputs.map(([Key, PresetId]) => ({ Key, PresetId, SegmentDuration: '2' }));
+  const { Job: created } = await svc.client.send(
+    new CreateJobCommand({
+      PipelineId: pipelineId,
+      Input: { Key: 'media/clip.mp4' },
+      OutputKeyPrefix: prefix,
+      Outputs: outputs,
+      Playlists: [{ Name: 'index', Format: ladder.format, OutputKeys: ladder.outputs.map(([k]) => k) }],
+    }),
+  );
+  const done = await finalJob(created!.Id!);
+  expect(done.Status).toBe('Complete');
+  expect(done.Playlists![0]!.Status).toBe('Complete');
+}
 
-    const signed = await presignAll(prefix);
-    const player = await openPlayer('/hls.html', `${prefix}index.m3u8`, signed);
-    try {
-      const { page } = player;
-      // hls.js keeps the three video renditions (an audio-only variant is not a level beside video ones).
-      const started = await until(page, 'playback past 1.5 s', (s, time) => s.switched.length > 0 && time > 1.5);
-      expect(started.levels.map((l) => l.height)).toEqual([226, 360, 576]);
-      const top = started.levels.length - 1;
-      expect(started.switched[0]!.level).toBe(top);
+/**
+ * Plays the ladder's master from S3: playback from the top rendition past 1.5 s, then, with the network
+ * throttled below the two upper renditions (their peak bit rates are in the master) but above the lowest,
+ * a switch to a lower rendition, whose media is fetched and played.
+ */
+async function playAndThrottle(ladder: Ladder, prefix: string): Promise<void> {
+  const signed = await presignAll(prefix);
+  const player = await openPlayer(ladder.page, `${prefix}${ladder.master}`, signed);
+  try {
+    const { page } = player;
+    const started = await until(page, 'playback past 1.5 s', (s, time) => s.switched.length > 0 && time > 1.5);
+    // The three video renditions (an audio-only variant is not one of them), lowest first.
+    expect(started.levels.map((l) => l.height)).toEqual(ladder.heights);
+    const keyOf = (level: number) => ladder.outputs[2 - level]![0];
+    const top = started.levels.length - 1;
+    expect(started.switched.every((w) => w.level === top)).toBe(true);
 
-      // Throttle below the two upper renditions (their peak bit rates are in the master) but above the
-      // lowest one: hls.js abandons the fragment it is loading or measures the slower loads, and moves down.
-      expect(started.switched.every((w) => w.level === top)).toBe(true);
-      const before = started.switched.length;
-      const lowest = started.levels[0]!.bitrate;
-      const cdp = await page.context().newCDPSession(page);
-      await cdp.send('Network.enable');
-      await cdp.send('Network.emulateNetworkConditions', {
-        offline: false,
-        latency: 20,
-        downloadThroughput: Math.round((lowest * 1.5) / 8),
-        uploadThroughput: -1,
-      });
-      const throttled = (s: PlayerState) => s.switched.slice(before).find((w) => w.level < top);
-      const lower = throttled(await until(page, 'a switch to a lower rendition', (s) => Boolean(throttled(s)), 120_000))!;
-      // And it goes on playing the lower rendition.
-      await until(page, 'playback after the switch', (_s, time) => time > lower.at + 1, 120_000);
+    const before = started.switched.length;
+    const lowest = started.levels[0]!.bitrate;
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 20,
+      downloadThroughput: Math.round((lowest * 1.5) / 8),
+      uploadThroughput: -1,
+    });
+    // The player abandons what it is loading or measures the slower loads, and moves down.
+    const throttled = (s: PlayerState) => s.switched.slice(before).find((w) => w.level < top);
+    const lower = throttled(await until(page, 'a switch to a lower rendition', (s) => Boolean(throttled(s)), 120_000))!;
+    // And it goes on playing the lower rendition.
+    await until(page, 'playback after the switch', (_s, time) => time > lower.at + 1, 120_000);
 
-      const state = await playerState(page);
-      expect(state.errors).toEqual([]);
-      expect(await page.evaluate<string[]>('window.PLAYBACK.unsigned')).toEqual([]);
-      // Every request to S3 carried a presigned URL's signature, segments and variant playlists alike.
-      const segmentsOf = (height: number) => player.s3Requests.filter((u) => new RegExp(`/${KEY_BY_HEIGHT[height]}\\d{5}\\.ts\\?`).test(u));
-      expect(segmentsOf(started.levels[top]!.height).length).toBeGreaterThan(0);
-      expect(segmentsOf(started.levels[lower.level]!.height).length).toBeGreaterThan(0);
-      expect(player.s3Requests.filter((u) => !new URL(u).searchParams.has('X-Amz-Signature'))).toEqual([]);
-    } finally {
-      await player.close();
-    }
+    expect((await playerState(page)).errors).toEqual([]);
+    expect(await page.evaluate<string[]>('window.PLAYBACK.unsigned')).toEqual([]);
+    // Every request to S3 carried a presigned URL's signature: manifests, playlists and media alike.
+    expect(player.s3Requests.filter((u) => !new URL(u).searchParams.has('X-Amz-Signature'))).toEqual([]);
+    const mediaOf = (level: number) => player.s3Requests.filter((u) => ladder.mediaOf(keyOf(level), u));
+    expect(mediaOf(top).length).toBeGreaterThan(0);
+    expect(mediaOf(lower.level).length).toBeGreaterThan(0);
+  } finally {
+    await player.close();
+  }
+}
+
+describe('masters from the engine, in Chromium, from S3 through presigned URLs', () => {
+  it('HLSv3 with hls.js: plays from the top rendition, and switches to a lower one when the network is throttled', async () => {
+    await transcode(HLS, 'hls/playback/');
+    await playAndThrottle(HLS, 'hls/playback/');
+  }, 600_000);
+
+  it('MPEG-DASH with dash.js: plays from the top representation, and switches to a lower one when the network is throttled', async () => {
+    await transcode(DASH, 'dash/playback/');
+    await playAndThrottle(DASH, 'dash/playback/');
   }, 600_000);
 });
