@@ -1,7 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
 import type { TranscoderDb } from './db/client';
 import { presets } from './db/schema';
-import type { PresetRow } from './et/wire';
+import { isSystemPresetId, systemPreset } from './engine/system-presets';
+import type { EtPreset } from './engine/types';
+import type { ArnScope } from './et/ids';
+import { customPresetToWire, type PresetRow } from './et/wire';
 
 export class PresetsRepository {
   constructor(private readonly db: TranscoderDb) {}
@@ -13,6 +16,13 @@ export class PresetsRepository {
 
   get(id: string): Promise<PresetRow | undefined> {
     return this.db.query.presets.findFirst({ where: eq(presets.id, id) });
+  }
+
+  /** A preset by id as the API shows it: system presets from the engine's table, custom ones from Postgres. */
+  async find(id: string, scope: ArnScope): Promise<EtPreset | undefined> {
+    if (isSystemPresetId(id)) return systemPreset(id, scope.region, scope.accountId);
+    const row = await this.get(id);
+    return row ? customPresetToWire(row, scope) : undefined;
   }
 
   all(): Promise<PresetRow[]> {

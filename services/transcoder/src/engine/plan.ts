@@ -82,7 +82,7 @@ export interface PlannedThumbnails {
   pattern: string;
 }
 
-export interface PlannedOutput {
+export interface OutputPlan {
   localPath: string;
   /** This output's part of the command line (after the inputs), thumbnails included. */
   args: string[];
@@ -106,7 +106,7 @@ export interface PlannedOutput {
 export interface JobPlan {
   /** ffmpeg command lines to run in order: one, or none when no output can be made. */
   argv: string[][];
-  outputs: PlannedOutput[];
+  outputs: OutputPlan[];
 }
 
 /** 4008: "mismatch between the preset and the input file" (AWS error-handling docs). */
@@ -122,7 +122,7 @@ interface ContainerInfo {
   audioType: string;
   /** Can hold an audio-only file. */
   audioOnly: boolean;
-  /** Moves its index to the front once written (see PlannedOutput.sequential). */
+  /** Moves its index to the front once written (see OutputPlan.sequential). */
   rewritesWhole?: boolean;
 }
 
@@ -177,7 +177,7 @@ export interface FanOutPlan {
    * and the niceness to run it at: the cheap encoders (PCM, FLAC) yield the cores to the costly ones, which
    * set the job's pace.
    */
-  encoders: Array<{ output: PlannedOutput; argv: string[]; nice: number }>;
+  encoders: Array<{ output: OutputPlan; argv: string[]; nice: number }>;
 }
 
 /** Relative CPU cost of an audio encoder (ffprobe codec name): PCM 0, lossless 1, lossy 2. */
@@ -237,13 +237,13 @@ function head(inputPath: string, inputFormat?: string): string[] {
   return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', ...restrictions, ...demuxer, '-i', inputPath];
 }
 
-function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): PlannedOutput {
+function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): OutputPlan {
   const { probe } = input;
   const preset = spec.preset;
   const container = preset.Container ?? 'mp4';
   const info = CONTAINERS[container];
   const notes: string[] = [];
-  const failed = (code: number, message: string): PlannedOutput => ({
+  const failed = (code: number, message: string): OutputPlan => ({
     localPath: spec.localPath, args: [], filterComplex: [], argv: [], sequential: false, error: { code, message }, notes,
   });
   if (!info) return failed(PRESET_INPUT_MISMATCH, `Amazon Elastic Transcoder does not support the container ${container}.`);

@@ -1,7 +1,6 @@
 // One Elastic Transcoder job, start to end: check the objects, fetch the input to a temporary file,
 // probe it, run ffmpeg once for every output, probe and upload the results, clean up.
 
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -9,10 +8,11 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { objectExists } from '@mp/storage';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { containerExtension, decodedBytesPerSecond, planAudioFanOut, planJob, thumbnailName } from './plan';
-import type { FanOutPlan, JobPlan, PlanInput, PlannedOutput, PlanOptions, PlanOutputSpec } from './plan';
+import type { FanOutPlan, JobPlan, PlanInput, OutputPlan, PlanOptions, PlanOutputSpec } from './plan';
 import { allowedDemuxer, detectedProperties, formatFrameRate, inputRestrictions, NotMediaError, OUTPUT_DEMUXERS, probeFile } from './probe';
 import type { MediaProbe, ProbeOptions } from './probe';
 import { noSandbox, type Sandbox } from './sandbox';
@@ -36,6 +36,8 @@ import {
   type Rendition,
   type SegmentKey,
 } from './hls';
+import { runFfmpeg } from './ffmpeg';
+import { progressThrottle } from './progress';
 import { FollowingUpload, uploadFile } from './upload';
 
 /** A failure of the whole job, with its Elastic Transcoder error code (3001, 4000, …). */
@@ -176,7 +178,7 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
 
   await mkdir(job.tmpRoot, { recursive: true });
   const dir = await mkdtemp(path.join(job.tmpRoot, 'et-job-'));
-  const following = new Map<PlannedOutput, FollowingUpload>();
+  const following = new Map<OutputPlan, FollowingUpload>();
   try {
     const inputPath = path.join(dir, 'input');
     await download(s3, job.inputBucket, job.inputKey, inputPath, signal);
@@ -198,9 +200,9 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
     const plan = planJob(planInput);
     for (const p of plan.outputs) if (p.thumbnails) await mkdir(p.thumbnails.dir, { recursive: true });
     for (const [n, p] of plan.outputs.entries()) if (p.error) results[todo[n]!.i] = failure(p.error.code, p.error.message, p.notes);
-    const outputDone = async (p: PlannedOutput, n: number, ok: boolean) => {
+    const outputDone = async (p: OutputPlan, n: number, ok: boolean) => {
       const { i, o } = todo[n]!;
-      results[i] = ok ? await deliver(job, o, p, following.get(p)) : failure(4000, ErrorText.transcodeFailed, p.notes);
+      results[i] = ok ? await deliverOutput(job, o, p, following.get(p)) : failure(4000, ErrorText.transcodeFailed, p.notes);
     };
 
     const fanOut = fanOutFor(job, planInput, plan, dir);
@@ -211,7 +213,7 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
         const target = { s3, bucket: job.outputBucket, key: todo[n]!.o.key, contentType: p.expected!.contentType, signal };
         following.set(p, new FollowingUpload(target, p.localPath));
       }
-      const failedRuns = await transcode(plan, probe, { ...job, scratchDir: dir }, following);
+      const failedRuns = await runPlan(plan, probe, { ...job, scratchDir: dir }, following);
       await allEnded(plan.outputs.map((p, n) => (p.error ? undefined : outputDone(p, n, !failedRuns.has(p)))));
     }
     const outputs = results.map((r) => r!);
@@ -225,15 +227,15 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
 }
 
 async function assertInputExists(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<void> {
-  if (!(await objectExists(s3, bucket, key, signal))) throw new EngineError(3001, ErrorText.inputMissing(bucket, key));
+  if (!(await objectExists(s3, bucket, key, { signal }))) throw new EngineError(3001, ErrorText.inputMissing(bucket, key));
 }
 
-/** The names an output will take: a segmented output's playlist and first segment, else its key. */
 /** A segmented `ts` output: HLS. */
 const isHls = (o: RunOutputSpec) => Boolean(o.segmentSeconds) && o.preset.Container === 'ts';
 /** A segmented `fmp4` output: one fragmented MP4 with a segment index, for MPEG-DASH. */
 const isDash = (o: RunOutputSpec) => Boolean(o.segmentSeconds) && o.preset.Container === 'fmp4';
 
+/** The names an output will take that are known before it is made: checked once, when the job starts. */
 function outputKeys(o: RunOutputSpec): string[] {
   if (!isHls(o)) return [o.key];
   if (o.hlsVersion === 4) return [singleFileKey(o.key), variantPlaylistKey(o.key, 4), ...(o.preset.Video?.Codec ? [iframePlaylistKey(o.key)] : [])];
@@ -241,19 +243,8 @@ function outputKeys(o: RunOutputSpec): string[] {
 }
 
 async function takenKey(s3: S3Client, bucket: string, keys: string[], signal?: AbortSignal): Promise<string | undefined> {
-  for (const key of keys) if (await objectExists(s3, bucket, key, signal)) return key;
+  for (const key of keys) if (await objectExists(s3, bucket, key, { signal })) return key;
   return undefined;
-}
-
-async function objectExists(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<boolean> {
-  try {
-    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
-    return true;
-  } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
-    throw err;
-  }
 }
 
 async function download(s3: S3Client, bucket: string, key: string, file: string, signal?: AbortSignal): Promise<void> {
@@ -284,14 +275,14 @@ function probeOptions(job: RunTranscodeInput): ProbeOptions {
  * several outputs, each output is made alone (and uploaded afterwards) so that one bad output does not
  * fail the others. Returns the outputs that could not be made.
  */
-async function transcode(
+async function runPlan(
   plan: JobPlan,
   probe: MediaProbe,
   job: JobInScratch,
-  following: Map<PlannedOutput, FollowingUpload>,
-): Promise<Set<PlannedOutput>> {
+  following: Map<OutputPlan, FollowingUpload>,
+): Promise<Set<OutputPlan>> {
   const runnable = plan.outputs.filter((o) => !o.error);
-  const failed = new Set<PlannedOutput>();
+  const failed = new Set<OutputPlan>();
   if (plan.argv.length === 0) return failed;
   const progress = progressReporter(probe.durationMillis, job.onProgress);
   const tick = setInterval(() => following.forEach((f) => f.poll()), 250);
@@ -329,7 +320,7 @@ async function runFanOut(
   plan: JobPlan,
   probe: MediaProbe,
   job: JobInScratch,
-  outputDone: (p: PlannedOutput, n: number, ok: boolean) => Promise<void>,
+  outputDone: (p: OutputPlan, n: number, ok: boolean) => Promise<void>,
 ): Promise<boolean> {
   const progress = progressReporter(probe.durationMillis, job.onProgress);
   // The decoding is about a tenth of the work; then the slowest encoder tells.
@@ -364,70 +355,25 @@ async function runFanOut(
   return true;
 }
 
+/** ffmpeg's out_time in microseconds → the job's progress (see progressThrottle). */
 function progressReporter(durationMillis: number | undefined, onProgress?: (pct: number) => void): (outTimeMicros: number) => void {
-  let last = -1;
-  return (micros) => {
-    if (!onProgress || !durationMillis) return;
-    // 100 is reported once the outputs are stored.
-    const pct = Math.max(0, Math.min(99, Math.floor(micros / 10 / durationMillis)));
-    if (pct > last) {
-      last = pct;
-      onProgress(pct);
-    }
-  };
+  if (!onProgress || !durationMillis) return () => {};
+  const report = progressThrottle(onProgress);
+  return (micros) => report(micros / 10 / durationMillis);
 }
 
 /** A job with the directory its files are in: all its ffmpeg runs may touch. */
 type JobInScratch = RunTranscodeInput & { scratchDir: string };
 
-/** Spawns ffmpeg (argv, no shell), in the job's sandbox; true on success. Killed when the job is aborted. */
-function runFfmpeg(args: string[], job: JobInScratch, onTime: (micros: number) => void, nice = 0): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    if (job.signal?.aborted) return reject(job.signal.reason);
-    const ffmpeg = job.ffmpegPath ?? 'ffmpeg';
-    // nice(1) inside the sandbox, so that the priority is the encoder's own from its first instruction.
-    const [command, argv] = nice ? ['nice', ['-n', String(nice), ffmpeg, ...args]] : [ffmpeg, args];
-    const cmd = (job.sandbox ?? noSandbox).wrap(command, argv, job.scratchDir);
-    const child = spawn(cmd.file, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const onAbort = () => child.kill('SIGKILL');
-    job.signal?.addEventListener('abort', onAbort, { once: true });
-    let pending = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        const m = /^out_time_(?:us|ms)=(\d+)/.exec(line);
-        if (m) onTime(Number(m[1]));
-      }
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-4000);
-    });
-    child.on('error', (err) => {
-      job.signal?.removeEventListener('abort', onAbort);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      job.signal?.removeEventListener('abort', onAbort);
-      if (job.signal?.aborted) return reject(job.signal.reason);
-      if (code !== 0) job.logger?.warn({ code, stderr: stderr.trim() }, 'ffmpeg failed');
-      resolve(code === 0);
-    });
-  });
-}
-
-async function deliver(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOutput, following?: FollowingUpload): Promise<RunOutputResult> {
+async function deliverOutput(job: RunTranscodeInput, spec: RunOutputSpec, p: OutputPlan, following?: FollowingUpload): Promise<RunOutputResult> {
   if (isHls(spec)) return deliverSegmented(job, spec, p);
   const thumbnailBucket = job.thumbnailBucket ?? job.outputBucket;
   const thumbnailFiles = p.thumbnails ? (await readdir(p.thumbnails.dir)).sort() : [];
   const thumbnailKeys = thumbnailFiles.map((_, n) => thumbnailName(p.thumbnails!.pattern, n + 1, p.thumbnails!.format));
-  // Elastic Transcoder never overwrites: a name taken since the job started fails the output.
-  for (const key of thumbnailKeys) {
-    if (await objectExists(job.s3, thumbnailBucket, key, job.signal)) return failure(3002, ErrorText.outputExists(thumbnailBucket, key), p.notes);
-  }
-  if (await objectExists(job.s3, job.outputBucket, spec.key, job.signal)) return failure(3002, ErrorText.outputExists(job.outputBucket, spec.key), p.notes);
+  // Elastic Transcoder never overwrites. The output's key was checked when the job started; its thumbnails'
+  // names are known only now.
+  const takenThumbnail = await takenKey(job.s3, thumbnailBucket, thumbnailKeys, job.signal);
+  if (takenThumbnail) return failure(3002, ErrorText.outputExists(thumbnailBucket, takenThumbnail), p.notes);
 
   const target = { s3: job.s3, bucket: job.outputBucket, key: spec.key, contentType: p.expected!.contentType, signal: job.signal };
   const contentType = p.thumbnails?.format === 'jpg' ? 'image/jpeg' : 'image/png';
@@ -533,7 +479,7 @@ const SEGMENT_TYPE = 'video/MP2T';
  * them (last, so that a player never finds a playlist whose segments are missing). Its rendition facts
  * (bandwidth measured on the segments, resolution, codecs) are kept for the master playlists.
  */
-async function deliverSegmented(job: RunTranscodeInput, spec: RunOutputSpec, p: PlannedOutput): Promise<RunOutputResult> {
+async function deliverSegmented(job: RunTranscodeInput, spec: RunOutputSpec, p: OutputPlan): Promise<RunOutputResult> {
   const dir = path.dirname(p.localPath);
   const version: HlsVersion = spec.hlsVersion ?? 3;
   const segments = parseMediaPlaylist(await readFile(p.localPath, 'utf8'));
@@ -541,7 +487,10 @@ async function deliverSegmented(job: RunTranscodeInput, spec: RunOutputSpec, p: 
   const playlistKey = variantPlaylistKey(spec.key, version);
   const isVideo = Boolean(p.expected?.video);
   const iframeKey = version === 4 && isVideo ? iframePlaylistKey(spec.key) : undefined;
-  const taken = await takenKey(job.s3, job.outputBucket, [...files.map((f) => f.key), playlistKey, ...(iframeKey ? [iframeKey] : [])], job.signal);
+  // The names of outputKeys(spec) were checked when the job started; the later segments' are known only now.
+  const checked = new Set(outputKeys(spec));
+  const unchecked = [...files.map((f) => f.key), playlistKey, ...(iframeKey ? [iframeKey] : [])].filter((key) => !checked.has(key));
+  const taken = await takenKey(job.s3, job.outputBucket, unchecked, job.signal);
   if (taken) return failure(3002, ErrorText.outputExists(job.outputBucket, taken), p.notes);
 
   const sizes = version === 4 ? segments.map((s) => s.range?.length ?? 0) : await Promise.all(files.map(async (f) => (await stat(f.file)).size));
@@ -626,7 +575,7 @@ async function writePlaylists(job: RunTranscodeInput, outputs: RunOutputResult[]
       results.push({ status: 'Error', statusDetail: formatStatusDetail(1001, PLAYLIST_DEPENDENCY) });
       continue;
     }
-    if (await objectExists(job.s3, job.outputBucket, pl.key, job.signal)) {
+    if (await objectExists(job.s3, job.outputBucket, pl.key, { signal: job.signal })) {
       results.push({ status: 'Error', statusDetail: formatStatusDetail(3002, ErrorText.outputExists(job.outputBucket, pl.key)) });
       continue;
     }
@@ -636,7 +585,7 @@ async function writePlaylists(job: RunTranscodeInput, outputs: RunOutputResult[]
     if (pl.version === 'smooth') {
       const clientKey = `${pl.key}c`;
       const qualities = manifestTracks(members.map((o) => o!.smooth!));
-      if (await objectExists(job.s3, job.outputBucket, clientKey, job.signal)) {
+      if (await objectExists(job.s3, job.outputBucket, clientKey, { signal: job.signal })) {
         results.push({ status: 'Error', statusDetail: formatStatusDetail(3002, ErrorText.outputExists(job.outputBucket, clientKey)) });
         continue;
       }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pageOf } from './paging';
 import { CreateJobRequest, memberPath, parseRequest } from './shapes';
-import { thumbnailMatcher } from '../jobs/transcode.job';
+import { thumbnailMatcher } from '../jobs/engine-job.job';
 
 const fail = (value: unknown) => {
   try {

@@ -22,7 +22,7 @@ export class RetryLater extends Error {}
  * Delivers one message to one target: SNS Publish, or an HTTP POST of a signed SNS envelope to a
  * subscriber URL, after that URL confirmed its subscription. Throws to be retried with backoff.
  */
-export async function deliver(deliveryId: string, deps: DeliverDeps): Promise<'delivered' | 'skipped'> {
+export async function deliverNotification(deliveryId: string, deps: DeliverDeps): Promise<'delivered' | 'skipped'> {
   const found = await deps.deliveries.get(deliveryId);
   if (!found || found.delivery.status !== 'pending') return 'skipped';
   const { delivery, message } = found;

@@ -9,7 +9,7 @@ import { checkPlaylists, checkSegments, type OutputWithContainer } from '../et/p
 import { CreateJobRequest, JobStatus, parseRequest, type CreateJobOutputSpec, type CreateJobPlaylistSpec, type JobInputSpec } from '../et/shapes';
 import { jobToWire } from '../et/wire';
 import { jsonBody, pathId, query, type ApiContext } from './context';
-import { findPreset, presetNotFound } from './presets.routes';
+import { presetNotFound } from './presets.routes';
 
 // S3 limits a key to 1024 bytes; control characters have no place in one.
 const MAX_KEY_BYTES = 1024;
@@ -30,7 +30,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
     if (!(await ctx.pipelines.get(body.PipelineId))) throw pipelineNotFound(body.PipelineId);
     const withContainers: OutputWithContainer[] = [];
     for (const o of outputs) {
-      const preset = await findPreset(ctx, o.PresetId);
+      const preset = await ctx.presets.find(o.PresetId, ctx.scope);
       if (!preset) throw presetNotFound(ctx.scope.accountId, o.PresetId);
       withContainers.push({ spec: o, container: preset.Container ?? 'mp4', preset });
     }

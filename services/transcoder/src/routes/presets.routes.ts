@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { isSystemPresetId, systemPreset, systemPresets } from '../engine/system-presets';
-import type { EtPreset } from '../engine/types';
+import { isSystemPresetId, systemPresets } from '../engine/system-presets';
 import { EtError } from '../et/errors';
 import { newId } from '../et/ids';
 import { pageOf, pageQuery } from '../et/paging';
@@ -11,13 +10,6 @@ import { jsonBody, pathId, query, type ApiContext } from './context';
 
 /** Custom presets an account may hold (limits.md). */
 export const MAX_CUSTOM_PRESETS = 50;
-
-/** A preset by id: system presets from the engine's table, custom ones from Postgres. */
-export async function findPreset(ctx: Pick<ApiContext, 'presets' | 'scope'>, id: string): Promise<EtPreset | undefined> {
-  if (isSystemPresetId(id)) return systemPreset(id, ctx.scope.region, ctx.scope.accountId);
-  const row = await ctx.presets.get(id);
-  return row ? customPresetToWire(row, ctx.scope) : undefined;
-}
 
 export const presetNotFound = (accountId: string, id: string) =>
   new EtError('ResourceNotFoundException', `The specified preset was not found: account=${accountId}, presetId=${id}.`);
@@ -53,7 +45,7 @@ export function presetRoutes(app: FastifyInstance, ctx: ApiContext) {
   // ReadPreset
   app.get('/presets/:Id', async (req) => {
     const id = pathId(req);
-    const preset = await findPreset(ctx, id);
+    const preset = await ctx.presets.find(id, ctx.scope);
     if (!preset) throw presetNotFound(ctx.scope.accountId, id);
     return { Preset: preset };
   });

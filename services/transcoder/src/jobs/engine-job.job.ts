@@ -1,6 +1,7 @@
-import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { EtState } from '@mp/contracts';
 import type { Logger } from '@mp/logging';
+import { deleteKeys, listKeys } from '@mp/storage';
 import path from 'node:path';
 import type { JobPlaylist } from '../db/schema';
 import type { SegmentKey } from '../engine/hls';
@@ -13,6 +14,7 @@ import {
   type RunTranscodeInput,
   type RunTranscodeResult,
 } from '../engine/run';
+import { progressThrottle } from '../engine/progress';
 import type { DetectedProperties, EtPreset } from '../engine/types';
 import type { JobRecord, OutputRow, PipelineRow } from '../et/wire';
 import type { JobResult, JobsRepository, OutputResult, Tx } from '../jobs.repository';
@@ -22,7 +24,7 @@ export type EngineRun = (job: RunTranscodeInput) => Promise<RunTranscodeResult>;
 type EngineOutputSpec = RunOutputSpec;
 type EngineOutputResult = RunOutputResult;
 
-export interface TranscodeDeps {
+export interface EngineJobDeps {
   jobs: JobsRepository;
   s3: S3Client;
   run: EngineRun;
@@ -39,7 +41,7 @@ export interface TranscodeDeps {
   log: Logger;
 }
 
-export type TranscodeOutcome = 'finished' | 'paused' | 'busy' | 'gone' | 'lost';
+export type EngineJobOutcome = 'finished' | 'paused' | 'busy' | 'gone' | 'lost';
 
 /** "<code> <uuid>: <text>", the service's StatusDetail / messageDetails form (at most 255 characters). */
 const statusDetail = formatStatusDetail;
@@ -49,11 +51,11 @@ const statusDetail = formatStatusDetail;
  * record the outcome and emit COMPLETED or ERROR. A crash anywhere leaves a lease that lapses, and the job is
  * claimed again; only the holder of the lease can end it.
  */
-export async function transcode(
+export async function handleEngineJob(
   jobId: string,
-  deps: TranscodeDeps,
+  deps: EngineJobDeps,
   opts: { signal: AbortSignal; lastAttempt: boolean },
-): Promise<TranscodeOutcome> {
+): Promise<EngineJobOutcome> {
   const queued: string[] = [];
   const notify = (state: EtState, progress?: number) => async (tx: Tx, job: JobRecord, pipeline: PipelineRow) => {
     queued.push(...(await recordNotification(tx, { state, job, pipeline, targetsOf: deps.targetsOf, ...(progress === undefined ? {} : { progress }) })));
@@ -77,7 +79,8 @@ export async function transcode(
   } catch (err) {
     lease.stop();
     if (lease.signal.aborted) {
-      await deps.jobs.release(job.id, deps.owner).catch(() => {});
+      // A release that fails leaves the lease to lapse, and another worker takes the job then.
+      await deps.jobs.release(job.id, deps.owner).catch((e: Error) => log.warn({ err: e.message }, 'lease release failed; it lapses'));
       if (lease.lost) return 'lost';
       throw err;
     }
@@ -108,7 +111,7 @@ interface Lease {
 }
 
 /** Heartbeats the lease and forwards throttled progress; aborts the run when the lease is lost or on shutdown. */
-function holdLease(jobId: string, deps: TranscodeDeps, shutdown: AbortSignal, log: Logger): Lease {
+function holdLease(jobId: string, deps: EngineJobDeps, shutdown: AbortSignal, log: Logger): Lease {
   const controller = new AbortController();
   const onShutdown = () => controller.abort(shutdown.reason);
   shutdown.addEventListener('abort', onShutdown, { once: true });
@@ -134,20 +137,14 @@ function holdLease(jobId: string, deps: TranscodeDeps, shutdown: AbortSignal, lo
     }
   };
   const timer = setInterval(() => void beat(), Math.max(200, Math.floor(deps.leaseMs / 3)));
-  let lastProgressAt = 0;
-  let lastPct = -1;
-  state.progress = (pct) => {
-    const rounded = Math.max(0, Math.min(99, Math.floor(pct)));
-    const now = Date.now();
-    if (rounded <= lastPct || now - lastProgressAt < deps.progressIntervalMs) return;
-    lastProgressAt = now;
-    lastPct = rounded;
-    void reportProgress(jobId, rounded, deps).catch((err: Error) => log.warn({ err: err.message }, 'progress update failed'));
-  };
+  state.progress = progressThrottle(
+    (pct) => void reportProgress(jobId, pct, deps).catch((err: Error) => log.warn({ err: err.message }, 'progress update failed')),
+    { minIntervalMs: deps.progressIntervalMs },
+  );
   return state;
 }
 
-async function reportProgress(jobId: string, pct: number, deps: TranscodeDeps): Promise<void> {
+async function reportProgress(jobId: string, pct: number, deps: EngineJobDeps): Promise<void> {
   const queued = await deps.jobs.progress(jobId, deps.owner, deps.leaseMs, pct, async (tx, job, pipeline) =>
     recordNotification(tx, { state: 'PROGRESSING', job, pipeline, targetsOf: deps.targetsOf, progress: pct }),
   );
@@ -159,7 +156,7 @@ async function produceOutputs(
   pipeline: PipelineRow,
   attempt: number,
   lease: Lease,
-  deps: TranscodeDeps,
+  deps: EngineJobDeps,
   log: Logger,
 ): Promise<JobResult> {
   const outputBucket = pipeline.contentConfig.Bucket ?? pipeline.outputBucket!;
@@ -175,18 +172,8 @@ async function produceOutputs(
       results.set(row.outputId, failed(row, 1000, `The specified preset was not found: presetId=${row.presetId}.`));
       continue;
     }
-    if (attempt === 1) {
-      // A segmented output's names (<key>00000.ts, <key>.m3u8) are the engine's to check.
-      if (!row.spec.SegmentDuration && (await objectExists(deps.s3, outputBucket, key))) {
-        const detail = statusDetail(
-          3002,
-          `The specified object could not be saved in the specified bucket because an object by that name already exists: bucket=${outputBucket}, key=${key}.`,
-        );
-        await deps.jobs.failOutput(job.id, row.outputId, 3002, detail);
-        results.set(row.outputId, { outputId: row.outputId, status: 'Error', errorCode: 3002, statusDetail: detail });
-        continue;
-      }
-    } else {
+    // An output whose name is taken is the engine's to fail (3002): it checks every output's names once.
+    if (attempt > 1) {
       // A worker that died mid-job may have written some of this job's outputs: they are ours to replace.
       await removeEarlierAttempt(deps.s3, { outputBucket, thumbnailBucket }, key, row.spec.ThumbnailPattern ? `${job.outputKeyPrefix ?? ''}${row.spec.ThumbnailPattern}` : undefined, log);
       if (row.spec.SegmentDuration) await removeMatching(deps.s3, outputBucket, key, segmentedNames(key));
@@ -207,7 +194,7 @@ async function produceOutputs(
   if (attempt > 1) {
     for (const { run } of playlists) {
       const keys = run ? [run.key, ...(run.version === 'smooth' ? [`${run.key}c`] : []), ...(run.keyObject ? [run.keyObject.key] : [])] : [];
-      for (const key of keys) await deps.s3.send(new DeleteObjectCommand({ Bucket: outputBucket, Key: key }));
+      await deleteKeys(deps.s3, outputBucket, keys);
     }
   }
   let detected: DetectedProperties | undefined;
@@ -294,12 +281,7 @@ function segmentedNames(key: string): RegExp {
 }
 
 async function removeMatching(s3: S3Client, bucket: string, prefix: string, match: RegExp): Promise<void> {
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) if (o.Key && match.test(o.Key)) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  await deleteKeys(s3, bucket, (await listKeys(s3, bucket, prefix)).filter((key) => match.test(key)));
 }
 
 function fromEngine(row: OutputRow, r: EngineOutputResult | undefined): OutputResult {
@@ -346,17 +328,6 @@ function internalError(job: JobRecord, err: Error): JobResult {
   };
 }
 
-async function objectExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
-  try {
-    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return true;
-  } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
-    throw err;
-  }
-}
-
 async function removeEarlierAttempt(
   s3: S3Client,
   buckets: { outputBucket: string; thumbnailBucket: string },
@@ -364,19 +335,9 @@ async function removeEarlierAttempt(
   thumbnailPattern: string | undefined,
   log: Logger,
 ) {
-  await s3.send(new DeleteObjectCommand({ Bucket: buckets.outputBucket, Key: key }));
-  const bucket = buckets.thumbnailBucket;
+  await deleteKeys(s3, buckets.outputBucket, [key]);
   if (!thumbnailPattern) return;
-  const match = thumbnailMatcher(thumbnailPattern);
-  const prefix = thumbnailPattern.slice(0, thumbnailPattern.indexOf('{'));
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
-      if (o.Key && match.test(o.Key)) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  await removeMatching(s3, buckets.thumbnailBucket, thumbnailPattern.slice(0, thumbnailPattern.indexOf('{')), thumbnailMatcher(thumbnailPattern));
   log.info({ key }, 'removed outputs of an earlier attempt');
 }
 
