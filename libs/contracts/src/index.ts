@@ -6,3 +6,4 @@ export * from './errors';
 export * from './elastic-transcoder';
 export * from './sns';
 export * from './s3-events';
+export * from './chain';

@@ -14,14 +14,36 @@ export type NotifyKind = z.infer<typeof NotifyKind>;
 export const NotifyJob = z.object({ mediaId: z.uuid(), kind: NotifyKind });
 export type NotifyJob = z.infer<typeof NotifyJob>;
 
+/** The engine's own jobs: one Elastic Transcoder job to run, one notification delivery to make. */
+export const EtTranscodeJob = z.object({ jobId: z.string().min(1) });
+export type EtTranscodeJob = z.infer<typeof EtTranscodeJob>;
+export const EtDeliverJob = z.object({ deliveryId: z.string().min(1) });
+export type EtDeliverJob = z.infer<typeof EtDeliverJob>;
+
 /** Job names: exactly one handler each, checked at worker start. */
 export const JobName = {
   transcode: 'media.transcode',
   notify: 'media.notify',
+  etTranscode: 'et.transcode',
+  etDeliver: 'et.deliver',
 } as const;
+export type JobName = (typeof JobName)[keyof typeof JobName];
+
+/** The payload of each job name: a handler for `N` receives a `JobOf<N>`. */
+export interface JobPayloadMap {
+  'media.transcode': TranscodeJob;
+  'media.notify': NotifyJob;
+  'et.transcode': EtTranscodeJob;
+  'et.deliver': EtDeliverJob;
+}
+export type JobOf<N extends JobName> = JobPayloadMap[N];
 
 /** A stable BullMQ job id for a media's transcode: one queued job per media at a time. */
 export const transcodeJobId = (mediaId: string) => `transcode-${mediaId}`;
+
+/** One BullMQ entry per Elastic Transcoder job / per delivery: re-adding an id already queued does nothing. */
+export const etTranscodeJobId = (jobId: string) => `et-${jobId}`;
+export const etDeliverJobId = (deliveryId: string) => `delivery-${deliveryId}`;
 
 /**
  * BullMQ job id of a notify. Terminal kinds happen once per media. Progress repeats, so its id carries the

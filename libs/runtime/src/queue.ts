@@ -1,7 +1,7 @@
-import { Queue, Worker, type Job, type Processor } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { queuePolicies, type QueueName } from '@mp/contracts';
-import type { Logger } from '@mp/logging';
+import { JobName, QueueName, jobOptions, transcodeJobId, type TranscodeJob } from '@mp/contracts';
+import { withTimeout } from './http';
 
 /** Producer connections fail fast when Redis is down, so callers can record and retry later. */
 export function producerConnection(url: string, extra: RedisOptions = {}): Redis {
@@ -19,35 +19,36 @@ export function createQueue<T>(name: QueueName, connection: Redis, prefix: strin
   return queue;
 }
 
-export type Handlers<T> = Record<string, (job: Job<T>, log: Logger) => Promise<unknown>>;
+/** What `enqueueTranscode` needs: the queue, and the media row's mark that its job reached the queue. */
+export interface TranscodeProducer {
+  queue: Pick<Queue<TranscodeJob>, 'add'>;
+  markEnqueued(mediaId: string): Promise<unknown>;
+  log: { warn(obj: object, msg: string): void };
+  /** False while the connection is known to be failing: then nothing is tried and the sweep queues it. */
+  redisReady?: () => boolean;
+  timeoutMs?: number;
+}
+
+const ENQUEUE_TIMEOUT_MS = 2000;
 
 /**
- * A worker for one queue with its policy's concurrency. Every job name must have exactly one
- * handler; an unknown name fails the job without retry.
+ * Hands a media to the transcode queue. If Redis is unreachable the caller's work still stands: the row keeps
+ * enqueued_at null and a sweep queues it later. The job id is per media, so a double add is a no-op.
  */
-export function createWorker<T>(opts: {
-  queue: QueueName;
-  connection: Redis;
-  prefix: string;
-  logger: Logger;
-  handlers: Handlers<T>;
-  concurrency?: number;
-}): Worker<T> {
-  const { logger, handlers } = opts;
-  const processor: Processor<T> = async (job) => {
-    const handler = handlers[job.name];
-    if (!handler) throw new Error(`no handler for job ${job.name} on queue ${opts.queue}`);
-    const log = logger.child({ queue: opts.queue, jobId: job.id, job: job.name, attempt: job.attemptsMade + 1 });
-    return handler(job, log);
-  };
-  const worker = new Worker<T>(opts.queue, processor, {
-    connection: opts.connection,
-    prefix: opts.prefix,
-    concurrency: opts.concurrency ?? queuePolicies[opts.queue].concurrency,
-  });
-  worker.on('failed', (job, err) =>
-    logger.warn({ queue: opts.queue, jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, 'job failed'),
-  );
-  worker.on('error', (err) => logger.error({ queue: opts.queue, err: err.message }, 'worker error'));
-  return worker;
+export async function enqueueTranscode(p: TranscodeProducer, mediaId: string): Promise<boolean> {
+  if (p.redisReady && !p.redisReady()) {
+    p.log.warn({ mediaId }, 'Redis unavailable; transcode left for the sweep');
+    return false;
+  }
+  try {
+    await withTimeout(
+      p.queue.add(JobName.transcode, { mediaId }, jobOptions(QueueName.transcode, transcodeJobId(mediaId))),
+      p.timeoutMs ?? ENQUEUE_TIMEOUT_MS,
+    );
+  } catch (err) {
+    p.log.warn({ mediaId, err: (err as Error).message }, 'transcode not queued; the sweep will retry');
+    return false;
+  }
+  await p.markEnqueued(mediaId);
+  return true;
 }

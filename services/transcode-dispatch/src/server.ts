@@ -56,12 +56,12 @@ export async function buildDispatch(cfg: DispatchConfig): Promise<Dispatch> {
     log,
   });
   const connection = workerConnection(cfg.REDIS_URL);
-  const worker = createWorker<TranscodeJob>({
+  const worker = createWorker({
     queue: QueueName.transcode,
     connection,
     prefix: cfg.QUEUE_PREFIX,
     logger: log,
-    concurrency: cfg.CONCURRENCY,
+    overrides: { concurrency: cfg.CONCURRENCY },
     handlers: { [JobName.transcode]: (job, jobLog) => handleTranscode(deps, job, jobLog) },
   });
 

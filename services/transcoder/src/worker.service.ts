@@ -4,9 +4,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DelayedError, Worker } from 'bullmq';
+import { DelayedError } from 'bullmq';
 import { createLogger, type Logger } from '@mp/logging';
-import { producerConnection, workerConnection } from '@mp/runtime';
+import { JobName, QueueName } from '@mp/contracts';
+import { createWorker, producerConnection, workerConnection } from '@mp/runtime';
 import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
 import type { TranscoderConfig } from './config';
 import { openDb } from './db/client';
@@ -14,13 +15,14 @@ import { DeliveriesRepository, SigningIdentityRepository } from './deliveries.re
 import { EngineError, runTranscode } from './engine/run';
 import { detectSandbox } from './engine/sandbox';
 import { makeScratch, removeStaleScratch } from './engine/scratch';
-import { deliverNotification, RetryLater } from './jobs/deliver.job';
-import { handleEngineJob, type EngineJobDeps, type EngineRun } from './jobs/engine-job.job';
+import { deliver, RetryLater } from './jobs/deliver.job';
+import { transcode, type EngineRun, type TranscodeDeps } from './jobs/transcode.job';
 import { JobsRepository } from './jobs.repository';
 import { targetsFromConfig } from './notifications/outbox';
 import { loadSigningIdentity } from './notifications/signing';
 import { PresetsRepository } from './presets.repository';
-import { createQueues, TranscoderJobName, TranscoderQueue, type DeliverPayload, type TranscodePayload } from './queues';
+import { createQueues } from './queues';
+import { findPreset } from './routes/presets.routes';
 
 // How long a held job waits before it looks again: a Paused pipeline, or a pipeline at its concurrency limit.
 const PAUSED_RECHECK_MS = 5000;
@@ -93,7 +95,7 @@ export async function startWorker(
   const scope = { region: config.ET_REGION, accountId: config.ET_ACCOUNT_ID };
   /** Jobs this worker is running now. */
   let running = 0;
-  const transcodeDeps: EngineJobDeps = {
+  const transcodeDeps: TranscodeDeps = {
     jobs,
     s3,
     run:
@@ -112,7 +114,7 @@ export async function startWorker(
               : { minDurationMillis: config.ET_FAN_OUT_MIN_SECONDS * 1000 },
         })),
     engineError: serviceError,
-    resolvePreset: (id) => presets.find(id, scope),
+    resolvePreset: (id) => findPreset({ presets, scope }, id),
     targetsOf: targetsFromConfig({ snsEnabled: Boolean(sns), subscriptions: config.ET_DELIVERY_SUBSCRIPTIONS }),
     enqueueDeliveries: (ids) =>
       queues.enqueueDeliveries(ids).catch((err: Error) => log.warn({ err: err.message }, 'enqueue of deliveries failed; the sweep will queue them')),
@@ -124,49 +126,42 @@ export async function startWorker(
     log,
   };
 
-  const transcodeWorker = new Worker<TranscodePayload>(
-    TranscoderQueue.transcode,
-    async (job, token) => {
-      if (job.name !== TranscoderJobName.transcode) throw new Error(`no handler for ${job.name}`);
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      running++;
-      const outcome = await handleEngineJob(job.data.jobId, transcodeDeps, { signal: shutdown.signal, lastAttempt }).finally(() => running--);
-      if (outcome === 'paused' || outcome === 'busy') {
-        await job.moveToDelayed(Date.now() + (outcome === 'paused' ? PAUSED_RECHECK_MS : BUSY_RECHECK_MS), token);
-        throw new DelayedError();
-      }
-      return outcome;
+  const transcodeWorker = createWorker({
+    queue: QueueName.etTranscode,
+    connection: workerConnection(config.REDIS_URL),
+    prefix: config.QUEUE_PREFIX,
+    logger: log,
+    // A killed worker's entry returns to the queue once its lock lapses; the Postgres lease decides who runs it.
+    overrides: { concurrency: config.WORKER_CONCURRENCY, lockDuration: config.ET_LEASE_MS, stalledInterval: config.ET_LEASE_MS },
+    onFailed: (job, err) => log.warn({ etJobId: job?.data.jobId, attempts: job?.attemptsMade, err: err.message }, 'transcode attempt failed'),
+    handlers: {
+      [JobName.etTranscode]: async (job, _log, token) => {
+        const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        running++;
+        const outcome = await transcode(job.data.jobId, transcodeDeps, { signal: shutdown.signal, lastAttempt }).finally(() => running--);
+        if (outcome === 'paused' || outcome === 'busy') {
+          await job.moveToDelayed(Date.now() + (outcome === 'paused' ? PAUSED_RECHECK_MS : BUSY_RECHECK_MS), token);
+          throw new DelayedError();
+        }
+        return outcome;
+      },
     },
-    {
-      connection: workerConnection(config.REDIS_URL),
-      prefix: config.QUEUE_PREFIX,
-      concurrency: config.WORKER_CONCURRENCY,
-      // A killed worker's entry returns to the queue once its lock lapses; the Postgres lease decides who runs it.
-      lockDuration: config.ET_LEASE_MS,
-      stalledInterval: config.ET_LEASE_MS,
-      maxStalledCount: 100,
-    },
-  );
+  });
 
   const deliverDeps = { deliveries, sns, identity, publicUrl: config.ET_PUBLIC_URL, log };
-  const deliverWorker = new Worker<DeliverPayload>(
-    TranscoderQueue.deliver,
-    async (job) => {
-      if (job.name !== TranscoderJobName.deliver) throw new Error(`no handler for ${job.name}`);
-      return deliverNotification(job.data.deliveryId, deliverDeps);
+  const deliverWorker = createWorker({
+    queue: QueueName.etDeliver,
+    connection: workerConnection(config.REDIS_URL),
+    prefix: config.QUEUE_PREFIX,
+    logger: log,
+    onFailed: (job, err) => {
+      if (!job) return;
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+      const level = err instanceof RetryLater && !final ? 'info' : 'warn';
+      log[level]({ deliveryId: job.data.deliveryId, attempts: job.attemptsMade, err: err.message }, final ? 'delivery gave up' : 'delivery will be retried');
+      if (final) void deliveries.failed(job.data.deliveryId, err.message).catch(() => {});
     },
-    { connection: workerConnection(config.REDIS_URL), prefix: config.QUEUE_PREFIX, concurrency: 16 },
-  );
-
-  transcodeWorker.on('error', (err) => log.error({ err: err.message }, 'transcode worker error'));
-  deliverWorker.on('error', (err) => log.error({ err: err.message }, 'delivery worker error'));
-  transcodeWorker.on('failed', (job, err) => log.warn({ etJobId: job?.data.jobId, attempts: job?.attemptsMade, err: err.message }, 'transcode attempt failed'));
-  deliverWorker.on('failed', (job, err) => {
-    if (!job) return;
-    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
-    const level = err instanceof RetryLater && !final ? 'info' : 'warn';
-    log[level]({ deliveryId: job.data.deliveryId, attempts: job.attemptsMade, err: err.message }, final ? 'delivery gave up' : 'delivery will be retried');
-    if (final) void deliveries.failed(job.data.deliveryId, err.message).catch(() => {});
+    handlers: { [JobName.etDeliver]: (job) => deliver(job.data.deliveryId, deliverDeps) },
   });
 
   async function sweep() {
