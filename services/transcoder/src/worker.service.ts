@@ -15,14 +15,13 @@ import { DeliveriesRepository, SigningIdentityRepository } from './deliveries.re
 import { EngineError, runTranscode } from './engine/run';
 import { detectSandbox } from './engine/sandbox';
 import { makeScratch, removeStaleScratch } from './engine/scratch';
-import { deliver, RetryLater } from './jobs/deliver.job';
-import { transcode, type EngineRun, type TranscodeDeps } from './jobs/transcode.job';
+import { deliverNotification, RetryLater } from './jobs/deliver.job';
+import { handleEngineJob, type EngineJobDeps, type EngineRun } from './jobs/engine-job.job';
 import { JobsRepository } from './jobs.repository';
 import { targetsFromConfig } from './notifications/outbox';
 import { loadSigningIdentity } from './notifications/signing';
 import { PresetsRepository } from './presets.repository';
 import { createQueues } from './queues';
-import { findPreset } from './routes/presets.routes';
 
 // How long a held job waits before it looks again: a Paused pipeline, or a pipeline at its concurrency limit.
 const PAUSED_RECHECK_MS = 5000;
@@ -95,7 +94,7 @@ export async function startWorker(
   const scope = { region: config.ET_REGION, accountId: config.ET_ACCOUNT_ID };
   /** Jobs this worker is running now. */
   let running = 0;
-  const transcodeDeps: TranscodeDeps = {
+  const transcodeDeps: EngineJobDeps = {
     jobs,
     s3,
     run:
@@ -114,7 +113,7 @@ export async function startWorker(
               : { minDurationMillis: config.ET_FAN_OUT_MIN_SECONDS * 1000 },
         })),
     engineError: serviceError,
-    resolvePreset: (id) => findPreset({ presets, scope }, id),
+    resolvePreset: (id) => presets.find(id, scope),
     targetsOf: targetsFromConfig({ snsEnabled: Boolean(sns), subscriptions: config.ET_DELIVERY_SUBSCRIPTIONS }),
     enqueueDeliveries: (ids) =>
       queues.enqueueDeliveries(ids).catch((err: Error) => log.warn({ err: err.message }, 'enqueue of deliveries failed; the sweep will queue them')),
@@ -138,7 +137,7 @@ export async function startWorker(
       [JobName.etTranscode]: async (job, _log, token) => {
         const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         running++;
-        const outcome = await transcode(job.data.jobId, transcodeDeps, { signal: shutdown.signal, lastAttempt }).finally(() => running--);
+        const outcome = await handleEngineJob(job.data.jobId, transcodeDeps, { signal: shutdown.signal, lastAttempt }).finally(() => running--);
         if (outcome === 'paused' || outcome === 'busy') {
           await job.moveToDelayed(Date.now() + (outcome === 'paused' ? PAUSED_RECHECK_MS : BUSY_RECHECK_MS), token);
           throw new DelayedError();
@@ -161,7 +160,7 @@ export async function startWorker(
       log[level]({ deliveryId: job.data.deliveryId, attempts: job.attemptsMade, err: err.message }, final ? 'delivery gave up' : 'delivery will be retried');
       if (final) void deliveries.failed(job.data.deliveryId, err.message).catch(() => {});
     },
-    handlers: { [JobName.etDeliver]: (job) => deliver(job.data.deliveryId, deliverDeps) },
+    handlers: { [JobName.etDeliver]: (job) => deliverNotification(job.data.deliveryId, deliverDeps) },
   });
 
   async function sweep() {
