@@ -2,10 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Queue } from 'bullmq';
 import {
   AppError,
-  JobName,
-  jobOptions,
   notifyJobId,
-  transcodeJobId,
   type MediaKind,
   type S3EventRecord,
   type SnsEnvelope,
@@ -13,7 +10,7 @@ import {
 } from '@mp/contracts';
 import { MediaRepository, MediaTombstonesRepository, UsersRepository, type Db, type DbTransaction, type NotifyOutbox, type NotifyOutboxRow } from '@mp/db';
 import type { FastifyBaseLogger } from 'fastify';
-import { withTimeout } from '@mp/runtime';
+import { enqueueTranscode } from '@mp/runtime';
 import { headObject } from '@mp/storage';
 import { urlHostAllowed, type UrlPolicy } from '@mp/sns';
 import { looksLikeEtNotification, notifyKindFor, parseEtNotification, planEtUpdate, type EtPlan, type MediaChange } from './et-notification';
@@ -167,20 +164,8 @@ export class IngestService {
   }
 
   private async enqueueTranscode(mediaId: string, log: Logger): Promise<void> {
-    if (!this.d.redisReady()) {
-      log.warn({ mediaId }, 'Redis unavailable; transcode left for the sweep');
-      return;
-    }
-    try {
-      await withTimeout(
-        this.d.transcodeQueue.add(JobName.transcode, { mediaId }, jobOptions('transcode', transcodeJobId(mediaId))),
-        ENQUEUE_TIMEOUT_MS,
-      );
-    } catch (err) {
-      log.warn({ mediaId, err: (err as Error).message }, 'transcode not queued; the sweep will retry');
-      return;
-    }
-    await new MediaRepository(this.d.db).markEnqueued(mediaId);
+    const markEnqueued = (id: string) => new MediaRepository(this.d.db).markEnqueued(id);
+    await enqueueTranscode({ queue: this.d.transcodeQueue, log, markEnqueued, redisReady: this.d.redisReady, timeoutMs: ENQUEUE_TIMEOUT_MS }, mediaId);
   }
 
   /** GETs the SubscribeURL (already checked to be on an allowed host), then records the message. */

@@ -8,10 +8,10 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Queue } from 'bullmq';
-import { AppError, JobName, jobOptions, transcodeJobId, type TranscodeJob } from '@mp/contracts';
+import { AppError, type TranscodeJob } from '@mp/contracts';
 import type { Media, MediaCursor, MediaRepository, Output } from '@mp/db';
 import type { Logger } from '@mp/logging';
-import { withTimeout } from '@mp/runtime';
+import { enqueueTranscode } from '@mp/runtime';
 import { deleteKeys, listKeys, mediaKey, outputPrefix, sanitizeName } from '@mp/storage';
 import { MeterStream, peekMedia, sniff } from './upload';
 
@@ -113,18 +113,8 @@ export class MediaService {
    * Hands the media to the transcode queue. If Redis is unreachable the upload still succeeds: the row
    * keeps enqueued_at null and the sweep queues it later. The job id is per media, so a double add is a no-op.
    */
-  async enqueue(mediaId: string): Promise<boolean> {
-    try {
-      await withTimeout(
-        this.d.queue.add(JobName.transcode, { mediaId }, jobOptions('transcode', transcodeJobId(mediaId))),
-        2000,
-      );
-    } catch (err) {
-      this.d.log.warn({ mediaId, err: (err as Error).message }, 'transcode not queued; the sweep will retry');
-      return false;
-    }
-    await this.d.repo.markEnqueued(mediaId);
-    return true;
+  enqueue(mediaId: string): Promise<boolean> {
+    return enqueueTranscode({ queue: this.d.queue, log: this.d.log, markEnqueued: (id) => this.d.repo.markEnqueued(id) }, mediaId);
   }
 
   /** Re-queues uploads whose job never reached the queue. */
