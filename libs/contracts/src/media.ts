@@ -7,7 +7,3 @@ export type MediaStatus = (typeof MediaStatus)[number];
 
 export const OutputStatus = ['pending', 'progressing', 'complete', 'error'] as const;
 export type OutputStatus = (typeof OutputStatus)[number];
-
-/** Key prefixes. Uploads land under `media/`, outputs under `transcoded/`, which the upload trigger ignores. */
-export const UPLOAD_PREFIX = 'media/';
-export const OUTPUT_PREFIX = 'transcoded/';

@@ -17,7 +17,7 @@ export interface PurgeDeps {
   log: Logger;
 }
 
-export type PurgeOutcome = 'purged' | 'engine job running';
+type PurgeOutcome = 'purged' | 'engine job running';
 
 /** Both prefixes of a media: the upload's (`media/<user>/<media>/`) and the outputs' (`transcoded/…`). */
 function mediaPrefixes(userId: string, mediaId: string): [string, string] {

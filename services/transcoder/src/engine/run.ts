@@ -60,7 +60,7 @@ export function formatStatusDetail(code: number, text: string): string {
   return `${code} ${randomUUID()}: ${text}`.slice(0, 255);
 }
 
-export const ErrorText = {
+const ErrorText = {
   inputMissing: (bucket: string, key: string) => `The specified object does not exist in the specified S3 bucket: bucket=${bucket}, key=${key}.`,
   outputExists: (bucket: string, key: string) =>
     `The specified object could not be saved in the specified bucket because an object by that name already exists: bucket=${bucket}, key=${key}.`,

@@ -9,7 +9,7 @@ import { customPresetToWire } from '../et/wire';
 import { jsonBody, pathId, query, type ApiContext } from './context';
 
 /** Custom presets an account may hold (limits.md). */
-export const MAX_CUSTOM_PRESETS = 50;
+const MAX_CUSTOM_PRESETS = 50;
 
 export const presetNotFound = (accountId: string, id: string) =>
   new EtError('ResourceNotFoundException', `The specified preset was not found: account=${accountId}, presetId=${id}.`);
