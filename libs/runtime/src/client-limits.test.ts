@@ -11,6 +11,7 @@ function connect(port: number) {
   const started = Date.now();
   let received = '';
   socket.on('data', (d) => (received += d.toString()));
+  // The server cutting this socket is what the test waits for; what it received says how it ended.
   socket.on('error', () => {});
   const closed = new Promise<{ afterMs: number; received: string }>((resolve) =>
     socket.once('close', () => resolve({ afterMs: Date.now() - started, received })),

@@ -25,6 +25,7 @@ function raw() {
   const started = Date.now();
   let received = '';
   socket.on('data', (d) => (received += d.toString()));
+  // The server cutting this socket is what the test waits for; what it received says how it ended.
   socket.on('error', () => {});
   const connected = new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   const closed = new Promise<{ afterMs: number; received: string }>((resolve) =>
