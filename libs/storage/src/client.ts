@@ -1,4 +1,4 @@
-import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 
 export interface S3Settings {
   endpoint?: string | undefined;
@@ -44,8 +44,8 @@ export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> 
     try {
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     } catch (err) {
-      const name = (err as { name?: string }).name;
-      if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
+      // Another process made it first.
+      if (!(err instanceof BucketAlreadyOwnedByYou || err instanceof BucketAlreadyExists)) throw err;
     }
   }
 }
