@@ -25,6 +25,14 @@ afterAll(async () => {
 const noop = async () => 'done';
 
 describe('a worker refuses to start', () => {
+  it('does not compile without exactly one handler per job name of its queue (checked by tsc)', () => {
+    // @ts-expect-error media.notify has no handler
+    const missing: JobHandlers<'notify'> = {};
+    // @ts-expect-error media.transcode is not a job of the notify queue
+    const unknown: JobHandlers<'notify'> = { [JobName.notify]: noop, [JobName.transcode]: noop };
+    expect([missing, unknown]).toHaveLength(2);
+  });
+
   it('without a handler for one of its queue’s job names', () => {
     const connection = workerConnection(redisUrl);
     try {
