@@ -59,7 +59,7 @@ export const chain: readonly ChainLink[] = [
     message: 'multipart upload',
     producers: [Service.client, Service.dropFolder],
     consumer: Service.gateway,
-    what: 'an upload, streamed to S3 under media/<user>/<media>/ while it is hashed and sniffed',
+    what: 'an upload, streamed to S3 under `media/<user>/<media>/` while it is hashed and sniffed',
     code: { produce: ['services/drop-folder/src/drop-folder.ts'], consume: 'services/upload-gateway/src/routes/media.ts' },
   },
   {
@@ -68,7 +68,7 @@ export const chain: readonly ChainLink[] = [
     message: 'S3EventRecord',
     producers: [Service.s3],
     consumer: Service.snsIngest,
-    what: 'an object put straight into S3 under media/: recorded as a media of its user',
+    what: 'an object put straight into S3 under `media/`: recorded as a media of its user',
     code: { produce: [], consume: 'services/sns-ingest/src/ingest.service.ts' },
   },
   queue({
