@@ -1,57 +1,36 @@
 import { writeFile } from 'node:fs/promises';
+import { buffer } from 'node:stream/consumers';
 import { inject } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
-import type { NotificationDto } from '@mp/contracts';
+import { createGatewayClient, createUser as createGatewayUser, type MediaWithOutputs, type NotificationDto } from '@mp/contracts';
 
-export interface MediaDto {
-  id: string;
-  name: string;
-  kind: string;
-  status: string;
-  statusDetail: string | null;
-  outputs: Array<{ id: string; format: string; status: string; size: number | null; width: number | null; height: number | null; durationMs: number | null }>;
-}
+/** A media with its outputs, as the gateway answers for one media. */
+export type MediaDto = MediaWithOutputs;
 
 /** The system as a user meets it: its public HTTP API and its websocket, nothing else. */
 export function target() {
   return inject('e2e');
 }
 
-export async function createUser(name: string): Promise<{ id: string; token: string }> {
+const gateway = (token: string) => createGatewayClient({ baseUrl: target().gateway, token });
+
+export function createUser(name: string): Promise<{ id: string; token: string }> {
   const t = target();
-  const res = await fetch(`${t.gateway}/v1/users`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
-  });
-  if (res.status !== 201) throw new Error(`create user: ${res.status} ${await res.text()}`);
-  return (await res.json()) as { id: string; token: string };
+  return createGatewayUser(t.gateway, t.adminToken, name);
 }
 
-export async function upload(token: string, bytes: Buffer, filename: string): Promise<MediaDto> {
-  const form = new FormData();
-  form.append('file', new Blob([bytes]), filename);
-  const res = await fetch(`${target().gateway}/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
-  if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`);
-  return (await res.json()) as MediaDto;
+export function upload(token: string, bytes: Buffer, filename: string): Promise<MediaDto> {
+  return gateway(token).uploadBytes(bytes, filename);
 }
 
-export async function getMedia(token: string, id: string): Promise<MediaDto> {
-  const res = await fetch(`${target().gateway}/v1/media/${id}`, { headers: { authorization: `Bearer ${token}` } });
-  if (!res.ok) throw new Error(`get media: ${res.status}`);
-  return (await res.json()) as MediaDto;
+export function getMedia(token: string, id: string): Promise<MediaDto> {
+  return gateway(token).media(id);
 }
 
-/** Follows the download redirect to the presigned URL; returns the bytes. */
+/** Fetches an output through its short-lived URL; returns the bytes. */
 export async function download(token: string, mediaId: string, outputId: string, toFile?: string): Promise<Buffer> {
-  const res = await fetch(`${target().gateway}/v1/media/${mediaId}/outputs/${outputId}/download`, {
-    headers: { authorization: `Bearer ${token}` },
-    redirect: 'manual',
-  });
-  if (res.status !== 302) throw new Error(`download: ${res.status} ${await res.text()}`);
-  const obj = await fetch(res.headers.get('location')!);
-  if (!obj.ok) throw new Error(`presigned GET: ${obj.status}`);
-  const bytes = Buffer.from(await obj.arrayBuffer());
+  const { body } = await gateway(token).download(mediaId, outputId);
+  const bytes = await buffer(body);
   if (toFile) await writeFile(toFile, bytes);
   return bytes;
 }

@@ -6,4 +6,6 @@ export * from './errors';
 export * from './elastic-transcoder';
 export * from './sns';
 export * from './s3-events';
+export * from './gateway-api';
+export * from './gateway.client';
 export * from './chain';

@@ -1,10 +1,10 @@
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { createGatewayClient, GatewayError, type GatewayClient } from '@mp/contracts';
 import type { Logger } from '@mp/logging';
 import type { DropFolderConfig } from './config';
 import { newRecord, nextAction, transition, whenFound, type FileEvent, type FileRecord, type RetryPolicy } from './file-record';
 import { moveInto, sha256File, writeAtomically, writeText } from './files';
-import { createGatewayClient, GatewayError, type GatewayClient } from './gateway.client';
 import { watchCompletions, type CompletionWatcher } from './notifier.client';
 import { outputFileName, outputFolderName } from './output-names';
 import { isCandidateName, observe, type Observation, type Watched } from './scan-rules';

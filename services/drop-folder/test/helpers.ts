@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Queue } from 'bullmq';
-import { JobName, QueueName, jobOptions, type NotifyKind } from '@mp/contracts';
-import { createDb, MediaRepository, outputs, type DbHandle } from '@mp/db';
+import { JobName, QueueName, createGatewayClient, createUser, jobOptions, type MediaDto, type NotifyKind } from '@mp/contracts';
+import { createDb, MediaRepository, type DbHandle } from '@mp/db';
 import { createLogger } from '@mp/logging';
 import { loadNotifierConfig, startNotifier, type RunningNotifier } from '@mp/notifier';
 import { createQueue, producerConnection } from '@mp/runtime';
@@ -34,7 +34,7 @@ export interface Stack {
   user(name: string): Promise<{ id: string; token: string }>;
   folders(): Promise<Folders>;
   dropFolder(token: string, f: Folders, env?: Record<string, string>): Promise<DropFolder>;
-  mediaOf(token: string): Promise<Array<{ id: string; name: string; size: number; sha256: string; status: string }>>;
+  mediaOf(token: string): Promise<MediaDto[]>;
   /** What the pipeline does when a transcode succeeds: output object and row, media complete, notify job. */
   complete(mediaId: string, output: Buffer): Promise<void>;
   fail(mediaId: string, detail: string): Promise<void>;
@@ -63,15 +63,7 @@ export async function startStack(): Promise<Stack> {
     t,
     gatewayUrl,
     notifierUrl: notifier.url,
-    async user(name) {
-      const res = await fetch(`${gatewayUrl}/v1/users`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name }),
-      });
-      if (res.status !== 201) throw new Error(`user create: ${res.status}`);
-      return (await res.json()) as { id: string; token: string };
-    },
+    user: (name) => createUser(gatewayUrl, ADMIN, name),
     async folders() {
       const root = await mkdtemp(path.join(tmpdir(), `drop-folder-${n++}-`));
       const f = {
@@ -104,14 +96,13 @@ export async function startStack(): Promise<Stack> {
       return df;
     },
     async mediaOf(token) {
-      const res = await fetch(`${gatewayUrl}/v1/media?limit=100`, { headers: { authorization: `Bearer ${token}` } });
-      return ((await res.json()) as { items: Awaited<ReturnType<Stack['mediaOf']>> }).items;
+      return (await createGatewayClient({ baseUrl: gatewayUrl, token }).list({ limit: 100 })).items;
     },
     async complete(mediaId, output) {
       const m = (await repo.get(mediaId))!;
       const key = `transcoded/${m.userId}/${mediaId}/x.wav`;
       await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: output, ContentType: 'audio/wav' }));
-      await db.db.insert(outputs).values({ mediaId, format: 'wav', s3Key: key, contentType: 'audio/wav', status: 'complete', size: output.length });
+      await repo.recordOutputs([{ mediaId, format: 'wav', s3Key: key, contentType: 'audio/wav', status: 'complete', size: output.length }]);
       await repo.markFinished(mediaId, 'complete', null);
       await notify(mediaId, 'media.complete');
     },

@@ -1,3 +1,4 @@
+import { createUser } from '@mp/contracts';
 import { createTestEnv, type TestEnv } from '@mp/testbed';
 import { configSchema } from '../src/config';
 import { buildGateway, type Gateway } from '../src/server';
@@ -23,15 +24,7 @@ export async function startGateway(overrides: Record<string, string> = {}, t?: T
     t: env,
     gw,
     url,
-    async user(name = 'someone') {
-      const res = await fetch(`${url}/v1/users`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name }),
-      });
-      if (res.status !== 201) throw new Error(`user create: ${res.status}`);
-      return (await res.json()) as { id: string; token: string };
-    },
+    user: (name = 'someone') => createUser(url, ADMIN, name),
     async close() {
       await gw.close();
       if (!t) await env.cleanup();

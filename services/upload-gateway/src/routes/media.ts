@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { MultipartFile } from '@fastify/multipart';
-import { AppError } from '@mp/contracts';
+import { AppError, type MediaDto, type MediaWithOutputs, type OutputDto } from '@mp/contracts';
 import { encodeCursor, type Media, type Output } from '@mp/db';
 import { notFound, type MediaService } from '../media.service';
 import { currentUser } from './auth';
@@ -8,7 +8,7 @@ import { parseCursor } from './cursor';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export function mediaDto(m: Media, outputs?: Output[]) {
+export function mediaDto(m: Media, outputs?: Output[]): MediaDto | MediaWithOutputs {
   return {
     id: m.id,
     name: m.name,
@@ -25,7 +25,7 @@ export function mediaDto(m: Media, outputs?: Output[]) {
   };
 }
 
-export function outputDto(o: Output) {
+export function outputDto(o: Output): OutputDto {
   return {
     id: o.id,
     format: o.format,

@@ -1,3 +1,5 @@
+// The one client of the upload-gateway's API (gateway-api.ts): drop-folder, tools/stack and every test that
+// creates users or uploads go through it.
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -6,25 +8,8 @@ import https from 'node:https';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { ErrorBody, MediaStatus, OutputStatus } from '@mp/contracts';
-
-/** The parts of the gateway's media and output answers this service reads. */
-export interface MediaView {
-  id: string;
-  name: string;
-  sha256: string | null;
-  status: MediaStatus;
-  statusDetail: string | null;
-  createdAt: string;
-  outputs?: OutputView[];
-}
-
-export interface OutputView {
-  id: string;
-  format: string;
-  status: OutputStatus;
-  size: number | null;
-}
+import type { ErrorBody } from './errors';
+import type { CreatedUser, CreateUserRequest, DownloadLink, MediaDto, MediaPage, MediaWithOutputs } from './gateway-api';
 
 /** A call that did not succeed. `status` is null when no answer came (network, timeout). */
 export class GatewayError extends Error {
@@ -51,8 +36,24 @@ export interface Download {
 
 export type GatewayClient = ReturnType<typeof createGatewayClient>;
 
+const trimBase = (url: string) => url.replace(/\/+$/, '');
+
+/** POST /v1/users with the admin token: the new user and its token, shown once. */
+export async function createUser(baseUrl: string, adminToken: string, name: string, signal?: AbortSignal): Promise<CreatedUser> {
+  const body: CreateUserRequest = { name };
+  const res = await send(`${trimBase(baseUrl)}/v1/users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  });
+  if (res.status !== 201) throw await errorOf(res, 'POST /v1/users');
+  return (await res.json()) as CreatedUser;
+}
+
+/** The gateway as one user calls it, with that user's token. */
 export function createGatewayClient(opts: { baseUrl: string; token: string }) {
-  const base = opts.baseUrl.replace(/\/+$/, '');
+  const base = trimBase(opts.baseUrl);
   const auth = { authorization: `Bearer ${opts.token}` };
 
   async function call<T>(method: string, route: string, signal?: AbortSignal): Promise<T> {
@@ -61,32 +62,48 @@ export function createGatewayClient(opts: { baseUrl: string; token: string }) {
     return (res.status === 204 ? undefined : await res.json()) as T;
   }
 
+  /** GET /v1/media: one page of this user's media, newest first. */
+  function list(page: { cursor?: string | null; limit?: number } = {}, signal?: AbortSignal): Promise<MediaPage> {
+    const query = new URLSearchParams();
+    if (page.limit !== undefined) query.set('limit', String(page.limit));
+    if (page.cursor) query.set('cursor', page.cursor);
+    const qs = query.toString();
+    return call<MediaPage>('GET', `/v1/media${qs ? `?${qs}` : ''}`, signal);
+  }
+
   return {
     /** Checks the token (and that the gateway answers). */
     async verifyToken(signal?: AbortSignal): Promise<void> {
-      await call('GET', '/v1/media?limit=1', signal);
+      await list({ limit: 1 }, signal);
     },
+
+    list,
 
     /** Streams the file from disk as multipart `file`; the gateway answers once it is stored. */
-    async upload(file: string, name: string, signal?: AbortSignal): Promise<MediaView> {
+    async upload(file: string, name: string, signal?: AbortSignal): Promise<MediaWithOutputs> {
       const res = await postFile(`${base}/v1/media`, auth, file, name, signal);
       if (!res.ok) throw await errorOf(res, 'POST /v1/media');
-      return (await res.json()) as MediaView;
+      return (await res.json()) as MediaWithOutputs;
     },
 
-    media(id: string, signal?: AbortSignal): Promise<MediaView> {
-      return call<MediaView>('GET', `/v1/media/${encodeURIComponent(id)}`, signal);
+    /** Uploads bytes held in memory as multipart `file`. */
+    async uploadBytes(bytes: Uint8Array | Blob, filename: string, signal?: AbortSignal): Promise<MediaWithOutputs> {
+      const form = new FormData();
+      form.append('file', bytes instanceof Blob ? bytes : new Blob([bytes]), filename);
+      const res = await send(`${base}/v1/media`, { method: 'POST', headers: auth, body: form, signal });
+      if (res.status !== 201) throw await errorOf(res, 'POST /v1/media');
+      return (await res.json()) as MediaWithOutputs;
+    },
+
+    media(id: string, signal?: AbortSignal): Promise<MediaWithOutputs> {
+      return call<MediaWithOutputs>('GET', `/v1/media/${encodeURIComponent(id)}`, signal);
     },
 
     /** The newest of this user's media with these bytes created since `since` (epoch ms), if any. */
-    async findBySha256(sha256: string, since: number, signal?: AbortSignal): Promise<MediaView | null> {
+    async findBySha256(sha256: string, since: number, signal?: AbortSignal): Promise<MediaDto | null> {
       let cursor: string | null = null;
       do {
-        const page: { items: MediaView[]; nextCursor: string | null } = await call(
-          'GET',
-          `/v1/media?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-          signal,
-        );
+        const page: MediaPage = await list({ limit: 100, cursor }, signal);
         for (const m of page.items) {
           if (Date.parse(m.createdAt) < since) return null;
           if (m.sha256 === sha256) return m;
@@ -102,7 +119,7 @@ export function createGatewayClient(opts: { baseUrl: string; token: string }) {
 
     /** Opens an output's bytes: asks the gateway for a short-lived URL, then fetches it. */
     async download(mediaId: string, outputId: string, signal?: AbortSignal): Promise<Download> {
-      const { url } = await call<{ url: string }>(
+      const { url } = await call<DownloadLink>(
         'GET',
         `/v1/media/${encodeURIComponent(mediaId)}/outputs/${encodeURIComponent(outputId)}/download?redirect=false`,
         signal,
