@@ -4,6 +4,7 @@ import type { TestProject } from 'vitest/node';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
 import { runMigrations } from '@mp/db';
+import { withDatabase } from './addresses';
 import { startEmbeddedS3 } from './s3rver-server';
 import type { TestbedInfo } from './types';
 import type * as Testcontainers_ from 'testcontainers';
@@ -125,12 +126,6 @@ function reachable(port: number): Promise<boolean> {
     sock.once('error', () => resolve(false));
     sock.once('timeout', () => (sock.destroy(), resolve(false)));
   });
-}
-
-export function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
 }
 
 async function dropDatabasesLike(admin: postgres.Sql, pattern: string): Promise<void> {

@@ -1,14 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import postgres from 'postgres';
-import { Redis } from 'ioredis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DeleteObjectsCommand, ListObjectsV2Command, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { createS3Client, ensureBucket } from '@mp/storage';
-import { withDatabase } from './global-setup';
+import { withDatabase } from './addresses';
+// inject('testbed') is typed by the ProvidedContext the global setup declares.
+import type {} from './global-setup';
+import { deleteKeys } from './redis';
 import type { TestbedInfo } from './types';
 
 export type { TestbedInfo };
+export { freePort, withDatabase } from './addresses';
+export { deleteKeys } from './redis';
+export { startSnsSubscriber, type ReceivedDelivery, type SnsSubscriber, type SubscriberEnvelope } from './sns-subscriber';
 
 export interface TestEnv {
   databaseUrl: string;
@@ -80,20 +85,6 @@ export async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
     const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
     if (keys.length === 0) return;
     await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
-  }
-}
-
-async function deleteKeys(url: string, pattern: string): Promise<void> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
   }
 }
 

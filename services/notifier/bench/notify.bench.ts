@@ -10,12 +10,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
 import { generateToken, hashToken } from '@mp/auth';
 import { JobName, QueueName, jobOptions, type NotificationDto } from '@mp/contracts';
 import { createDb, media, runMigrations, users } from '@mp/db';
 import { createQueue, producerConnection } from '@mp/runtime';
+import { deleteKeys, withDatabase } from '@mp/testbed';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -84,7 +84,7 @@ async function main() {
     await database.close();
     await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
     await admin.end();
-    await deleteKeys(`${prefix}:*`);
+    await deleteKeys(REDIS_URL, `${prefix}:*`);
   }
 }
 
@@ -210,23 +210,6 @@ async function processMemory(url: string): Promise<{ rss: number; heap: number; 
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
   return { rss: value('process_resident_memory_bytes'), heap: value('nodejs_heap_size_used_bytes'), cpu: value('process_cpu_seconds_total') };
-}
-
-async function deleteKeys(pattern: string) {
-  const r = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
-    if (keys.length) await r.del(...keys);
-  } while (cursor !== '0');
-  r.disconnect();
-}
-
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

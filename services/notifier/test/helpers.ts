@@ -3,7 +3,7 @@ import { io as connectClient, type Socket } from 'socket.io-client';
 import type { Queue } from 'bullmq';
 import { createUser } from '@mp/auth';
 import { JobName, QueueName, jobOptions, type MediaStatus, type NotificationDto, type NotifyKind } from '@mp/contracts';
-import { createDb, media, type DbHandle } from '@mp/db';
+import { createDb, MediaRepository, type DbHandle } from '@mp/db';
 import { createQueue, producerConnection } from '@mp/runtime';
 import { createTestEnv, type TestEnv } from '@mp/testbed';
 import { loadNotifierConfig, type NotifierConfig } from '../src/config';
@@ -32,7 +32,7 @@ export async function createBed(): Promise<Bed> {
     user: (name) => createUser(db.db, name),
     async media(userId, name, opts = {}) {
       const id = randomUUID();
-      await db.db.insert(media).values({
+      await new MediaRepository(db.db).insert({
         id,
         userId,
         name,

@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { EtSubject, type EtNotification, type SnsEnvelope } from '@mp/contracts';
 import { createDb, media, outputs, users } from '@mp/db';
 import { createSigningIdentity, signEnvelope } from '@mp/sns';
+import { deleteKeys, withDatabase } from '@mp/testbed';
 import { configSchema } from '../src/config';
 import { buildSnsIngest, migrateSnsIngest } from '../src/server';
 
@@ -88,7 +89,7 @@ async function main() {
     await dbh.close();
     await admin.sql.unsafe(`drop database if exists "${dbName}" with (force)`);
     await admin.close();
-    await deleteKeys(`${prefix}:*`);
+    await deleteKeys(REDIS_URL, `${prefix}:*`);
   }
 }
 
@@ -220,32 +221,12 @@ async function countJobs(keyPrefix: string): Promise<number> {
   }
 }
 
-async function deleteKeys(pattern: string) {
-  const r = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [nextCursor, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = nextCursor;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
-}
-
 function shuffle<T>(xs: T[]): T[] {
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
     [xs[i], xs[j]] = [xs[j]!, xs[i]!];
   }
   return xs;
-}
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 main().catch((err) => {

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import type { SnsEnvelope, SnsType } from '@mp/contracts';
-import { createDb, media, outputs, users, type DbHandle, type NewMedia } from '@mp/db';
+import { createDb, MediaRepository, UsersRepository, type DbHandle, type NewMedia } from '@mp/db';
 import { createSigningIdentity, signEnvelope, type SignatureVersion, type SigningIdentity } from '@mp/sns';
 import type { TestEnv } from '@mp/testbed';
 import { configSchema } from '../src/config';
@@ -137,37 +137,26 @@ export async function deliver(url: string, envelope: SnsEnvelope | string, heade
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
 /** Rows the dispatch worker would have written before starting an ET job. */
 export async function seedMedia(dbh: DbHandle, formats: string[] = ['wav', 'flac', 'mp4']) {
-  const [user] = await dbh.db
-    .insert(users)
-    .values({ name: 'listener', tokenHash: createHash('sha256').update(randomUUID()).digest('hex') })
-    .returning();
+  const user = await new UsersRepository(dbh.db).create('listener', createHash('sha256').update(randomUUID()).digest('hex'));
   const mediaId = randomUUID();
   const row: NewMedia = {
     id: mediaId,
-    userId: user!.id,
+    userId: user.id,
     name: 'song.mp3',
     kind: 'audio',
     contentType: 'audio/mpeg',
     size: 571258,
-    s3Key: `media/${user!.id}/${mediaId}/song.mp3`,
+    s3Key: `media/${user.id}/${mediaId}/song.mp3`,
     status: 'queued',
     enqueuedAt: new Date(),
   };
-  await dbh.db.insert(media).values(row);
-  const prefix = `transcoded/${user!.id}/${mediaId}/`;
-  if (formats.length > 0) await dbh.db.insert(outputs).values(formats.map((format) => ({ mediaId, format, s3Key: `${prefix}song.${format}` })));
-  return { userId: user!.id, mediaId, prefix };
+  const repo = new MediaRepository(dbh.db);
+  await repo.insert(row);
+  const prefix = `transcoded/${user.id}/${mediaId}/`;
+  await repo.recordOutputs(formats.map((format) => ({ mediaId, format, s3Key: `${prefix}song.${format}` })));
+  return { userId: user.id, mediaId, prefix };
 }
 
 export { createDb };

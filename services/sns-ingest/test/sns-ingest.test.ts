@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtSubject, JobName, QueueName, transcodeJobId, type EtNotification, type NotifyJob } from '@mp/contracts';
 import { eq, sql } from 'drizzle-orm';
 import { media, outputs, snsMessages, type DbHandle } from '@mp/db';
-import { createTestEnv, type TestEnv } from '@mp/testbed';
-import { createDb, deliver, freePort, seedMedia, startFakeSns, startService, TOPIC, type FakeSns, type Running } from './helpers';
+import { createTestEnv, freePort, type TestEnv } from '@mp/testbed';
+import { createDb, deliver, seedMedia, startFakeSns, startService, TOPIC, type FakeSns, type Running } from './helpers';
 
 let t: TestEnv;
 let sns: FakeSns;

@@ -1,5 +1,4 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +13,7 @@ import { createUser } from '@mp/auth';
 import { eq } from 'drizzle-orm';
 import { createDb, media, mediaTombstones, notifyOutbox, outputs, transcodeJobs, type DbHandle } from '@mp/db';
 import { buildSnsIngest, configSchema as ingestConfigSchema, migrateSnsIngest, type SnsIngest } from '@mp/sns-ingest/src/index';
-import { createTestEnv, eventually, type TestEnv } from '@mp/testbed';
+import { createTestEnv, eventually, freePort, type TestEnv } from '@mp/testbed';
 import { generateMedia } from '@mp/testbed/media';
 import { loadTranscoderConfig, startTranscoder } from '@mp/transcoder';
 import { configSchema as gatewayConfigSchema } from '@mp/upload-gateway/src/config';
@@ -104,15 +103,6 @@ afterAll(async () => {
   await t?.cleanup();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function uploadVideo(token: string, seconds: number): Promise<string> {
   const file = await generateMedia('mp4', path.join(dir, `clip-${seconds}.mp4`), { seconds, width: 1280, height: 720 });

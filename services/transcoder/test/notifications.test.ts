@@ -1,12 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateJobCommand, CreatePipelineCommand } from '@aws-sdk/client-elastic-transcoder';
 import { EtSubject, SeedPresets, type EtNotification, type SnsEnvelope } from '@mp/contracts';
 import { verifySignature } from '@mp/sns';
-import { createTestEnv, eventually, type TestEnv } from '@mp/testbed';
+import { createTestEnv, eventually, startSnsSubscriber, type ReceivedDelivery, type SnsSubscriber, type TestEnv } from '@mp/testbed';
 import { generateMedia } from '@mp/testbed/media';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, type TranscoderWorker } from '../src/worker.service';
@@ -15,48 +13,31 @@ import { ROLE, putObject, startApi, type RunningApi } from './support';
 const topic = (name: string) => `arn:aws:sns:us-east-1:123456789012:${name}`;
 const TOPICS = { Progressing: topic('et-progressing'), Completed: topic('et-completed'), Warning: '', Error: topic('et-error') };
 
-interface Received {
-  headers: IncomingHttpHeaders;
-  envelope: SnsEnvelope;
-  answered: number;
-  at: number;
-}
-
 /** An HTTP subscriber as a webhook would be: confirms subscriptions, and refuses the first notification once. */
 function subscriber() {
-  const received: Received[] = [];
   let refusedOnce = false;
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const envelope = JSON.parse(body) as SnsEnvelope;
-      let status = 200;
-      if (envelope.Type === 'Notification' && !refusedOnce) {
-        refusedOnce = true;
-        status = 500;
-      }
-      received.push({ headers: req.headers, envelope, answered: status, at: Date.now() });
-      res.writeHead(status).end();
-      if (envelope.Type === 'SubscriptionConfirmation') setTimeout(() => void fetch(envelope.SubscribeURL!), 50);
-    });
+  return startSnsSubscriber<SnsEnvelope>({
+    confirmDelayMs: 50,
+    answer(envelope) {
+      if (envelope.Type !== 'Notification' || refusedOnce) return 200;
+      refusedOnce = true;
+      return 500;
+    },
   });
-  return { server, received };
 }
 
 let t: TestEnv;
 let svc: RunningApi;
 let worker: TranscoderWorker;
-let sub: ReturnType<typeof subscriber>;
+let sub: SnsSubscriber<SnsEnvelope>;
 let subUrl: string;
 let pipelineId: string;
 let tmp: string;
 
 beforeAll(async () => {
   t = await createTestEnv();
-  sub = subscriber();
-  await new Promise<void>((r) => sub.server.listen(0, '127.0.0.1', r));
-  subUrl = `http://127.0.0.1:${(sub.server.address() as AddressInfo).port}/sns`;
+  sub = await subscriber();
+  subUrl = sub.url;
   const subscriptions = { [TOPICS.Progressing]: [subUrl], [TOPICS.Completed]: [subUrl], [TOPICS.Error]: [subUrl] };
   svc = await startApi(t, { ET_DELIVERY_SUBSCRIPTIONS: JSON.stringify(subscriptions) });
   worker = await startWorker(svc.config);
@@ -71,7 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.close();
   await svc?.close();
-  await new Promise((r) => sub?.server.close(r));
+  await sub?.close();
   await t?.cleanup();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
@@ -81,7 +62,7 @@ const notificationsOf = (jobId: string) =>
 
 /** Accepted deliveries, one per MessageId. */
 function delivered(jobId: string) {
-  const byId = new Map<string, Received>();
+  const byId = new Map<string, ReceivedDelivery<SnsEnvelope>>();
   for (const r of notificationsOf(jobId)) if (r.answered === 200) byId.set(r.envelope.MessageId, r);
   return [...byId.values()];
 }

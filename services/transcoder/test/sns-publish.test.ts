@@ -1,12 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateJobCommand, CreatePipelineCommand } from '@aws-sdk/client-elastic-transcoder';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { EtSubject, SeedPresets, type EtNotification, type SnsEnvelope } from '@mp/contracts';
-import { createTestEnv, eventually, type TestEnv } from '@mp/testbed';
+import { createTestEnv, eventually, startSnsSubscriber, type SnsSubscriber, type TestEnv } from '@mp/testbed';
 import { generateMedia } from '@mp/testbed/media';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startWorker, type TranscoderWorker } from '../src/worker.service';
@@ -23,23 +21,14 @@ describe.skipIf(!snsEndpoint)('SNS Publish through @aws-sdk/client-sns', () => {
   let svc: RunningApi;
   let worker: TranscoderWorker;
   let sns: SNSClient;
-  let server: Server;
+  let subscriber: SnsSubscriber<SnsEnvelope>;
   let tmp: string;
-  const received: SnsEnvelope[] = [];
+  const received = () => subscriber.received.map((r) => r.envelope);
 
   beforeAll(async () => {
     t = await createTestEnv();
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
-        const envelope = JSON.parse(body) as SnsEnvelope;
-        received.push(envelope);
-        res.writeHead(200).end();
-        if (envelope.Type === 'SubscriptionConfirmation') void fetch(envelope.SubscribeURL!);
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
+    // 0.0.0.0: LocalStack, in a container, delivers to it.
+    subscriber = await startSnsSubscriber<SnsEnvelope>({ host: '0.0.0.0' });
     svc = await startApi(t, { SNS_ENDPOINT: snsEndpoint! });
     worker = await startWorker(svc.config);
     sns = new SNSClient({ endpoint: snsEndpoint, region: 'us-east-1', credentials: { accessKeyId: t.s3.accessKeyId, secretAccessKey: t.s3.secretAccessKey } });
@@ -51,16 +40,16 @@ describe.skipIf(!snsEndpoint)('SNS Publish through @aws-sdk/client-sns', () => {
     await worker?.close();
     await svc?.close();
     sns?.destroy();
-    await new Promise((r) => server?.close(r));
+    await subscriber?.close();
     await t?.cleanup();
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
   it('publishes COMPLETED with the service subject to the pipeline topic', async () => {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `et-completed-${Date.now()}` }));
-    const port = (server.address() as AddressInfo).port;
+    const { port } = subscriber;
     await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'http', Endpoint: `http://${subscriberHost}:${port}/sns` }));
-    await eventually(async () => received.some((e) => e.Type === 'SubscriptionConfirmation'), { timeoutMs: 20_000 });
+    await eventually(async () => received().some((e) => e.Type === 'SubscriptionConfirmation'), { timeoutMs: 20_000 });
 
     const { Pipeline } = await svc.client.send(
       new CreatePipelineCommand({ Name: 'sns', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE, Notifications: { Completed: TopicArn } }),
@@ -68,7 +57,7 @@ describe.skipIf(!snsEndpoint)('SNS Publish through @aws-sdk/client-sns', () => {
     const { Job } = await svc.client.send(
       new CreateJobCommand({ PipelineId: Pipeline!.Id, Input: { Key: 'in/a.mp3' }, Outputs: [{ Key: 'sns/a.wav', PresetId: SeedPresets.wav }] }),
     );
-    const note = await eventually(async () => received.find((e) => e.Type === 'Notification'), { timeoutMs: 60_000, intervalMs: 200 });
+    const note = await eventually(async () => received().find((e) => e.Type === 'Notification'), { timeoutMs: 60_000, intervalMs: 200 });
     expect(note.Subject).toBe(EtSubject.COMPLETED(Job!.Id!));
     expect(note.TopicArn).toBe(TopicArn);
     expect(JSON.parse(note.Message) as EtNotification).toMatchObject({ state: 'COMPLETED', jobId: Job!.Id, version: '2012-09-25' });

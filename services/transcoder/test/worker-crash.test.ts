@@ -1,12 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateJobCommand, CreatePipelineCommand, ReadJobCommand } from '@aws-sdk/client-elastic-transcoder';
 import type { EtNotification, SnsEnvelope } from '@mp/contracts';
-import { createTestEnv, eventually, type TestEnv } from '@mp/testbed';
+import { createTestEnv, eventually, startSnsSubscriber, type SnsSubscriber, type TestEnv } from '@mp/testbed';
 import { ffprobe, generateMedia } from '@mp/testbed/media';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -23,24 +21,13 @@ let t: TestEnv;
 let svc: RunningApi;
 let child: ChildProcess | undefined;
 let worker: TranscoderWorker | undefined;
-let subscriberServer: Server;
-const envelopes: SnsEnvelope[] = [];
+let subscriber: SnsSubscriber<SnsEnvelope>;
 let tmp: string;
 
 beforeAll(async () => {
   t = await createTestEnv();
-  subscriberServer = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const envelope = JSON.parse(body) as SnsEnvelope;
-      envelopes.push(envelope);
-      res.writeHead(200).end();
-      if (envelope.Type === 'SubscriptionConfirmation') void fetch(envelope.SubscribeURL!);
-    });
-  });
-  await new Promise<void>((r) => subscriberServer.listen(0, '127.0.0.1', r));
-  const subUrl = `http://127.0.0.1:${(subscriberServer.address() as AddressInfo).port}/`;
+  subscriber = await startSnsSubscriber<SnsEnvelope>();
+  const subUrl = subscriber.url;
   svc = await startApi(t, { ET_LEASE_MS: LEASE_MS, ET_PROGRESS_INTERVAL_MS: PROGRESS_MS, ET_DELIVERY_SUBSCRIPTIONS: JSON.stringify({ [TOPIC]: [subUrl] }) });
   tmp = await mkdtemp(path.join(os.tmpdir(), 'et-crash-'));
   await generateMedia('mp4', path.join(tmp, 'long.mp4'), { seconds: SECONDS, width: 1280, height: 720 });
@@ -51,7 +38,7 @@ afterAll(async () => {
   if (child?.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL');
   await worker?.close();
   await svc?.close();
-  await new Promise((r) => subscriberServer?.close(r));
+  await subscriber?.close();
   await t?.cleanup();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
@@ -147,7 +134,7 @@ it('finishes a job exactly once when its worker is killed in the middle of it', 
     await sql.end();
   }
   const completed = await eventually(async () => {
-    const got = envelopes.filter((e) => e.Type === 'Notification' && (JSON.parse(e.Message) as EtNotification).state === 'COMPLETED');
+    const got = subscriber.received.map((r) => r.envelope).filter((e) => e.Type === 'Notification' && (JSON.parse(e.Message) as EtNotification).state === 'COMPLETED');
     return got.length > 0 ? got : undefined;
   });
   expect(new Set(completed.map((e) => e.MessageId)).size).toBe(1);

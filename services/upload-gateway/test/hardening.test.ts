@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { eq } from 'drizzle-orm';
 import { createDb, media as mediaTable, users, type DbHandle } from '@mp/db';
-import { eventually } from '@mp/testbed';
+import { eventually, freePort } from '@mp/testbed';
 import { generateMedia } from '@mp/testbed/media';
 import { ADMIN, startGateway, upload, type Running } from './helpers';
 
@@ -336,11 +336,3 @@ describe('a client that disconnects in the first bytes of an upload (the process
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QueueName, transcodeJobId } from '@mp/contracts';
-import { createTestEnv, eventually, type TestEnv } from '@mp/testbed';
+import { createTestEnv, eventually, freePort, type TestEnv } from '@mp/testbed';
 import { generateMedia } from '@mp/testbed/media';
 import { startGateway, upload, type Running } from './helpers';
 
@@ -16,15 +15,6 @@ let port: number;
 let redis: ChildProcess | null = null;
 let t: TestEnv;
 let g: Running;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 async function startRedis(): Promise<void> {
   redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });

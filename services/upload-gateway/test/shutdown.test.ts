@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestEnv, eventually, type TestEnv } from '@mp/testbed';
+import { createTestEnv, eventually, freePort, type TestEnv } from '@mp/testbed';
 import { generateMedia } from '@mp/testbed/media';
 import { ADMIN } from './helpers';
 
@@ -15,14 +14,6 @@ beforeAll(async () => {
   t = await createTestEnv();
 });
 afterAll(() => t.cleanup());
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 
 it('on SIGTERM stops accepting, finishes the upload in flight, then exits 0', async () => {
   const port = await freePort();
