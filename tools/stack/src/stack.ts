@@ -2,13 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
-import {
-  CreatePipelineCommand,
-  ElasticTranscoderClient,
-  UpdatePipelineNotificationsCommand,
-  paginateListPipelines,
-} from '@aws-sdk/client-elastic-transcoder';
+import { ensureFirstUser } from '@mp/compose-init/src/first-user';
+import { ensurePipeline } from '@mp/compose-init/src/pipeline';
+import { createDb } from '@mp/db';
 import { createS3Client, ensureBucket } from '@mp/storage';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -123,7 +119,17 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     for (let i = 0; i < (o.engineWorkers ?? 1); i++) {
       await start('transcoder-worker', 'services/transcoder/src/worker.ts', p(3) + 100 + i, transcoderEnv);
     }
-    await ensurePipeline(urls.transcoder, secrets.etSecret, o.bucket);
+    // The same steps as docker compose's one-shot setup (tools/compose-init).
+    await ensurePipeline({
+      ET_ENDPOINT: urls.transcoder,
+      ET_REGION: REGION,
+      ET_ACCOUNT_ID: ACCOUNT,
+      ET_ACCESS_KEY_ID: ET_KEY,
+      ET_SECRET_ACCESS_KEY: secrets.etSecret,
+      ET_PIPELINE_NAME: PIPELINE_NAME,
+      ET_TOPIC_ARN: TOPIC,
+      S3_BUCKET: o.bucket,
+    });
 
     const ingest = await start('sns-ingest', 'services/sns-ingest/src/main.ts', p(2), {
       SNS_ALLOWED_TOPIC_ARNS: TOPIC,
@@ -147,7 +153,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     });
     await waitForHttp(`${urls.gateway}/healthz`, gateway, 'upload-gateway');
 
-    const user = await ensureFirstUser(o.dataDir, urls.gateway, secrets.adminToken, o.databaseUrl);
+    const user = await firstUser(o.databaseUrl, o.dataDir);
     return { urls, user, adminToken: secrets.adminToken, topicArn: TOPIC, env: common, stop };
   } catch (err) {
     await stop();
@@ -208,50 +214,12 @@ async function loadSecrets(dataDir: string): Promise<{ adminToken: string; etSec
   }
 }
 
-async function ensurePipeline(endpoint: string, secret: string, bucket: string): Promise<string> {
-  const client = new ElasticTranscoderClient({ endpoint, region: REGION, credentials: { accessKeyId: ET_KEY, secretAccessKey: secret } });
+/** The first user, as compose-init makes it: created once, its token kept in the data folder. */
+async function firstUser(databaseUrl: string, dataDir: string): Promise<{ id: string; name: string; token: string }> {
+  const handle = createDb(databaseUrl, { max: 1 });
   try {
-    for await (const page of paginateListPipelines({ client }, {})) {
-      const found = page.Pipelines?.find((x) => x.Name === PIPELINE_NAME);
-      if (found?.Id) return found.Id;
-    }
-    const notifications = { Progressing: TOPIC, Completed: TOPIC, Warning: TOPIC, Error: TOPIC };
-    const created = await client.send(
-      new CreatePipelineCommand({
-        Name: PIPELINE_NAME,
-        InputBucket: bucket,
-        OutputBucket: bucket,
-        Role: `arn:aws:iam::${ACCOUNT}:role/Elastic_Transcoder_Default_Role`,
-        Notifications: notifications,
-      }),
-    );
-    const id = created.Pipeline!.Id!;
-    await client.send(new UpdatePipelineNotificationsCommand({ Id: id, Notifications: notifications }));
-    return id;
+    return (await ensureFirstUser(handle.db, dataDir, 'admin')).user;
   } finally {
-    client.destroy();
+    await handle.close();
   }
-}
-
-/** The first user: created once; its token is kept in the data folder, since the server only stores a hash. */
-async function ensureFirstUser(dataDir: string, gateway: string, adminToken: string, databaseUrl: string) {
-  const file = path.join(dataDir, 'first-user.json');
-  const saved = await readFile(file, 'utf8').then(
-    (s) => JSON.parse(s) as { id: string; name: string; token: string },
-    () => null,
-  );
-  if (saved) {
-    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-    const rows = await sql`select id from users where id = ${saved.id}`.finally(() => sql.end());
-    if (rows.length) return saved;
-  }
-  const res = await fetch(`${gateway}/v1/users`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'admin' }),
-  });
-  if (res.status !== 201) throw new Error(`creating the first user failed: ${res.status} ${await res.text()}`);
-  const user = (await res.json()) as { id: string; name: string; token: string };
-  await writeFile(file, JSON.stringify(user), { mode: 0o600 });
-  return user;
 }
