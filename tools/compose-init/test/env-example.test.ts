@@ -22,25 +22,26 @@ function variables(schema: z.ZodType): string[] {
   throw new Error(`not an object schema: ${def.constructor.name}`);
 }
 
-const services: Array<{ name: string; schema: z.ZodType; readme: string }> = [
-  { name: 'upload-gateway', schema: gateway, readme: 'services/upload-gateway/README.md' },
-  { name: 'transcoder', schema: transcoder, readme: 'services/transcoder/README.md' },
-  { name: 'transcode-dispatch', schema: dispatch, readme: 'services/transcode-dispatch/README.md' },
-  { name: 'sns-ingest', schema: snsIngest, readme: 'services/sns-ingest/README.md' },
-  { name: 'notifier', schema: NotifierConfigSchema, readme: 'services/notifier/README.md' },
-  { name: 'drop-folder', schema: dropFolder, readme: 'services/drop-folder/README.md' },
-  { name: 'compose-init', schema: composeInit, readme: 'docker-compose.yml' },
+/** Each service with the document that describes its settings (compose-init's are in docker-compose.yml). */
+const services: Array<{ name: string; schema: z.ZodType; docs: string }> = [
+  { name: 'upload-gateway', schema: gateway, docs: 'services/upload-gateway/README.md' },
+  { name: 'transcoder', schema: transcoder, docs: 'services/transcoder/README.md' },
+  { name: 'transcode-dispatch', schema: dispatch, docs: 'services/transcode-dispatch/README.md' },
+  { name: 'sns-ingest', schema: snsIngest, docs: 'services/sns-ingest/README.md' },
+  { name: 'notifier', schema: NotifierConfigSchema, docs: 'services/notifier/README.md' },
+  { name: 'drop-folder', schema: dropFolder, docs: 'services/drop-folder/README.md' },
+  { name: 'compose-init', schema: composeInit, docs: 'docker-compose.yml' },
 ];
 
 /** Names set (`NAME=`) or shown commented out (`# NAME=`) in .env.example. */
 const listed = new Set([...read('.env.example').matchAll(/^(?:# )?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
 
 describe('.env.example and the READMEs', () => {
-  it.each(services)('list every variable of $name', ({ schema, readme }) => {
+  it.each(services)('list every variable of $name', ({ schema, docs }) => {
     const names = variables(schema);
     expect(names.length).toBeGreaterThan(0);
     expect(names.filter((n) => !listed.has(n))).toEqual([]);
-    const text = read(readme);
+    const text = read(docs);
     expect(names.filter((n) => !text.includes(n))).toEqual([]);
   });
 
