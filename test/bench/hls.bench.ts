@@ -6,7 +6,8 @@
 //      per-output command lines (planJob), so both sides encode alike;
 //  (c) one hand-written ffmpeg command that decodes once, splits the picture five ways, scales each and
 //      writes all six renditions: the floor of any one-machine ladder.
-// BENCH_SECONDS shortens the input for a quick check; BENCH_ROUNDS sets the rounds (default 3: about 11 minutes on 2 cores).
+// BENCH_SECONDS shortens the input for a quick check; BENCH_ROUNDS sets the rounds (default 3); BENCH_INPUT
+// chooses a camera-like input (default) or a clean synthetic one (see makeInput).
 import { execFile, spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -110,13 +111,24 @@ async function machineBusy(): Promise<number> {
   return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
 }
 
+/**
+ * BENCH_INPUT=camera (the default): a moving pattern with sensor-like grain at 40 Mb/s, as a phone or camera
+ * records 1080p30, so that decoding costs what it costs on real uploads. BENCH_INPUT=synthetic: the clean
+ * pattern at CRF 20 (about 7 Mb/s), whose decoding is almost free next to five encodes.
+ */
+const INPUT = process.env.BENCH_INPUT === 'synthetic' ? 'synthetic' : 'camera';
+
 async function makeInput(file: string, seconds: number): Promise<void> {
-  // A moving test pattern and a tone, 1080p30 H.264 with stereo AAC, as a camera or an editor exports.
+  const video =
+    INPUT === 'camera'
+      ? ['-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=30:duration=${seconds},noise=alls=12:allf=t`]
+      : ['-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=30:duration=${seconds}`];
+  const rate = INPUT === 'camera' ? ['-b:v', '40M', '-maxrate', '40M', '-bufsize', '80M'] : ['-crf', '20'];
   await run('ffmpeg', [
     '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=30:duration=${seconds}`,
+    ...video,
     '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-g', '60', '-pix_fmt', 'yuv420p',
+    '-c:v', 'libx264', '-preset', 'veryfast', ...rate, '-g', '60', '-pix_fmt', 'yuv420p',
     '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-shortest', file,
   ]);
 }
@@ -269,7 +281,7 @@ async function main() {
     const ab = median(a) / median(b);
     const ac = median(a) / median(c);
     const lines = [
-      `input: ${SECONDS} s 1080p30 H.264 (testsrc2, CRF 20) with stereo AAC; outputs: HLS 2M, 1.5M, 1M, 600k, 400k (-200015 … -200055) and HLS Audio 64k (-200071), 2 s segments, one HLSv3 playlist; ${ROUNDS} rounds, the order turning each round`,
+      `input: ${SECONDS} s 1080p30 H.264 (${INPUT === 'camera' ? 'testsrc2 with grain, 40 Mb/s, as cameras record' : 'testsrc2, CRF 20'}) with stereo AAC; outputs: HLS 2M, 1.5M, 1M, 600k, 400k (-200015 … -200055) and HLS Audio 64k (-200071), 2 s segments, one HLSv3 playlist; ${ROUNDS} rounds, the order turning each round`,
       `(a) engine job, CreateJob → its COMPLETED notification: ${median(a).toFixed(1)} s (median of ${list(a)}); of which the worker's run, start to finish: ${median(cpu.aRun).toFixed(1)} s`,
       `(b) six ffmpeg commands in sequence (the engine's per-output command lines): ${median(b).toFixed(1)} s (median of ${list(b)})`,
       `(c) one hand-written ffmpeg, split=5 and a scale per rendition: ${median(c).toFixed(1)} s (median of ${list(c)})`,
@@ -278,7 +290,8 @@ async function main() {
       `load average (1 min) before the run ${loadBefore[0]!.toFixed(2)}, after it ${loadAfter[0]!.toFixed(2)}`,
     ];
     for (const l of lines) console.log(l);
-    await writeSection('HLS ladder (bench:hls)', `Machine: ${machine()}, ${ffmpegVersion} (Debian). Run ${new Date().toISOString()}.\n\n${lines.map((l) => `- ${l}`).join('\n')}`);
+    const title = INPUT === 'camera' ? 'HLS ladder (bench:hls)' : 'HLS ladder, synthetic input (bench:hls, BENCH_INPUT=synthetic)';
+    await writeSection(title, `Machine: ${machine()}, ${ffmpegVersion} (Debian). Run ${new Date().toISOString()}.\n\n${lines.map((l) => `- ${l}`).join('\n')}`);
   } finally {
     et.destroy();
     s3.destroy();
