@@ -3,6 +3,8 @@
 // `<OutputKeyPrefix><Name>.mpd` in the on-demand profile (ISO/IEC 23009-1): a SegmentBase per
 // representation, so a player reads the index and fetches each segment as a byte range. Pure.
 
+import { relativeUri } from './hls';
+
 export interface Box {
   type: string;
   offset: number;
@@ -82,19 +84,14 @@ export interface DashRepresentation {
   layout: DashLayout;
 }
 
-const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Text and attribute values in XML. */
+export const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** ISO 8601 duration, as MPD attributes take it: 5.04 → PT5.040S. */
 export function isoDuration(seconds: number): string {
   return `PT${seconds.toFixed(3)}S`;
 }
 
-/** A URI of `key` relative to the manifest `fromKey` (keys share its folder: the service's rule). */
-function relative(key: string, fromKey: string): string {
-  const dir = fromKey.slice(0, fromKey.lastIndexOf('/') + 1);
-  const rest = key.startsWith(dir) ? key.slice(dir.length) : key.slice(key.lastIndexOf('/') + 1);
-  return rest.split('/').map(encodeURIComponent).join('/');
-}
 
 /** The manifest `<prefix><Name>.mpd`: one adaptation set for the video representations, one for audio. */
 export function dashManifest(manifestKey: string, representations: DashRepresentation[], durationSeconds: number): string {
@@ -118,7 +115,7 @@ export function dashManifest(manifestKey: string, representations: DashRepresent
       if (r.sampleRate) attrs.push(`audioSamplingRate="${r.sampleRate}"`);
       lines.push(
         `      <Representation ${attrs.join(' ')}>`,
-        `        <BaseURL>${xml(relative(r.key, manifestKey))}</BaseURL>`,
+        `        <BaseURL>${xml(relativeUri(r.key, manifestKey))}</BaseURL>`,
         `        <SegmentBase indexRange="${r.layout.index.first}-${r.layout.index.last}"><Initialization range="${r.layout.init.first}-${r.layout.init.last}"/></SegmentBase>`,
         '      </Representation>',
       );

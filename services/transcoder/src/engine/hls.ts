@@ -58,8 +58,8 @@ export const singleFileKey = (outputKey: string) => `${outputKey}.ts`;
 export const iframePlaylistKey = (outputKey: string) => `${outputKey}_iframe.m3u8`;
 export const masterPlaylistKey = (prefix: string, name: string) => `${prefix}${name}.m3u8`;
 
-/** The last part of a key, as a URI relative to the playlist beside it. */
-function relativeUri(key: string, fromKey: string): string {
+/** The last part of a key, as a URI relative to the playlist or manifest beside it (keys share its folder: the service's rule). */
+export function relativeUri(key: string, fromKey: string): string {
   const dir = fromKey.slice(0, fromKey.lastIndexOf('/') + 1);
   const rest = key.startsWith(dir) ? key.slice(dir.length) : key.slice(key.lastIndexOf('/') + 1);
   return rest.split('/').map(encodeURIComponent).join('/');

@@ -445,10 +445,7 @@ async function dashRepresentation(file: string, spec: RunOutputSpec, job: RunTra
   return {
     key: spec.key,
     bandwidth: measuredBandwidth(layout.segments).peak,
-    codecs: codecsAttribute({
-      ...(v ? { video: { codec: v.codec, ...(v.profile ? { profile: v.profile } : {}), ...(v.level ? { level: v.level } : {}) } } : {}),
-      ...(a ? { audio: { codec: a.codec, ...(a.profile ? { profile: a.profile } : {}) } } : {}),
-    }),
+    codecs: codecsOf(probe),
     ...(v ? { width: v.width, height: v.height } : {}),
     ...(v?.frameRate ? { frameRate: v.frameRate } : {}),
     ...(!v && a?.sampleRate ? { sampleRate: a.sampleRate } : {}),
@@ -517,10 +514,7 @@ async function deliverSegmented(job: RunTranscodeInput, spec: RunOutputSpec, p: 
     key: spec.key,
     playlistKey,
     bandwidth: measuredBandwidth(sized),
-    codecs: codecsAttribute({
-      ...(v ? { video: { codec: v.codec, ...(v.profile ? { profile: v.profile } : {}), ...(v.level ? { level: v.level } : {}) } } : {}),
-      ...(first?.audio ? { audio: { codec: first.audio.codec, ...(first.audio.profile ? { profile: first.audio.profile } : {}) } } : {}),
-    }),
+    codecs: codecsOf(first),
     ...(v ? { width: v.width, height: v.height } : {}),
     ...(v?.frameRate ? { frameRate: v.frameRate } : {}),
     audioOnly: !v,
@@ -563,7 +557,17 @@ async function videoPackets(file: string, job: RunTranscodeInput): Promise<Array
     .filter((p) => Number.isFinite(p.time) && Number.isFinite(p.pos));
 }
 
-const PLAYLIST_DEPENDENCY =
+/** RFC 6381 codec strings of a probed output (none when it could not be probed). */
+function codecsOf(probe: MediaProbe | undefined): string[] {
+  const v = probe?.video;
+  const a = probe?.audio;
+  return codecsAttribute({
+    ...(v ? { video: { codec: v.codec, ...(v.profile ? { profile: v.profile } : {}), ...(v.level ? { level: v.level } : {}) } } : {}),
+    ...(a ? { audio: { codec: a.codec, ...(a.profile ? { profile: a.profile } : {}) } } : {}),
+  });
+}
+
+export const PLAYLIST_DEPENDENCY =
   'Amazon Elastic Transcoder could not generate the playlist because it encountered an error with one or more of the playlists dependencies.';
 
 /** Each master playlist once all its outputs are stored; one whose output failed fails with 1001, as the service did. */

@@ -4,6 +4,8 @@
 // its quality levels (bit rate, codec private data) and the fragments' start times and durations.
 // [MS-SSTR] https://learn.microsoft.com/openspecs/windows_protocols/ms-sstr/ . Pure: bytes in, text out.
 
+import { xml } from './dash';
+
 /** One box: its type, where it starts, its size and where its payload starts. */
 export interface IsoBox {
   type: string;
@@ -159,7 +161,6 @@ export interface SmoothQuality {
   chunks: Array<{ time: number; duration: number }>;
 }
 
-const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const baseName = (key: string) => key.slice(key.lastIndexOf('/') + 1);
 const TICKS = 10_000_000;
 

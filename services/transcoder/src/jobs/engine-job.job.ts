@@ -7,6 +7,7 @@ import type { JobPlaylist } from '../db/schema';
 import type { SegmentKey } from '../engine/hls';
 import {
   formatStatusDetail,
+  PLAYLIST_DEPENDENCY,
   type RunOutputResult,
   type RunOutputSpec,
   type RunPlaylistResult,
@@ -262,9 +263,6 @@ function segmentKeyOf(job: JobRecord, outputKey: string): SegmentKey | undefined
   const uri = cp.KeyStoragePolicy === 'WithVariantPlaylists' ? path.posix.relative(path.posix.dirname(`/${media}`), `/${keyObjectKey(job, playlist)}`) : cp.LicenseAcquisitionUrl!;
   return { key: Buffer.from(cp.Key, 'base64'), iv: Buffer.from(cp.InitializationVector, 'base64'), uri };
 }
-
-const PLAYLIST_DEPENDENCY =
-  'Amazon Elastic Transcoder could not generate the playlist because it encountered an error with one or more of the playlists dependencies.';
 
 function failedPlaylist(p: JobPlaylist): JobPlaylist {
   return { ...p, Status: 'Error', StatusDetail: statusDetail(1001, PLAYLIST_DEPENDENCY) };
