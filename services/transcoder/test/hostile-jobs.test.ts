@@ -3,14 +3,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateJobCommand, CreatePipelineCommand, ReadJobCommand, type Job } from '@aws-sdk/client-elastic-transcoder';
+import { CreateJobCommand, CreatePipelineCommand } from '@aws-sdk/client-elastic-transcoder';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SeedPresets } from '@mp/contracts';
-import { createTestEnv, eventually, type TestEnv } from '@mp/testbed';
+import { createTestEnv, type TestEnv } from '@mp/testbed';
 import { hostileInputs, makeSecretMedia } from '@mp/testbed/hostile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, type TranscoderWorker } from '../src/worker.service';
-import { ROLE, putObject, startApi, type RunningApi } from './support';
+import { ROLE, putObject, startApi, type RunningApi, finalJob as finalJobOf } from './support';
 
 let t: TestEnv;
 let svc: RunningApi;
@@ -35,15 +35,7 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-async function finalJob(id: string): Promise<Job> {
-  return eventually(
-    async () => {
-      const { Job } = await svc.client.send(new ReadJobCommand({ Id: id }));
-      return ['Complete', 'Error', 'Canceled'].includes(Job!.Status!) ? Job : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 200 },
-  );
-}
+const finalJob = (id: string) => finalJobOf(svc.client, id, 60_000);
 
 describe('CreateJob with an input that names a local file', () => {
   it.each(['an HLS playlist behind a long ID3 tag', 'an ffconcat script behind a long ID3 tag', 'an SDP session behind a long ID3 tag'])(

@@ -13,14 +13,13 @@ import {
   paginateListJobsByPipeline,
   paginateListPipelines,
   waitUntilJobComplete,
-  type Job,
 } from '@aws-sdk/client-elastic-transcoder';
 import { SeedPresets } from '@mp/contracts';
 import { createTestEnv, eventually, type TestEnv } from '@mp/testbed';
 import { ffprobe, generateMedia } from '@mp/testbed/media';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, type TranscoderWorker } from '../src/worker.service';
-import { ROLE, errorOf, getObject, putObject, signedFetch, startApi, type RunningApi } from './support';
+import { ROLE, errorOf, getObject, putObject, signedFetch, startApi, type RunningApi, finalJob as finalJobOf } from './support';
 
 let t: TestEnv;
 let svc: RunningApi;
@@ -63,15 +62,7 @@ async function probeObject(key: string) {
 const waitForJob = (id: string) =>
   waitUntilJobComplete({ client: svc.client, maxWaitTime: 120, minDelay: 1, maxDelay: 1 }, { Id: id });
 
-async function finalJob(id: string): Promise<Job> {
-  return eventually(
-    async () => {
-      const { Job } = await svc.client.send(new ReadJobCommand({ Id: id }));
-      return ['Complete', 'Error', 'Canceled'].includes(Job!.Status!) ? Job : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 250 },
-  );
-}
+const finalJob = (id: string) => finalJobOf(svc.client, id);
 
 describe('the seed flow', () => {
   it('finds the pipeline by name, transcodes to WAV, FLAC and AAC-in-MP4, and waits with waitUntilJobComplete', async () => {

@@ -10,18 +10,16 @@ import {
   CreateJobCommand,
   CreatePipelineCommand,
   ListJobsByPipelineCommand,
-  ReadJobCommand,
   type CreateJobOutput,
   type CreateJobPlaylist,
-  type Job,
 } from '@aws-sdk/client-elastic-transcoder';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { createTestEnv, eventually, type TestEnv } from '@mp/testbed';
+import { createTestEnv, type TestEnv } from '@mp/testbed';
 import { generateMedia } from '@mp/testbed/media';
 import { parseMediaPlaylist } from '../src/engine/hls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, type TranscoderWorker } from '../src/worker.service';
-import { ROLE, errorOf, getObject, putObject, startApi, type RunningApi } from './support';
+import { ROLE, errorOf, getObject, putObject, startApi, type RunningApi, finalJob as finalJobOf } from './support';
 
 const execFileAsync = promisify(execFile);
 
@@ -48,15 +46,7 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-async function finalJob(id: string): Promise<Job> {
-  return eventually(
-    async () => {
-      const { Job } = await svc.client.send(new ReadJobCommand({ Id: id }));
-      return ['Complete', 'Error', 'Canceled'].includes(Job!.Status!) ? Job : undefined;
-    },
-    { timeoutMs: 150_000, intervalMs: 250 },
-  );
-}
+const finalJob = (id: string) => finalJobOf(svc.client, id, 150_000);
 
 async function keysUnder(prefix: string): Promise<string[]> {
   const page = await t.s3Client.send(new ListObjectsV2Command({ Bucket: t.bucket, Prefix: prefix }));

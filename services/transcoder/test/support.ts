@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { ElasticTranscoderClient } from '@aws-sdk/client-elastic-transcoder';
-import type { TestEnv } from '@mp/testbed';
+import { ElasticTranscoderClient, ReadJobCommand, type Job } from '@aws-sdk/client-elastic-transcoder';
+import { eventually, type TestEnv } from '@mp/testbed';
 import { loadTranscoderConfig, type TranscoderConfig } from '../src/config';
 import { migrate } from '../src/db/client';
 import { buildServer, type TranscoderApi } from '../src/server';
@@ -90,4 +90,15 @@ export async function getObject(t: TestEnv, key: string): Promise<Buffer> {
   const { GetObjectCommand } = await import('@aws-sdk/client-s3');
   const res = await t.s3Client.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }));
   return Buffer.from(await res.Body!.transformToByteArray());
+}
+
+/** ReadJob until the job has ended (Complete, Error or Canceled). */
+export async function finalJob(client: ElasticTranscoderClient, id: string, timeoutMs = 120_000): Promise<Job> {
+  return eventually(
+    async () => {
+      const { Job } = await client.send(new ReadJobCommand({ Id: id }));
+      return ['Complete', 'Error', 'Canceled'].includes(Job!.Status!) ? Job : undefined;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
 }
