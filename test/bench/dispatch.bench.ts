@@ -10,7 +10,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateJobCommand, ElasticTranscoderClient, ReadJobCommand, UpdatePipelineStatusCommand, paginateListPipelines } from '@aws-sdk/client-elastic-transcoder';
+import {
+  CreateJobCommand,
+  ElasticTranscoderClient,
+  ReadJobCommand,
+  UpdatePipelineStatusCommand,
+  paginateListPipelines,
+} from '@aws-sdk/client-elastic-transcoder';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
@@ -28,9 +34,11 @@ const TOPIC = 'arn:aws:sns:us-east-1:000000000000:media-pipeline-events';
 
 async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>) {
   let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
 }
 
 async function main() {
@@ -75,33 +83,49 @@ async function main() {
 
     // 1. 201 → engine job created.
     const created = new Map<string, number>();
-    await pool(Array.from({ length: WARMUP + N }, (_, i) => i), CONCURRENCY, async (i) => {
-      const form = new FormData();
-      form.append('file', new Blob([mp3]), `track-${i}.mp3`);
-      const res = await fetch(`${stack.urls.gateway}/v1/media`, { method: 'POST', headers: auth, body: form });
-      const at = Date.now();
-      if (res.status !== 201) throw new Error(`upload ${res.status}`);
-      created.set(((await res.json()) as { id: string }).id, at);
-    });
+    await pool(
+      Array.from({ length: WARMUP + N }, (_, i) => i),
+      CONCURRENCY,
+      async (i) => {
+        const form = new FormData();
+        form.append('file', new Blob([mp3]), `track-${i}.mp3`);
+        const res = await fetch(`${stack.urls.gateway}/v1/media`, { method: 'POST', headers: auth, body: form });
+        const at = Date.now();
+        if (res.status !== 201) throw new Error(`upload ${res.status}`);
+        created.set(((await res.json()) as { id: string }).id, at);
+      },
+    );
     const jobs = new Map<string, string>();
     const deadline = Date.now() + 120_000;
     while (jobs.size < WARMUP + N && Date.now() < deadline) {
-      const rows = await sql<{ media_id: string; engine_job_id: string }[]>`select media_id, engine_job_id from transcode_jobs where engine_job_id is not null`;
+      const rows = await sql<
+        { media_id: string; engine_job_id: string }[]
+      >`select media_id, engine_job_id from transcode_jobs where engine_job_id is not null`;
       for (const r of rows) jobs.set(r.media_id, r.engine_job_id);
       await new Promise((r) => setTimeout(r, 200));
     }
     if (jobs.size < WARMUP + N) throw new Error(`only ${jobs.size} of ${WARMUP + N} engine jobs were created`);
     if (process.env.BENCH_DEBUG) {
-      const rows = await sql`select extract(epoch from (t.created_at - m.created_at))*1000 as intent_ms, extract(epoch from (t.updated_at - t.created_at))*1000 as call_ms from transcode_jobs t join media m on m.id = t.media_id order by m.created_at limit 10`;
+      const rows =
+        await sql`select extract(epoch from (t.created_at - m.created_at))*1000 as intent_ms, extract(epoch from (t.updated_at - t.created_at))*1000 as call_ms from transcode_jobs t join media m on m.id = t.media_id order by m.created_at limit 10`;
       console.log(rows);
       const tq = new Queue(QueueName.transcode, { connection: redis, prefix });
       const done = await tq.getJobs(['completed'], 0, 20);
-      console.log(done.map((j) => `pickup ${j.processedOn! - j.timestamp} handle ${j.finishedOn! - j.processedOn!}`).join('\n'));
+      console.log(
+        done.map((j) => `pickup ${j.processedOn! - j.timestamp} handle ${j.finishedOn! - j.processedOn!}`).join('\n'),
+      );
       await tq.close();
       const direct: number[] = [];
       for (let i = 0; i < 30; i++) {
         const t0 = performance.now();
-        await et.send(new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'x' }, OutputKeyPrefix: `debug-${i}/`, Outputs: [{ Key: 'a.wav', PresetId: '1351620000001-300300' }] }));
+        await et.send(
+          new CreateJobCommand({
+            PipelineId: pipelineId,
+            Input: { Key: 'x' },
+            OutputKeyPrefix: `debug-${i}/`,
+            Outputs: [{ Key: 'a.wav', PresetId: '1351620000001-300300' }],
+          }),
+        );
         direct.push(performance.now() - t0);
       }
       console.log('CreateJob from the bench, idle:', direct.map((x) => x.toFixed(0)).join(' '));
@@ -117,11 +141,14 @@ async function main() {
       (warm.has(mediaId) ? coldToJob : toJob).push(ms);
       byIndex.push([order.indexOf(mediaId), ms]);
     });
-    if (process.env.BENCH_DEBUG) console.log('slowest (upload #, ms):', JSON.stringify(byIndex.sort((x, y) => y[1] - x[1]).slice(0, 12)));
+    if (process.env.BENCH_DEBUG)
+      console.log('slowest (upload #, ms):', JSON.stringify(byIndex.sort((x, y) => y[1] - x[1]).slice(0, 12)));
 
     // 2. COMPLETED delivered to sns-ingest → notify job queued.
     const rank = new Map(order.map((id, i) => [id, i]));
-    const users = (await sql<{ id: string; user_id: string }[]>`select id, user_id from media`).sort((x, y) => rank.get(x.id)! - rank.get(y.id)!);
+    const users = (await sql<{ id: string; user_id: string }[]>`select id, user_id from media`).sort(
+      (x, y) => rank.get(x.id)! - rank.get(y.id)!,
+    );
     const sent = new Map<string, number>();
     await pool(users, CONCURRENCY, async (m) => {
       const message: EtNotification = {
@@ -149,7 +176,11 @@ async function main() {
       const t0 = Date.now();
       const res = await fetch(`${stack.urls.snsIngest}/sns`, {
         method: 'POST',
-        headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification', 'x-amz-sns-topic-arn': TOPIC },
+        headers: {
+          'content-type': 'text/plain; charset=UTF-8',
+          'x-amz-sns-message-type': 'Notification',
+          'x-amz-sns-topic-arn': TOPIC,
+        },
         body: JSON.stringify(envelope),
       });
       if (res.status >= 300) throw new Error(`sns-ingest ${res.status}: ${await res.text()}`);
@@ -171,10 +202,17 @@ async function main() {
       `${N} uploads of a 1 s MP3, ${CONCURRENCY} at a time, after ${WARMUP} warm-up uploads; every service in its own process (npm start stack), ${process.env.BENCH_PAUSE ? 'one engine worker, pipeline paused' : 'no engine worker (jobs stay Submitted)'}`,
       `gateway 201 → engine job created: ${fmt(toJob)} (target p99 < 50 ms)`,
       `COMPLETED delivered → notify job queued: ${fmt(toNotify)} (target p99 < 50 ms)`,
-      ...(WARMUP ? [`the ${WARMUP} warm-up uploads, cold services: 201 → engine job ${fmt(coldToJob)}; COMPLETED → notify ${fmt(coldToNotify)}`] : []),
+      ...(WARMUP
+        ? [
+            `the ${WARMUP} warm-up uploads, cold services: 201 → engine job ${fmt(coldToJob)}; COMPLETED → notify ${fmt(coldToNotify)}`,
+          ]
+        : []),
     ];
     for (const l of lines) console.log(l);
-    await writeSection('Dispatch and ingest (bench:dispatch)', `Machine: ${machine()}. Run ${new Date().toISOString()}.\n\n${lines.map((l) => `- ${l}`).join('\n')}`);
+    await writeSection(
+      'Dispatch and ingest (bench:dispatch)',
+      `Machine: ${machine()}. Run ${new Date().toISOString()}.\n\n${lines.map((l) => `- ${l}`).join('\n')}`,
+    );
   } finally {
     await notify.close();
     redis.disconnect();

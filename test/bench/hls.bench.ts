@@ -16,7 +16,12 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateJobCommand, ElasticTranscoderClient, ReadJobCommand, paginateListPipelines } from '@aws-sdk/client-elastic-transcoder';
+import {
+  CreateJobCommand,
+  ElasticTranscoderClient,
+  ReadJobCommand,
+  paginateListPipelines,
+} from '@aws-sdk/client-elastic-transcoder';
 import { createS3Client } from '@mp/storage';
 import { PIPELINE_NAME, startStack } from '@mp/stack';
 import { planJob } from '../../services/transcoder/src/engine/plan';
@@ -50,8 +55,21 @@ const VIDEO = [
 
 function hlsMuxer(outDir: string): string[] {
   return [
-    '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_list_size', '0', '-hls_playlist_type', 'vod',
-    '-start_number', '0', '-hls_segment_type', 'mpegts', '-hls_segment_filename', path.join(outDir, 'seg%05d.ts'), path.join(outDir, 'index.m3u8'),
+    '-f',
+    'hls',
+    '-hls_time',
+    String(SEGMENT_SECONDS),
+    '-hls_list_size',
+    '0',
+    '-hls_playlist_type',
+    'vod',
+    '-start_number',
+    '0',
+    '-hls_segment_type',
+    'mpegts',
+    '-hls_segment_filename',
+    path.join(outDir, 'seg%05d.ts'),
+    path.join(outDir, 'index.m3u8'),
   ];
 }
 
@@ -59,14 +77,59 @@ function floorCommand(input: string, outDir: (i: number) => string): string[] {
   const split = `[0:v]split=${VIDEO.length}${VIDEO.map((_, i) => `[s${i}]`).join('')}`;
   const scales = VIDEO.map((v, i) => `[s${i}]scale=${v.size},setsar=1[v${i}]`);
   return [
-    '-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', input,
-    '-filter_complex', [split, ...scales].join(';'),
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-y',
+    '-i',
+    input,
+    '-filter_complex',
+    [split, ...scales].join(';'),
     ...VIDEO.flatMap((v, i) => [
-      '-map', `[v${i}]`, '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', v.profile, '-level:v', v.level, '-refs', String(v.refs),
-      '-b:v', `${v.kbps}k`, '-maxrate', `${v.kbps}k`, '-bufsize', `${v.kbps * 9}k`, '-g', '90', '-keyint_min', '90', '-sc_threshold', '0',
-      '-pix_fmt', 'yuv420p', '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`, ...hlsMuxer(outDir(i)),
+      '-map',
+      `[v${i}]`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-profile:v',
+      v.profile,
+      '-level:v',
+      v.level,
+      '-refs',
+      String(v.refs),
+      '-b:v',
+      `${v.kbps}k`,
+      '-maxrate',
+      `${v.kbps}k`,
+      '-bufsize',
+      `${v.kbps * 9}k`,
+      '-g',
+      '90',
+      '-keyint_min',
+      '90',
+      '-sc_threshold',
+      '0',
+      '-pix_fmt',
+      'yuv420p',
+      '-force_key_frames',
+      `expr:gte(t,n_forced*${SEGMENT_SECONDS})`,
+      ...hlsMuxer(outDir(i)),
     ]),
-    '-map', '0:a', '-c:a', 'aac', '-profile:a', 'aac_low', '-b:a', '64k', '-ar', '44100', '-ac', '2', ...hlsMuxer(outDir(VIDEO.length)),
+    '-map',
+    '0:a',
+    '-c:a',
+    'aac',
+    '-profile:a',
+    'aac_low',
+    '-b:a',
+    '64k',
+    '-ar',
+    '44100',
+    '-ac',
+    '2',
+    ...hlsMuxer(outDir(VIDEO.length)),
   ];
 }
 
@@ -77,7 +140,9 @@ function ffmpeg(argv: string[]): Promise<void> {
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}: ${err.slice(-500)}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}: ${err.slice(-500)}`)),
+    );
   });
 }
 
@@ -88,7 +153,8 @@ async function checkLocal(outDirs: string[]): Promise<void> {
     const text = await readFile(path.join(d, 'index.m3u8'), 'utf8');
     const segments = text.split('\n').filter((l) => l.endsWith('.ts')).length;
     // The audio may run a few milliseconds past the video: one short last segment more.
-    if (!text.includes('#EXT-X-ENDLIST') || segments < want || segments > want + 1) throw new Error(`${d}: ${segments} segments, expected ${want}`);
+    if (!text.includes('#EXT-X-ENDLIST') || segments < want || segments > want + 1)
+      throw new Error(`${d}: ${segments} segments, expected ${want}`);
   }
 }
 
@@ -125,11 +191,32 @@ async function makeInput(file: string, seconds: number): Promise<void> {
       : ['-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=30:duration=${seconds}`];
   const rate = INPUT === 'camera' ? ['-b:v', '40M', '-maxrate', '40M', '-bufsize', '80M'] : ['-crf', '20'];
   await run('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
     ...video,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'veryfast', ...rate, '-g', '60', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-shortest', file,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    ...rate,
+    '-g',
+    '60',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    '-ac',
+    '2',
+    '-shortest',
+    file,
   ]);
 }
 
@@ -160,7 +247,11 @@ async function main() {
   // (c) must encode what the engine encodes: each hand-written rendition's size and rate are in its planned argv.
   const planned = plan(outDirs('check')).outputs.map((o) => o.argv.join(' '));
   VIDEO.forEach((v, i) => {
-    if (!planned[i]!.includes(`scale=${v.size},setsar=1`) || !planned[i]!.includes(`-b:v ${v.kbps}k`) || !planned[i]!.includes(`-profile:v ${v.profile} -level:v ${v.level} -refs ${v.refs}`)) {
+    if (
+      !planned[i]!.includes(`scale=${v.size},setsar=1`) ||
+      !planned[i]!.includes(`-b:v ${v.kbps}k`) ||
+      !planned[i]!.includes(`-profile:v ${v.profile} -level:v ${v.level} -refs ${v.refs}`)
+    ) {
       throw new Error(`the hand-written rendition ${i} differs from the engine's plan: ${planned[i]}`);
     }
   });
@@ -179,11 +270,22 @@ async function main() {
     serviceEnv: { 'transcoder-worker': { ET_TMP_DIR: path.join(dir, 'et-tmp') } },
   });
   const secrets = JSON.parse(await readFile(path.join(dir, 'data', 'secrets.json'), 'utf8')) as { etSecret: string };
-  const et = new ElasticTranscoderClient({ endpoint: stack.urls.transcoder, region: 'us-east-1', credentials: { accessKeyId: 'STACKLOCALKEY', secretAccessKey: secrets.etSecret } });
-  const s3 = createS3Client({ endpoint: stack.urls.s3, region: 'us-east-1', forcePathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  const et = new ElasticTranscoderClient({
+    endpoint: stack.urls.transcoder,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'STACKLOCALKEY', secretAccessKey: secrets.etSecret },
+  });
+  const s3 = createS3Client({
+    endpoint: stack.urls.s3,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+  });
   try {
     let pipelineId = '';
-    for await (const page of paginateListPipelines({ client: et }, {})) pipelineId ||= page.Pipelines?.find((p) => p.Name === PIPELINE_NAME)?.Id ?? '';
+    for await (const page of paginateListPipelines({ client: et }, {}))
+      pipelineId ||= page.Pipelines?.find((p) => p.Name === PIPELINE_NAME)?.Id ?? '';
     await s3.send(new PutObjectCommand({ Bucket: 'media', Key: 'bench/input.mp4', Body: await readFile(input) }));
     await s3.send(new PutObjectCommand({ Bucket: 'media', Key: 'bench/warmup.mp4', Body: await readFile(warmup) }));
 
@@ -201,10 +303,13 @@ async function main() {
       const id = res.Job!.Id!;
       // The COMPLETED notification; ReadJob every 5 s as well, should one go missing.
       const poll = setInterval(() => {
-        void et.send(new ReadJobCommand({ Id: id })).then(({ Job: j }) => {
-          if (j?.Status === 'Complete') watcher.settle(id, 'COMPLETED');
-          else if (j?.Status === 'Error' || j?.Status === 'Canceled') watcher.settle(id, 'ERROR');
-        }, () => {});
+        void et.send(new ReadJobCommand({ Id: id })).then(
+          ({ Job: j }) => {
+            if (j?.Status === 'Complete') watcher.settle(id, 'COMPLETED');
+            else if (j?.Status === 'Error' || j?.Status === 'Canceled') watcher.settle(id, 'ERROR');
+          },
+          () => {},
+        );
       }, 5000);
       try {
         const state = await watcher.wait(id);
@@ -213,7 +318,8 @@ async function main() {
         clearInterval(poll);
       }
       const { Job: done } = await et.send(new ReadJobCommand({ Id: id }));
-      if (done!.Playlists![0]!.Status !== 'Complete') throw new Error(`job ${id}: playlist ${done!.Playlists![0]!.Status}`);
+      if (done!.Playlists![0]!.Status !== 'Complete')
+        throw new Error(`job ${id}: playlist ${done!.Playlists![0]!.Status}`);
       return done!;
     };
 
@@ -224,11 +330,21 @@ async function main() {
     const b: number[] = [];
     const c: number[] = [];
     // CPU seconds: the machine's busy time during each side (a), (b), (c); the processes' own where they can be read.
-    const cpu = { a: [] as number[], aS3: [] as number[], aWorker: [] as number[], aRun: [] as number[], b: [] as number[], bFfmpeg: [] as number[], c: [] as number[], cFfmpeg: [] as number[] };
+    const cpu = {
+      a: [] as number[],
+      aS3: [] as number[],
+      aWorker: [] as number[],
+      aRun: [] as number[],
+      b: [] as number[],
+      bFfmpeg: [] as number[],
+      c: [] as number[],
+      cFfmpeg: [] as number[],
+    };
     const sides = {
       async engine() {
         // ffmpeg runs inside bubblewrap, whose monitor does not reap it, so its CPU does not reach the worker's
-        // reaped children: the machine's busy time stands for it, and the worker and the S3 server are read per process.
+        // reaped children: the machine's busy time stands for it, and the worker and the S3 server are read
+        // per process.
         const before = await processTreeCpu();
         const busy0 = await machineBusy();
         let job: Awaited<ReturnType<typeof engineJob>> | undefined;
@@ -250,9 +366,11 @@ async function main() {
         const dirs = outDirs(`b-${b.length}`);
         for (const d of dirs) await mkdir(d, { recursive: true });
         const [before, busy0] = [await reapedChildrenCpu(), await machineBusy()];
-        b.push(await time(async () => {
-          for (const o of plan(dirs).outputs) await ffmpeg(o.argv);
-        }));
+        b.push(
+          await time(async () => {
+            for (const o of plan(dirs).outputs) await ffmpeg(o.argv);
+          }),
+        );
         cpu.b.push((await machineBusy()) - busy0);
         cpu.bFfmpeg.push((await reapedChildrenCpu()) - before);
         await checkLocal(dirs);
@@ -290,8 +408,12 @@ async function main() {
       `load average (1 min) before the run ${loadBefore[0]!.toFixed(2)}, after it ${loadAfter[0]!.toFixed(2)}`,
     ];
     for (const l of lines) console.log(l);
-    const title = INPUT === 'camera' ? 'HLS ladder (bench:hls)' : 'HLS ladder, synthetic input (bench:hls, BENCH_INPUT=synthetic)';
-    await writeSection(title, `Machine: ${machine()}, ${ffmpegVersion} (Debian). Run ${new Date().toISOString()}.\n\n${lines.map((l) => `- ${l}`).join('\n')}`);
+    const title =
+      INPUT === 'camera' ? 'HLS ladder (bench:hls)' : 'HLS ladder, synthetic input (bench:hls, BENCH_INPUT=synthetic)';
+    await writeSection(
+      title,
+      `Machine: ${machine()}, ${ffmpegVersion} (Debian). Run ${new Date().toISOString()}.\n\n${lines.map((l) => `- ${l}`).join('\n')}`,
+    );
   } finally {
     et.destroy();
     s3.destroy();
@@ -319,7 +441,8 @@ async function startCompletionWatcher() {
     req.on('end', () => {
       res.writeHead(200).end();
       const envelope = JSON.parse(body) as { Type: string; SubscribeURL?: string; Message: string };
-      if (envelope.Type === 'SubscriptionConfirmation' && envelope.SubscribeURL) void fetch(envelope.SubscribeURL).catch(() => {});
+      if (envelope.Type === 'SubscriptionConfirmation' && envelope.SubscribeURL)
+        void fetch(envelope.SubscribeURL).catch(() => {});
       if (envelope.Type !== 'Notification') return;
       const message = JSON.parse(envelope.Message) as { state: string; jobId: string };
       if (message.state === 'COMPLETED' || message.state === 'ERROR') settle(message.jobId, message.state);
@@ -329,7 +452,8 @@ async function startCompletionWatcher() {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     settle,
-    wait: (jobId: string) => new Promise<string>((resolve) => (ended.has(jobId) ? resolve(ended.get(jobId)!) : waiting.set(jobId, resolve))),
+    wait: (jobId: string) =>
+      new Promise<string>((resolve) => (ended.has(jobId) ? resolve(ended.get(jobId)!) : waiting.set(jobId, resolve))),
     close: () => server.close(),
   };
 }

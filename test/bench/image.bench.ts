@@ -60,11 +60,15 @@ const median = (xs: number[]) => {
 
 /** Pillow's and boto3's versions, or a clear word on what to install. */
 function pythonVersions(): string {
-  const probe = spawnSync(PYTHON, ['-c', 'import sys, PIL, boto3; print(PIL.__version__, boto3.__version__, sys.version.split()[0])'], { encoding: 'utf8' });
+  const probe = spawnSync(
+    PYTHON,
+    ['-c', 'import sys, PIL, boto3; print(PIL.__version__, boto3.__version__, sys.version.split()[0])'],
+    { encoding: 'utf8' },
+  );
   if (probe.status !== 0) {
     console.error(
       `bench:image runs the original system's resize with Pillow and boto3, and ${PYTHON} cannot import them.\n` +
-        'Install Debian\'s packages:  apt-get update && apt-get install -y python3-pil python3-boto3\n' +
+        "Install Debian's packages:  apt-get update && apt-get install -y python3-pil python3-boto3\n" +
         '(or set BENCH_PYTHON to a python3 that has Pillow and boto3).\n' +
         (probe.error ? probe.error.message : probe.stderr.trim().split('\n').at(-1)),
     );
@@ -151,7 +155,13 @@ async function main() {
   const s3info = await benchS3();
   const db = await scratchDatabase('mp_bench_image');
   const prefix = `bench-image-${process.pid}`;
-  const s3 = createS3Client({ endpoint: s3info.endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: s3info.accessKeyId, secretAccessKey: s3info.secretAccessKey });
+  const s3 = createS3Client({
+    endpoint: s3info.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    accessKeyId: s3info.accessKeyId,
+    secretAccessKey: s3info.secretAccessKey,
+  });
   const redis = new Redis(redisUrl(), { maxRetriesPerRequest: null });
   const transcode = new Queue(QueueName.transcode, { connection: redis, prefix });
   const seeds: SeedProcess[] = [];
@@ -164,7 +174,20 @@ async function main() {
     await ensureBucket(s3, `${BUCKET}-resized`);
 
     const jpegFile = path.join(dir, 'photo.jpg');
-    await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${WIDTH}x${HEIGHT}:rate=1,noise=alls=16:allf=u`, '-frames:v', '1', '-q:v', '2', jpegFile]);
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${WIDTH}x${HEIGHT}:rate=1,noise=alls=16:allf=u`,
+      '-frames:v',
+      '1',
+      '-q:v',
+      '2',
+      jpegFile,
+    ]);
     const jpeg = await readFile(jpegFile);
 
     const cfg = configSchema.parse({
@@ -202,7 +225,15 @@ async function main() {
       const id = randomUUID();
       const key = mediaKey(user.id, id, 'photo.jpg');
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: jpeg, ContentType: 'image/jpeg' }));
-      await media.insert({ id, userId: user.id, name: 'photo.jpg', kind: 'image', contentType: 'image/jpeg', size: jpeg.length, s3Key: key });
+      await media.insert({
+        id,
+        userId: user.id,
+        name: 'photo.jpg',
+        kind: 'image',
+        contentType: 'image/jpeg',
+        size: jpeg.length,
+        s3Key: key,
+      });
       return id;
     };
     /** An upload as the seed's trigger saw it (not timed). */
@@ -262,21 +293,27 @@ async function main() {
         ];
         for (const side of r % 2 ? sides.reverse() : sides) await side();
         ratios.push(IMAGES / a.wall.at(-1)! / (IMAGES / b.wall.at(-1)!));
-        console.log(`concurrency ${c}, round ${r + 1}: dispatch ${(IMAGES / a.wall.at(-1)!).toFixed(2)} images/s, seed ${(IMAGES / b.wall.at(-1)!).toFixed(2)} images/s`);
+        console.log(
+          `concurrency ${c}, round ${r + 1}: dispatch ${(IMAGES / a.wall.at(-1)!).toFixed(2)} images/s, seed ${(IMAGES / b.wall.at(-1)!).toFixed(2)} images/s`,
+        );
       }
       results.push({ c, a, b, ratios });
     }
 
     // What each side made, checked once: dispatch's two outputs recorded complete, the seed's copy at half size.
     const outs = (await media.outputsOf(lastMedia)).map((o) => `${o.format} ${o.width}×${o.height} ${o.status}`).sort();
-    if (outs.join(',') !== 'half 2000×1500 complete,thumb-320 320×240 complete') throw new Error(`dispatch recorded ${outs.join(', ')}`);
+    if (outs.join(',') !== 'half 2000×1500 complete,thumb-320 320×240 complete')
+      throw new Error(`dispatch recorded ${outs.join(', ')}`);
     if ((await media.get(lastMedia))?.status !== 'complete') throw new Error('the media is not complete');
-    const half = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `transcoded/${user.id}/${lastMedia}/photo-half.jpg` }));
+    const half = await s3.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: `transcoded/${user.id}/${lastMedia}/photo-half.jpg` }),
+    );
     const halfBytes = Buffer.from(await half.Body!.transformToByteArray());
     const seedCopy = await s3.send(new GetObjectCommand({ Bucket: `${BUCKET}-resized`, Key: lastKey }));
     const seedBytes = Buffer.from(await seedCopy.Body!.transformToByteArray());
     const seedMeta = await sharp(seedBytes).metadata();
-    if (seedMeta.width !== WIDTH / 2 || seedMeta.height !== HEIGHT / 2) throw new Error(`the seed made ${seedMeta.width}×${seedMeta.height}`);
+    if (seedMeta.width !== WIDTH / 2 || seedMeta.height !== HEIGHT / 2)
+      throw new Error(`the seed made ${seedMeta.width}×${seedMeta.height}`);
     const loadAfter = os.loadavg();
 
     const ms = (x: number) => `${Math.round(x)} ms`;
@@ -298,7 +335,10 @@ async function main() {
     ];
     for (const l of lines) console.log(l);
     const versions = `sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}, ${sharp.concurrency()} libvips thread per image), ${python}`;
-    await writeSection('Image resize (bench:image)', `Machine: ${machine()}; ${versions}. Run ${new Date().toISOString()}.\n\n${lines.map((l) => (l.startsWith('  ') ? `  - ${l.trim()}` : `- ${l}`)).join('\n')}`);
+    await writeSection(
+      'Image resize (bench:image)',
+      `Machine: ${machine()}; ${versions}. Run ${new Date().toISOString()}.\n\n${lines.map((l) => (l.startsWith('  ') ? `  - ${l.trim()}` : `- ${l}`)).join('\n')}`,
+    );
   } finally {
     for (const p of seeds) await p.stop().catch(() => {});
     await dispatch?.close();

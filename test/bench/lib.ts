@@ -36,7 +36,13 @@ export async function scratchDatabase(name: string): Promise<{ url: string; drop
 export async function startService(entry: string, env: Record<string, string>, port: number): Promise<ChildProcess> {
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
   const logLevel = env.LOG_LEVEL ?? process.env.BENCH_LOG_LEVEL ?? 'warn';
-  const child = spawnTs(entry, entry, { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel }, 'inherit', nodeArgs);
+  const child = spawnTs(
+    entry,
+    entry,
+    { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel },
+    'inherit',
+    nodeArgs,
+  );
   try {
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, child, entry);
   } catch (err) {
@@ -68,14 +74,21 @@ export function percentile(sorted: number[], p: number): number {
 export async function writeSection(title: string, body: string): Promise<void> {
   const file = path.join(root, 'docs', 'benchmarks.md');
   await mkdir(path.dirname(file), { recursive: true });
-  const current = await readFile(file, 'utf8').catch(() => '# Benchmarks\n\nFigures written by `npm run bench:*`. Each ratio is taken side by side in one run.\n');
+  const current = await readFile(file, 'utf8').catch(
+    () => '# Benchmarks\n\nFigures written by `npm run bench:*`. Each ratio is taken side by side in one run.\n',
+  );
   const section = `## ${title}\n\n${body.trim()}\n`;
   const re = new RegExp(`## ${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n[\\s\\S]*?(?=\\n## |$)`);
   await writeFile(file, re.test(current) ? current.replace(re, section) : `${current.trimEnd()}\n\n${section}`);
 }
 
 /** An S3 endpoint for a benchmark: S3_ENDPOINT when set, else the embedded s3rver in its own process. */
-export async function benchS3(): Promise<{ endpoint: string; accessKeyId: string; secretAccessKey: string; close(): Promise<void> }> {
+export async function benchS3(): Promise<{
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  close(): Promise<void>;
+}> {
   if (process.env.S3_ENDPOINT) {
     return {
       endpoint: process.env.S3_ENDPOINT,
@@ -102,7 +115,9 @@ export async function benchS3(): Promise<{ endpoint: string; accessKeyId: string
  * CPU seconds of every process under `root` (Linux /proc): its own, and that of its children already
  * reaped (ffmpeg and ffprobe runs count under the process that spawned them). Keyed by pid.
  */
-export async function processTreeCpu(root = process.pid): Promise<Map<number, { command: string; own: number; reaped: number }>> {
+export async function processTreeCpu(
+  root = process.pid,
+): Promise<Map<number, { command: string; own: number; reaped: number }>> {
   const ticks = 100; // USER_HZ on Linux
   const all = new Map<number, { ppid: number; own: number; reaped: number; command: string }>();
   for (const name of await readdir('/proc')) {
@@ -111,14 +126,20 @@ export async function processTreeCpu(root = process.pid): Promise<Map<number, { 
       const stat = await readFile(`/proc/${name}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const command = (await readFile(`/proc/${name}/cmdline`, 'utf8')).split('\0').filter(Boolean).slice(-1)[0] ?? '';
-      all.set(Number(name), { ppid: Number(f[1]), own: (Number(f[11]) + Number(f[12])) / ticks, reaped: (Number(f[13]) + Number(f[14])) / ticks, command });
+      all.set(Number(name), {
+        ppid: Number(f[1]),
+        own: (Number(f[11]) + Number(f[12])) / ticks,
+        reaped: (Number(f[13]) + Number(f[14])) / ticks,
+        command,
+      });
     } catch {
       // gone meanwhile
     }
   }
   const out = new Map<number, { command: string; own: number; reaped: number }>();
   const under = (pid: number): boolean => pid === root || (all.has(pid) && pid > 1 && under(all.get(pid)!.ppid));
-  for (const [pid, p] of all) if (pid !== root && under(p.ppid)) out.set(pid, { command: p.command, own: p.own, reaped: p.reaped });
+  for (const [pid, p] of all)
+    if (pid !== root && under(p.ppid)) out.set(pid, { command: p.command, own: p.own, reaped: p.reaped });
   return out;
 }
 

@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateJobCommand, ElasticTranscoderClient, ReadJobCommand, paginateListPipelines } from '@aws-sdk/client-elastic-transcoder';
+import {
+  CreateJobCommand,
+  ElasticTranscoderClient,
+  ReadJobCommand,
+  paginateListPipelines,
+} from '@aws-sdk/client-elastic-transcoder';
 import { SeedPresets } from '@mp/contracts';
 import { createS3Client } from '@mp/storage';
 import { PIPELINE_NAME, startStack } from '@mp/stack';
@@ -33,7 +38,27 @@ async function main() {
   const db = await scratchDatabase('mp_bench_transcode');
   const input = path.join(dir, 'input.mp3');
   // Music-like input: pink noise under a tone, so encoders work as they would on real audio.
-  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `anoisesrc=color=pink:amplitude=0.2:duration=${SECONDS}:sample_rate=44100`, '-f', 'lavfi', '-i', `sine=frequency=440:duration=${SECONDS}:sample_rate=44100`, '-filter_complex', '[0][1]amix=inputs=2,aformat=channel_layouts=stereo', '-c:a', 'libmp3lame', '-b:a', '192k', input]);
+  await run('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `anoisesrc=color=pink:amplitude=0.2:duration=${SECONDS}:sample_rate=44100`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:duration=${SECONDS}:sample_rate=44100`,
+    '-filter_complex',
+    '[0][1]amix=inputs=2,aformat=channel_layouts=stereo',
+    '-c:a',
+    'libmp3lame',
+    '-b:a',
+    '192k',
+    input,
+  ]);
 
   // Completion is learnt as an Elastic Transcoder client learns it: from the pipeline's notifications (the
   // engine's direct delivery, in the SNS envelope), not by polling, which would load the API it measures.
@@ -48,7 +73,14 @@ async function main() {
     bucket: 'media',
     logLevel: 'warn',
     stdio: 'ignore',
-    serviceEnv: { 'transcoder-worker': { WORKER_CONCURRENCY: String(WORKERS), PIPELINE_CONCURRENCY: String(WORKERS), ET_TMP_DIR: path.join(dir, 'et-tmp'), ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}) } },
+    serviceEnv: {
+      'transcoder-worker': {
+        WORKER_CONCURRENCY: String(WORKERS),
+        PIPELINE_CONCURRENCY: String(WORKERS),
+        ET_TMP_DIR: path.join(dir, 'et-tmp'),
+        ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
+      },
+    },
   });
   const secrets = JSON.parse(await readFile(path.join(dir, 'data', 'secrets.json'), 'utf8')) as { etSecret: string };
   const et = new ElasticTranscoderClient({
@@ -56,10 +88,17 @@ async function main() {
     region: 'us-east-1',
     credentials: { accessKeyId: 'STACKLOCALKEY', secretAccessKey: secrets.etSecret },
   });
-  const s3 = createS3Client({ endpoint: stack.urls.s3, region: 'us-east-1', forcePathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  const s3 = createS3Client({
+    endpoint: stack.urls.s3,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+  });
   try {
     let pipelineId = '';
-    for await (const page of paginateListPipelines({ client: et }, {})) pipelineId ||= page.Pipelines?.find((p) => p.Name === PIPELINE_NAME)?.Id ?? '';
+    for await (const page of paginateListPipelines({ client: et }, {}))
+      pipelineId ||= page.Pipelines?.find((p) => p.Name === PIPELINE_NAME)?.Id ?? '';
     await s3.send(new PutObjectCommand({ Bucket: 'media', Key: 'bench/input.mp3', Body: await readFile(input) }));
 
     // The direct commands: the engine's own per-output command lines, so both sides encode alike.
@@ -68,7 +107,10 @@ async function main() {
       planJob({
         inputPath: input,
         probe,
-        outputs: SEED.map((id, i) => ({ preset: systemPreset(id, 'us-east-1', '000000000000')!, localPath: path.join(outDir, `out.${ext[i]}`) })),
+        outputs: SEED.map((id, i) => ({
+          preset: systemPreset(id, 'us-east-1', '000000000000')!,
+          localPath: path.join(outDir, `out.${ext[i]}`),
+        })),
       }).outputs.map((o) => o.argv);
     // The slowest single command of each (b) round: the floor of any engine job, however parallel.
     const slowest: number[] = [];
@@ -97,10 +139,13 @@ async function main() {
       await Promise.all(
         ids.map(async (id) => {
           const poll = setInterval(() => {
-            void et.send(new ReadJobCommand({ Id: id })).then(({ Job: j }) => {
-              if (j?.Status === 'Complete') watcher.settle(id, 'COMPLETED');
-              else if (j?.Status === 'Error' || j?.Status === 'Canceled') watcher.settle(id, 'ERROR');
-            }, () => {});
+            void et.send(new ReadJobCommand({ Id: id })).then(
+              ({ Job: j }) => {
+                if (j?.Status === 'Complete') watcher.settle(id, 'COMPLETED');
+                else if (j?.Status === 'Error' || j?.Status === 'Canceled') watcher.settle(id, 'ERROR');
+              },
+              () => {},
+            );
           }, 2000);
           try {
             const state = await watcher.wait(id);
@@ -130,10 +175,11 @@ async function main() {
           a.push(await time(async () => waitDone([(id = await engineJob())])));
           if (process.env.BENCH_DEBUG) {
             const { Timing } = (await et.send(new ReadJobCommand({ Id: id }))).Job!;
-            console.log(`engine job: CreateJob sent → submitted ${Timing!.SubmitTimeMillis! - t0} ms, → started ${Timing!.StartTimeMillis! - Timing!.SubmitTimeMillis!} ms, → finished ${Timing!.FinishTimeMillis! - Timing!.StartTimeMillis!} ms, → seen ${Date.now() - Timing!.FinishTimeMillis!} ms`);
+            console.log(
+              `engine job: CreateJob sent → submitted ${Timing!.SubmitTimeMillis! - t0} ms, → started ${Timing!.StartTimeMillis! - Timing!.SubmitTimeMillis!} ms, → finished ${Timing!.FinishTimeMillis! - Timing!.StartTimeMillis!} ms, → seen ${Date.now() - Timing!.FinishTimeMillis!} ms`,
+            );
           }
-        }
-        else b.push(await time(() => direct(`single-${r}`, true)));
+        } else b.push(await time(() => direct(`single-${r}`, true)));
       }
     }
     const cpuBefore = await processTreeCpu();
@@ -158,15 +204,18 @@ async function main() {
         cpu.ffmpeg += reaped;
       } else if (x.command.endsWith('s3rver-main.ts')) cpu.s3 += own + reaped;
       else cpu.others += own + reaped;
-      if (process.env.BENCH_DEBUG && own + reaped >= 0.005) console.log(`  ${x.command.padEnd(60)} own ${own.toFixed(3)}  children ${reaped.toFixed(3)}`);
+      if (process.env.BENCH_DEBUG && own + reaped >= 0.005)
+        console.log(`  ${x.command.padEnd(60)} own ${own.toFixed(3)}  children ${reaped.toFixed(3)}`);
     }
     cpu.others += (benchCpu.user + benchCpu.system) / 1e6 / BATCH;
     const directCpuBefore = await reapedChildrenCpu();
     const batchDirect = await time(async () => {
       let next = 0;
-      await Promise.all(Array.from({ length: WORKERS }, async () => {
-        while (next < BATCH) await direct(`batch-${next++}`);
-      }));
+      await Promise.all(
+        Array.from({ length: WORKERS }, async () => {
+          while (next < BATCH) await direct(`batch-${next++}`);
+        }),
+      );
     });
 
     const directCpu = ((await reapedChildrenCpu()) - directCpuBefore) / BATCH;
@@ -183,7 +232,10 @@ async function main() {
       `CPU seconds per job in (c): direct ffmpeg ${directCpu.toFixed(2)}; engine ${(cpu.ffmpeg + cpu.worker + cpu.s3 + cpu.others).toFixed(2)} = ffmpeg and ffprobe ${cpu.ffmpeg.toFixed(2)} + worker ${cpu.worker.toFixed(2)} + S3 server (s3rver, same cores) ${cpu.s3.toFixed(2)} + API, other services and the bench ${cpu.others.toFixed(2)} (Postgres and Redis not counted)`,
     ];
     for (const l of lines) console.log(l);
-    await writeSection('Transcoding (bench:transcode)', `Machine: ${machine()}, ffmpeg from Debian. Run ${new Date().toISOString()}.\n\n${lines.map((l) => `- ${l}`).join('\n')}`);
+    await writeSection(
+      'Transcoding (bench:transcode)',
+      `Machine: ${machine()}, ffmpeg from Debian. Run ${new Date().toISOString()}.\n\n${lines.map((l) => `- ${l}`).join('\n')}`,
+    );
   } finally {
     et.destroy();
     s3.destroy();
@@ -211,7 +263,8 @@ async function startCompletionWatcher() {
     req.on('end', () => {
       res.writeHead(200).end();
       const envelope = JSON.parse(body) as { Type: string; SubscribeURL?: string; Message: string };
-      if (envelope.Type === 'SubscriptionConfirmation' && envelope.SubscribeURL) void fetch(envelope.SubscribeURL).catch(() => {});
+      if (envelope.Type === 'SubscriptionConfirmation' && envelope.SubscribeURL)
+        void fetch(envelope.SubscribeURL).catch(() => {});
       if (envelope.Type !== 'Notification') return;
       const message = JSON.parse(envelope.Message) as { state: string; jobId: string };
       if (message.state === 'COMPLETED' || message.state === 'ERROR') settle(message.jobId, message.state);
@@ -221,7 +274,8 @@ async function startCompletionWatcher() {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     settle,
-    wait: (jobId: string) => new Promise<string>((resolve) => (ended.has(jobId) ? resolve(ended.get(jobId)!) : waiting.set(jobId, resolve))),
+    wait: (jobId: string) =>
+      new Promise<string>((resolve) => (ended.has(jobId) ? resolve(ended.get(jobId)!) : waiting.set(jobId, resolve))),
     close: () => server.close(),
   };
 }

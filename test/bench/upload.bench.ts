@@ -24,7 +24,7 @@ async function makeFile(dir: string): Promise<string> {
   const header = wavHeader(SIZE - 44);
   await fh.write(header);
   const chunk = randomBytes(8 * MiB);
-  for (let written = header.length; written < SIZE; ) {
+  for (let written = header.length; written < SIZE;) {
     const n = Math.min(chunk.length, SIZE - written);
     await fh.write(chunk, 0, n);
     written += n;
@@ -162,7 +162,10 @@ async function main() {
       `gateway RSS: ${(rssBefore / MiB).toFixed(0)} MiB after a warm-up upload, peak ${(peak / MiB).toFixed(0)} MiB, growth ${growth.toFixed(1)} MiB (target < 100 MiB)`,
     ];
     for (const l of lines) console.log(l);
-    await writeSection('Upload (bench:upload)', `Machine: ${machine()}. Run ${new Date().toISOString()}.\n\n${lines.map((l) => `- ${l}`).join('\n')}`);
+    await writeSection(
+      'Upload (bench:upload)',
+      `Machine: ${machine()}. Run ${new Date().toISOString()}.\n\n${lines.map((l) => `- ${l}`).join('\n')}`,
+    );
   } finally {
     clearInterval(sampler);
     gateway.kill('SIGTERM');

@@ -13,11 +13,20 @@ const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(executablePath)) throw new Error(`No browser at ${executablePath}: install Debian's chromium or set CHROMIUM_PATH`);
+  if (!existsSync(executablePath))
+    throw new Error(`No browser at ${executablePath}: install Debian's chromium or set CHROMIUM_PATH`);
   browser = await chromium.launch({
     executablePath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   await mkdir(artifacts, { recursive: true });
 });
@@ -49,7 +58,10 @@ it('a person signs in, uploads, sees it complete live, downloads an output and d
   await row.locator('a[data-download]', { hasText: 'wav' }).waitFor();
   await page.screenshot({ path: path.join(artifacts, 'page-after-upload.png'), fullPage: true });
 
-  const [download] = await Promise.all([page.waitForEvent('download'), row.locator('a[data-download]', { hasText: 'wav' }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    row.locator('a[data-download]', { hasText: 'wav' }).click(),
+  ]);
   const saved = path.join(dir, download.suggestedFilename());
   await download.saveAs(saved);
   expect(download.suggestedFilename()).toBe('voice memo.wav');

@@ -2,7 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
 import { inject } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
-import { createGatewayClient, createUser as createGatewayUser, type MediaWithOutputs, type NotificationDto } from '@mp/contracts';
+import {
+  createGatewayClient,
+  createUser as createGatewayUser,
+  type MediaWithOutputs,
+  type NotificationDto,
+} from '@mp/contracts';
 
 /** A media with its outputs, as the gateway answers for one media. */
 export type MediaDto = MediaWithOutputs;

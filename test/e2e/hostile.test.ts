@@ -128,7 +128,9 @@ async function bucketKeys(prefix = ''): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: local!.s3Auth.bucket, Prefix: prefix, ContinuationToken: token }));
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: local!.s3Auth.bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     for (const o of page.Contents ?? []) keys.push(o.Key!);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -136,8 +138,9 @@ async function bucketKeys(prefix = ''): Promise<string[]> {
 }
 
 /**
- * No row counted by the snapshot came or went (but those `added`, by table), no key was added anywhere in the bucket, and none of this
- * file's users' objects was removed. (Objects of other test files' deleted media may still be purged.)
+ * No row counted by the snapshot came or went (but those `added`, by table), no key was added anywhere in the bucket,
+ * and none of this file's users' objects was removed. (Objects of other test files' deleted media may still be
+ * purged.)
  */
 async function expectNothingWritten(before: Snapshot, added: Record<string, number> = {}): Promise<void> {
   const after = await snapshot();
@@ -145,7 +148,8 @@ async function expectNothingWritten(before: Snapshot, added: Record<string, numb
   for (const [table, n] of Object.entries(added)) expected[table] = expected[table]! + n;
   expect(after.rows).toEqual(expected);
   expect(after.keys.filter((k) => !before.keys.includes(k))).toEqual([]);
-  const ours = (k: string) => [alice, bob].some((u) => k.startsWith(`media/${u.id}/`) || k.startsWith(`transcoded/${u.id}/`));
+  const ours = (k: string) =>
+    [alice, bob].some((u) => k.startsWith(`media/${u.id}/`) || k.startsWith(`transcoded/${u.id}/`));
   expect(before.keys.filter((k) => ours(k) && !after.keys.includes(k))).toEqual([]);
 }
 
@@ -171,7 +175,8 @@ async function objectExists(key: string): Promise<boolean> {
 }
 
 async function mediaRow(id: string) {
-  const [row] = await sql`select id, user_id, name, status, status_detail, s3_key, updated_at from media where id = ${id}`;
+  const [row] =
+    await sql`select id, user_id, name, status, status_detail, s3_key, updated_at from media where id = ${id}`;
   return row;
 }
 
@@ -206,8 +211,16 @@ suite('upload-gateway', () => {
       const before = await snapshot();
       await expectError(await fetch(`${t.gateway}/v1/media`, { headers }), 401, 'UNAUTHENTICATED');
       const form = multipart([{ name: 'file', value: png, filename: 'sneaky.png' }]);
-      await expectError(await fetch(`${t.gateway}/v1/media`, { method: 'POST', headers, body: form }), 401, 'UNAUTHENTICATED');
-      await expectError(await fetch(`${t.gateway}/v1/media/${photo.id}`, { method: 'DELETE', headers }), 401, 'UNAUTHENTICATED');
+      await expectError(
+        await fetch(`${t.gateway}/v1/media`, { method: 'POST', headers, body: form }),
+        401,
+        'UNAUTHENTICATED',
+      );
+      await expectError(
+        await fetch(`${t.gateway}/v1/media/${photo.id}`, { method: 'DELETE', headers }),
+        401,
+        'UNAUTHENTICATED',
+      );
       await expectNothingWritten(before);
       await expectHealthy(t.gateway);
     });
@@ -217,7 +230,11 @@ suite('upload-gateway', () => {
       await sql`delete from users where id = ${carol.id}`;
       const before = await snapshot();
       await expectError(await fetch(`${t.gateway}/v1/media`, { headers: auth(carol.token) }), 401, 'UNAUTHENTICATED');
-      await expectError(await fetch(`${t.notifier}/v1/notifications`, { headers: auth(carol.token) }), 401, 'UNAUTHORIZED');
+      await expectError(
+        await fetch(`${t.notifier}/v1/notifications`, { headers: auth(carol.token) }),
+        401,
+        'UNAUTHORIZED',
+      );
       const refused = await connectError(carol.token);
       expect(refused).toEqual({ message: 'unauthorized', code: 'UNAUTHORIZED' });
       await expectNothingWritten(before);
@@ -241,7 +258,11 @@ suite('upload-gateway', () => {
   describe("another user's media", () => {
     it.each([
       { label: 'GET the media', method: 'GET', route: () => `/v1/media/${photo.id}` },
-      { label: 'download an output', method: 'GET', route: () => `/v1/media/${photo.id}/outputs/${photo.outputs[0]!.id}/download` },
+      {
+        label: 'download an output',
+        method: 'GET',
+        route: () => `/v1/media/${photo.id}/outputs/${photo.outputs[0]!.id}/download`,
+      },
       { label: 'DELETE the media', method: 'DELETE', route: () => `/v1/media/${photo.id}` },
     ])('$label as bob: 404 NOT_FOUND "No such media.", and alice\'s media is untouched', async ({ method, route }) => {
       const before = await snapshot();
@@ -252,7 +273,9 @@ suite('upload-gateway', () => {
       expect(await mediaRow(photo.id)).toEqual(rowBefore);
       expect(await getMedia(alice.token, photo.id)).toEqual(photo);
       expect(await objectExists(rowBefore!.s3_key as string)).toBe(true);
-      const bobs = (await (await fetch(`${t.gateway}/v1/media`, { headers: auth(bob.token) })).json()) as { items: MediaDto[] };
+      const bobs = (await (await fetch(`${t.gateway}/v1/media`, { headers: auth(bob.token) })).json()) as {
+        items: MediaDto[];
+      };
       expect(bobs.items).toEqual([]);
       await expectHealthy(t.gateway);
     });
@@ -269,7 +292,13 @@ suite('upload-gateway', () => {
       }
       const badOutput = `/v1/media/${photo.id}/outputs/${encodeURIComponent('*')}/download`;
       // The media is alice's and exists: what is not found is the output.
-      expect(await expectError(await fetch(`${t.gateway}${badOutput}`, { headers: auth(alice.token), redirect: 'manual' }), 404, 'NOT_FOUND')).toBe('No such output.');
+      expect(
+        await expectError(
+          await fetch(`${t.gateway}${badOutput}`, { headers: auth(alice.token), redirect: 'manual' }),
+          404,
+          'NOT_FOUND',
+        ),
+      ).toBe('No such output.');
       await expectNothingWritten(before);
       expect(await getMedia(alice.token, photo.id)).toEqual(photo);
       await expectHealthy(t.gateway);
@@ -281,10 +310,22 @@ suite('upload-gateway', () => {
     // character, no leading dot, and at most 200 bytes; nothing lands anywhere else.
     it.each([
       { label: 'a path up and out', filename: '../../etc/passwd.png', expected: 'passwd.png' },
-      { label: 'a NUL byte and other control characters', filename: 'evil\u0000name\u0007.png', expected: 'evilname.png' },
-      { label: 'a right-to-left override hiding the extension', filename: 'photo\u202Egnp.exe', expected: 'photognp.exe' },
-      { label: 'a 600-character name of 2-byte characters', filename: `${'é'.repeat(600)}.png`, expected: `${'é'.repeat(98)}.png` },
-    ])('$label: stored under a sanitized key inside the user\'s own prefix only', async ({ filename, expected }) => {
+      {
+        label: 'a NUL byte and other control characters',
+        filename: 'evil\u0000name\u0007.png',
+        expected: 'evilname.png',
+      },
+      {
+        label: 'a right-to-left override hiding the extension',
+        filename: 'photo\u202Egnp.exe',
+        expected: 'photognp.exe',
+      },
+      {
+        label: 'a 600-character name of 2-byte characters',
+        filename: `${'é'.repeat(600)}.png`,
+        expected: `${'é'.repeat(98)}.png`,
+      },
+    ])("$label: stored under a sanitized key inside the user's own prefix only", async ({ filename, expected }) => {
       const keysBefore = await bucketKeys();
       const { media } = await uploadAndWait(alice.token, aliceEars, png, filename);
       expect(media.name).toBe(expected);
@@ -302,20 +343,41 @@ suite('upload-gateway', () => {
 
   describe('bodies', () => {
     it.each([
-      { label: 'a body that is not JSON', contentType: 'application/json', body: '{"name": alice', status: 400, code: 'BAD_JSON' },
-      { label: 'a content type it does not take', contentType: 'application/xml', body: '<user><name>alice</name></user>', status: 415, code: 'UNSUPPORTED_CONTENT_TYPE' },
-      { label: 'a 2 MiB JSON body', contentType: 'application/json', body: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }), status: 413, code: 'BODY_TOO_LARGE' },
-    ])('POST /v1/users (admin) with $label: $status $code, no user created', async ({ contentType, body, status, code }) => {
-      const before = await snapshot();
-      const res = await fetch(`${t.gateway}/v1/users`, {
-        method: 'POST',
-        headers: { ...auth(t.adminToken), 'content-type': contentType },
-        body,
-      });
-      await expectError(res, status, code);
-      await expectNothingWritten(before);
-      await expectHealthy(t.gateway);
-    });
+      {
+        label: 'a body that is not JSON',
+        contentType: 'application/json',
+        body: '{"name": alice',
+        status: 400,
+        code: 'BAD_JSON',
+      },
+      {
+        label: 'a content type it does not take',
+        contentType: 'application/xml',
+        body: '<user><name>alice</name></user>',
+        status: 415,
+        code: 'UNSUPPORTED_CONTENT_TYPE',
+      },
+      {
+        label: 'a 2 MiB JSON body',
+        contentType: 'application/json',
+        body: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }),
+        status: 413,
+        code: 'BODY_TOO_LARGE',
+      },
+    ])(
+      'POST /v1/users (admin) with $label: $status $code, no user created',
+      async ({ contentType, body, status, code }) => {
+        const before = await snapshot();
+        const res = await fetch(`${t.gateway}/v1/users`, {
+          method: 'POST',
+          headers: { ...auth(t.adminToken), 'content-type': contentType },
+          body,
+        });
+        await expectError(res, status, code);
+        await expectNothingWritten(before);
+        await expectHealthy(t.gateway);
+      },
+    );
 
     it('a multipart upload with two file fields: the second is not stored anywhere', async () => {
       const keysBefore = await bucketKeys();
@@ -377,7 +439,12 @@ suite('upload-gateway', () => {
 
 // ---------------------------------------------------------------------------------------------------------
 
-const S3_TEST_EVENT = JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: new Date().toISOString(), Bucket: 'media' });
+const S3_TEST_EVENT = JSON.stringify({
+  Service: 'Amazon S3',
+  Event: 's3:TestEvent',
+  Time: new Date().toISOString(),
+  Bucket: 'media',
+});
 
 function unsigned(over: Partial<UnsignedEnvelope> = {}): UnsignedEnvelope {
   return {
@@ -393,7 +460,11 @@ function unsigned(over: Partial<UnsignedEnvelope> = {}): UnsignedEnvelope {
 }
 
 function signed(over: Partial<UnsignedEnvelope> = {}, opts: Partial<SignOptions> = {}) {
-  return signEnvelope(unsigned(over), { privateKeyPem: local!.signer.privateKeyPem, signingCertUrl: local!.signer.certUrl, ...opts });
+  return signEnvelope(unsigned(over), {
+    privateKeyPem: local!.signer.privateKeyPem,
+    signingCertUrl: local!.signer.certUrl,
+    ...opts,
+  });
 }
 
 /** POST /sns as SNS sends it: JSON in a text/plain body, with the x-amz-sns-* headers. */
@@ -424,7 +495,15 @@ function etMessage(state: 'COMPLETED' | 'ERROR', mediaId: string, userId: string
     pipelineId,
     input: { key: `media/${userId}/${mediaId}/x.mp3` },
     outputKeyPrefix: `transcoded/${userId}/${mediaId}/`,
-    outputs: [{ id: '1', presetId: SeedPresets.wav, key: 'x.wav', status: state === 'ERROR' ? 'Error' : 'Complete', duration: 1 }],
+    outputs: [
+      {
+        id: '1',
+        presetId: SeedPresets.wav,
+        key: 'x.wav',
+        status: state === 'ERROR' ? 'Error' : 'Complete',
+        duration: 1,
+      },
+    ],
     userMetadata: { mediaId, userId },
     ...(state === 'ERROR' ? { errorCode: 4000, messageDetails: 'forged' } : {}),
   });
@@ -435,10 +514,30 @@ suite('sns-ingest', () => {
   const tampered = () => ({ ...signed(), Message: JSON.stringify({ Records: [] }) });
 
   it.each<{ label: string; make: () => string | object; status: number; code: string }>([
-    { label: 'a body that is not JSON', make: () => 'Type=Notification&Message=hi', status: 400, code: 'SNS_MALFORMED' },
-    { label: 'an envelope without its Signature', make: () => ({ ...signed(), Signature: undefined }), status: 400, code: 'SNS_MALFORMED' },
-    { label: 'an unknown Type', make: () => ({ ...signed(), Type: 'SubscriptionDeletion' }), status: 400, code: 'SNS_MALFORMED' },
-    { label: 'SignatureVersion 3', make: () => ({ ...signed(), SignatureVersion: '3' }), status: 400, code: 'SNS_BAD_SIGNATURE_VERSION' },
+    {
+      label: 'a body that is not JSON',
+      make: () => 'Type=Notification&Message=hi',
+      status: 400,
+      code: 'SNS_MALFORMED',
+    },
+    {
+      label: 'an envelope without its Signature',
+      make: () => ({ ...signed(), Signature: undefined }),
+      status: 400,
+      code: 'SNS_MALFORMED',
+    },
+    {
+      label: 'an unknown Type',
+      make: () => ({ ...signed(), Type: 'SubscriptionDeletion' }),
+      status: 400,
+      code: 'SNS_MALFORMED',
+    },
+    {
+      label: 'SignatureVersion 3',
+      make: () => ({ ...signed(), SignatureVersion: '3' }),
+      status: 400,
+      code: 'SNS_BAD_SIGNATURE_VERSION',
+    },
     {
       label: 'a SigningCertURL on a host that only looks like SNS',
       make: () => signed({}, { signingCertUrl: 'https://sns.us-east-1.amazonaws.com.evil.example/cert.pem' }),
@@ -446,7 +545,12 @@ suite('sns-ingest', () => {
       code: 'SNS_CERT_HOST',
     },
     { label: 'a Message changed after signing', make: tampered, status: 403, code: 'SNS_BAD_SIGNATURE' },
-    { label: 'a signature by another key, naming the trusted certificate', make: () => signed({}, { privateKeyPem: forger }), status: 403, code: 'SNS_BAD_SIGNATURE' },
+    {
+      label: 'a signature by another key, naming the trusted certificate',
+      make: () => signed({}, { privateKeyPem: forger }),
+      status: 403,
+      code: 'SNS_BAD_SIGNATURE',
+    },
     {
       label: 'a validly signed message two hours old',
       make: () => signed({ Timestamp: new Date(Date.now() - 7_200_000).toISOString() }),
@@ -465,7 +569,9 @@ suite('sns-ingest', () => {
   it('a valid S3 event delivered twice is processed once: one media, one recorded message, one notification', async () => {
     const mediaId = randomUUID();
     const key = `media/${alice.id}/${mediaId}/replayed.png`;
-    await s3.send(new PutObjectCommand({ Bucket: local!.s3Auth.bucket, Key: key, Body: png, ContentType: 'image/png' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: local!.s3Auth.bucket, Key: key, Body: png, ContentType: 'image/png' }),
+    );
     const event: S3Event = {
       Records: [
         {
@@ -493,7 +599,9 @@ suite('sns-ingest', () => {
     await aliceEars.waitFor((n) => n.mediaId === mediaId);
     await new Promise((r) => setTimeout(r, 500));
     expect(await seen(envelope.MessageId)).toBe(1);
-    expect(await sql`select id, source from media where s3_key = ${key}`).toEqual([{ id: mediaId, source: 's3-event' }]);
+    expect(await sql`select id, source from media where s3_key = ${key}`).toEqual([
+      { id: mediaId, source: 's3-event' },
+    ]);
     const [n] = await sql`select count(*)::int as n from notifications where media_id = ${mediaId}`;
     expect(n!.n).toBe(1);
     await expectHealthy(local!.snsIngest);
@@ -502,7 +610,10 @@ suite('sns-ingest', () => {
   it('an engine COMPLETED for a media that does not exist: 200 ignored, no media, output, notification or tombstone made', async () => {
     const mediaId = randomUUID();
     const before = await snapshot();
-    const envelope = signed({ Subject: 'Amazon Elastic Transcoder has finished transcoding job', Message: etMessage('COMPLETED', mediaId, alice.id) });
+    const envelope = signed({
+      Subject: 'Amazon Elastic Transcoder has finished transcoding job',
+      Message: etMessage('COMPLETED', mediaId, alice.id),
+    });
     const res = await deliver(envelope);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ignored' });
@@ -515,15 +626,21 @@ suite('sns-ingest', () => {
   it("an engine ERROR naming alice's media with bob as its owner: 200 ignored, alice's media and outputs unchanged, nobody told", async () => {
     const before = await snapshot();
     const rowBefore = await mediaRow(photo.id);
-    const outputsBefore = await sql`select id, status, status_detail, size from outputs where media_id = ${photo.id} order by id`;
-    const envelope = signed({ Subject: 'Amazon Elastic Transcoder has encountered an error', Message: etMessage('ERROR', photo.id, bob.id) });
+    const outputsBefore =
+      await sql`select id, status, status_detail, size from outputs where media_id = ${photo.id} order by id`;
+    const envelope = signed({
+      Subject: 'Amazon Elastic Transcoder has encountered an error',
+      Message: etMessage('ERROR', photo.id, bob.id),
+    });
     const res = await deliver(envelope);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ignored' });
     await new Promise((r) => setTimeout(r, 500));
     await expectNothingWritten(before, { sns_messages: 1 });
     expect(await mediaRow(photo.id)).toEqual(rowBefore);
-    expect(await sql`select id, status, status_detail, size from outputs where media_id = ${photo.id} order by id`).toEqual(outputsBefore);
+    expect(
+      await sql`select id, status, status_detail, size from outputs where media_id = ${photo.id} order by id`,
+    ).toEqual(outputsBefore);
     expect(aliceEars.notifications.filter((n) => n.mediaId === photo.id)).toHaveLength(1);
     expect(bobEars.notifications).toEqual([]);
     await expectHealthy(local!.snsIngest);
@@ -534,7 +651,11 @@ suite('sns-ingest', () => {
 
 /** A socket.io handshake that is expected to fail: its connect_error message and data.code. */
 function connectError(token: unknown): Promise<{ message: string; code: string | undefined }> {
-  const socket = io(t.notifier, { auth: token === undefined ? {} : { token }, transports: ['websocket'], reconnection: false });
+  const socket = io(t.notifier, {
+    auth: token === undefined ? {} : { token },
+    transports: ['websocket'],
+    reconnection: false,
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => (socket.close(), reject(new Error('no connect_error in time'))), 10_000);
     socket.once('connect', () => (clearTimeout(timer), socket.close(), reject(new Error('the socket connected'))));
@@ -549,12 +670,22 @@ function connectError(token: unknown): Promise<{ message: string; code: string |
 suite('notifier', () => {
   it('no token, or one that is not a token: the socket gets connect_error "unauthorized" (UNAUTHORIZED), REST 401 UNAUTHORIZED', async () => {
     const before = await snapshot();
-    for (const token of [undefined, '', 'Bearer; drop table users', { $ne: null }, `mpt_${randomBytes(32).toString('base64url')}`]) {
+    for (const token of [
+      undefined,
+      '',
+      'Bearer; drop table users',
+      { $ne: null },
+      `mpt_${randomBytes(32).toString('base64url')}`,
+    ]) {
       expect(await connectError(token)).toEqual({ message: 'unauthorized', code: 'UNAUTHORIZED' });
     }
     await expectError(await fetch(`${t.notifier}/v1/notifications`), 401, 'UNAUTHORIZED');
     const basic = { authorization: `Basic ${Buffer.from(`${alice.id}:x`).toString('base64')}` };
-    await expectError(await fetch(`${t.notifier}/v1/notifications?unread=true`, { headers: basic }), 401, 'UNAUTHORIZED');
+    await expectError(
+      await fetch(`${t.notifier}/v1/notifications?unread=true`, { headers: basic }),
+      401,
+      'UNAUTHORIZED',
+    );
     await expectError(await fetch(`${t.notifier}/v1/notifications/read-all`, { method: 'POST' }), 401, 'UNAUTHORIZED');
     await expectNothingWritten(before);
     await expectHealthy(t.notifier);
@@ -562,7 +693,10 @@ suite('notifier', () => {
 
   it("bob marks alice's notification read, over REST and over his socket: 404 NOT_FOUND, and it stays unread", async () => {
     const before = await snapshot();
-    const res = await fetch(`${t.notifier}/v1/notifications/${photoNotice.id}/read`, { method: 'POST', headers: auth(bob.token) });
+    const res = await fetch(`${t.notifier}/v1/notifications/${photoNotice.id}/read`, {
+      method: 'POST',
+      headers: auth(bob.token),
+    });
     await expectError(res, 404, 'NOT_FOUND');
     const ack = await bobEars.socket.timeout(5000).emitWithAck('notification:read', { id: photoNotice.id });
     expect(ack).toMatchObject({ error: { code: 'NOT_FOUND' } });
@@ -575,7 +709,10 @@ suite('notifier', () => {
   it('notification ids that are not ids (a uuid, text, zero, negative, past 2^53): 404 NOT_FOUND, nothing marked read', async () => {
     const before = await snapshot();
     for (const id of [randomUUID(), 'abc', '0', '-1', '1e3', '99999999999999999999']) {
-      const res = await fetch(`${t.notifier}/v1/notifications/${encodeURIComponent(id)}/read`, { method: 'POST', headers: auth(alice.token) });
+      const res = await fetch(`${t.notifier}/v1/notifications/${encodeURIComponent(id)}/read`, {
+        method: 'POST',
+        headers: auth(alice.token),
+      });
       await expectError(res, 404, 'NOT_FOUND');
     }
     await expectNothingWritten(before);
@@ -585,7 +722,8 @@ suite('notifier', () => {
   it('a socket that sends unknown events, garbage and then a huge payload is cut off; the user still gets their own events', async () => {
     const rogue = await listen(alice.token);
     const closed = new Promise<string>((r) => rogue.socket.once('disconnect', (reason) => r(reason)));
-    for (const event of ['admin', 'media:delete', '__proto__', 'notification']) rogue.socket.emit(event, { id: photoNotice.id, userId: bob.id });
+    for (const event of ['admin', 'media:delete', '__proto__', 'notification'])
+      rogue.socket.emit(event, { id: photoNotice.id, userId: bob.id });
     for (const payload of [undefined, 'x', { id: 'abc' }, { id: { $gt: 0 } }, [photoNotice.id]]) {
       const ack = await rogue.socket.timeout(5000).emitWithAck('notification:read', payload);
       expect(ack).toMatchObject({ error: { code: 'VALIDATION' } });
@@ -644,7 +782,11 @@ suite('transcoder (Elastic Transcoder API)', () => {
     ] as const) {
       const res = await fetch(`${local!.transcoder.url}/2012-09-25/jobs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-amz-date': stamp, ...(authorization ? { authorization } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          'x-amz-date': stamp,
+          ...(authorization ? { authorization } : {}),
+        },
         body: JSON.stringify(job()),
       });
       expect(res.status).toBe(403);
@@ -694,14 +836,21 @@ suite('transcoder (Elastic Transcoder API)', () => {
     },
     {
       label: '31 outputs',
-      make: () => job({ Outputs: Array.from({ length: 31 }, (_, i) => ({ Key: `out-${i}.wav`, PresetId: SeedPresets.wav })) }),
+      make: () =>
+        job({ Outputs: Array.from({ length: 31 }, (_, i) => ({ Key: `out-${i}.wav`, PresetId: SeedPresets.wav })) }),
       type: 'ValidationException',
       status: 400,
       message: /at 'outputs' failed to satisfy constraint: Member must have length less than or equal to 30$/,
     },
     {
       label: 'two outputs with one key',
-      make: () => job({ Outputs: [{ Key: 'same.wav', PresetId: SeedPresets.wav }, { Key: 'same.wav', PresetId: SeedPresets.flac }] }),
+      make: () =>
+        job({
+          Outputs: [
+            { Key: 'same.wav', PresetId: SeedPresets.wav },
+            { Key: 'same.wav', PresetId: SeedPresets.flac },
+          ],
+        }),
       type: 'ValidationException',
       status: 400,
       message: /unique keys: the key 'same\.wav' appears more than once \(outputs\.2\.member\.key\)/,
@@ -746,7 +895,10 @@ suite('transcoder (Elastic Transcoder API)', () => {
   it('a job whose input does not exist ends Error 3001 with its StatusDetail; no output is written and no media is touched', async () => {
     const mediaId = randomUUID();
     const before = await snapshot();
-    const spec = job({ Input: { Key: `media/${alice.id}/${mediaId}/never-uploaded.mp3` }, UserMetadata: { mediaId, userId: alice.id } });
+    const spec = job({
+      Input: { Key: `media/${alice.id}/${mediaId}/never-uploaded.mp3` },
+      UserMetadata: { mediaId, userId: alice.id },
+    });
     const { Job: submitted } = await et.send(new CreateJobCommand(spec));
     const id = submitted!.Id!;
     const ended = await until(async () => {
@@ -756,7 +908,9 @@ suite('transcoder (Elastic Transcoder API)', () => {
     expect(ended.Outputs).toHaveLength(1);
     expect(ended.Outputs![0]!).toMatchObject({ Status: 'Error' });
     expect(ended.Outputs![0]!.StatusDetail).toMatch(
-      new RegExp(`^3001 [0-9a-f-]{36}: The specified object does not exist in the specified S3 bucket: bucket=media, key=media/${alice.id}/${mediaId}/never-uploaded\\.mp3\\.$`),
+      new RegExp(
+        `^3001 [0-9a-f-]{36}: The specified object does not exist in the specified S3 bucket: bucket=media, key=media/${alice.id}/${mediaId}/never-uploaded\\.mp3\\.$`,
+      ),
     );
     // Its notifications reach sns-ingest, which records them and, the media being unknown, changes nothing.
     const delivered = await until(async () => {

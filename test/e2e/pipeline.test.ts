@@ -104,13 +104,16 @@ describe('upload → engine → notification → download', () => {
     expect(after.statusDetail).toMatch(/[a-z]{4,}/i);
   });
 
-  it('nobody hears about another user\'s files', async () => {
+  it("nobody hears about another user's files", async () => {
     expect(aliceEars.notifications.length).toBeGreaterThanOrEqual(4);
     expect(bobEars.notifications).toEqual([]);
     expect(bobEars.statuses).toEqual([]);
-    const res = await fetch(`${(await import('./client')).target().gateway}/v1/media/${aliceEars.notifications[0]!.mediaId}`, {
-      headers: { authorization: `Bearer ${bob.token}` },
-    });
+    const res = await fetch(
+      `${(await import('./client')).target().gateway}/v1/media/${aliceEars.notifications[0]!.mediaId}`,
+      {
+        headers: { authorization: `Bearer ${bob.token}` },
+      },
+    );
     expect(res.status).toBe(404);
   });
 });

@@ -60,7 +60,10 @@ export const chain: readonly ChainLink[] = [
     producers: [Service.client, Service.dropFolder],
     consumer: Service.gateway,
     what: 'an upload, streamed to S3 under `media/<user>/<media>/` while it is hashed and sniffed',
-    code: { produce: ['services/drop-folder/src/drop-folder.ts'], consume: 'services/upload-gateway/src/routes/media.ts' },
+    code: {
+      produce: ['services/drop-folder/src/drop-folder.ts'],
+      consume: 'services/upload-gateway/src/routes/media.ts',
+    },
   },
   {
     via: 's3',
@@ -81,7 +84,11 @@ export const chain: readonly ChainLink[] = [
     configured: { concurrency: 'CONCURRENCY' },
     what: 'a media to transcode: one engine job for audio and video, a resize here for images',
     code: {
-      produce: ['libs/runtime/src/queue.ts (enqueueTranscode)', 'services/upload-gateway/src/media.service.ts', 'services/sns-ingest/src/ingest.service.ts'],
+      produce: [
+        'libs/runtime/src/queue.ts (enqueueTranscode)',
+        'services/upload-gateway/src/media.service.ts',
+        'services/sns-ingest/src/ingest.service.ts',
+      ],
       consume: 'services/transcode-dispatch/src/jobs/transcode.job.ts',
     },
   }),
@@ -92,7 +99,10 @@ export const chain: readonly ChainLink[] = [
     producers: [Service.dispatch],
     consumer: Service.transcoderApi,
     what: "the media's outputs as Elastic Transcoder presets, with the media id in UserMetadata",
-    code: { produce: ['services/transcode-dispatch/src/engine.ts'], consume: 'services/transcoder/src/routes/jobs.routes.ts' },
+    code: {
+      produce: ['services/transcode-dispatch/src/engine.ts'],
+      consume: 'services/transcoder/src/routes/jobs.routes.ts',
+    },
   },
   queue({
     queue: QueueName.etTranscode,
@@ -125,7 +135,10 @@ export const chain: readonly ChainLink[] = [
     producers: [Service.sns, Service.transcoderWorker],
     consumer: Service.snsIngest,
     what: 'a job state change: SNS Publish, or the engine POSTs the same signed envelope itself',
-    code: { produce: ['services/transcoder/src/jobs/deliver.job.ts'], consume: 'services/sns-ingest/src/routes/sns.routes.ts' },
+    code: {
+      produce: ['services/transcoder/src/jobs/deliver.job.ts'],
+      consume: 'services/sns-ingest/src/routes/sns.routes.ts',
+    },
   },
   queue({
     queue: QueueName.notify,
@@ -136,7 +149,11 @@ export const chain: readonly ChainLink[] = [
     consumer: Service.notifier,
     what: "what happened to a media, written to the notify outbox in the state change's transaction, then queued",
     code: {
-      produce: ['libs/db/src/notify-outbox.ts', 'services/sns-ingest/src/ingest.service.ts', 'services/transcode-dispatch/src/jobs/transcode.job.ts'],
+      produce: [
+        'libs/db/src/notify-outbox.ts',
+        'services/sns-ingest/src/ingest.service.ts',
+        'services/transcode-dispatch/src/jobs/transcode.job.ts',
+      ],
       consume: 'services/notifier/src/jobs/notify.job.ts',
     },
   }),
@@ -155,8 +172,11 @@ export const chain: readonly ChainLink[] = [
     message: 'a deleted media and its engine job',
     producers: [Service.gateway],
     consumer: Service.dispatch,
-    what: "a media deleted through the API: dispatch cancels its engine job and purges what the job still writes",
-    code: { produce: ['services/upload-gateway/src/media.service.ts'], consume: 'services/transcode-dispatch/src/purge.ts' },
+    what: 'a media deleted through the API: dispatch cancels its engine job and purges what the job still writes',
+    code: {
+      produce: ['services/upload-gateway/src/media.service.ts'],
+      consume: 'services/transcode-dispatch/src/purge.ts',
+    },
   },
 ];
 
@@ -172,7 +192,10 @@ function policyCells(p: QueuePolicy, configured: QueueLink['configured'] = {}): 
     String(p.attempts),
     backoff,
     withSetting(String(p.concurrency), configured.concurrency),
-    withSetting(`${seconds(p.lockDuration)}, ${p.maxStalledCount} stall${p.maxStalledCount === 1 ? '' : 's'}`, configured.lockDuration),
+    withSetting(
+      `${seconds(p.lockDuration)}, ${p.maxStalledCount} stall${p.maxStalledCount === 1 ? '' : 's'}`,
+      configured.lockDuration,
+    ),
     p.priority === undefined ? 'FIFO' : String(p.priority),
     `${p.removeOnComplete.count} / ${duration(p.removeOnComplete.age)}; ${p.removeOnFail.count} / ${duration(p.removeOnFail.age)}`,
   ];
@@ -205,7 +228,13 @@ export function renderChainMarkdown(): string {
   const code = [
     row(['#', 'produced in', 'consumed in']),
     row(['---', '---', '---']),
-    ...chain.map((l, i) => row([String(i + 1), l.code.produce.map((p) => `\`${p}\``).join(', ') || '(outside the project)', `\`${l.code.consume}\``])),
+    ...chain.map((l, i) =>
+      row([
+        String(i + 1),
+        l.code.produce.map((p) => `\`${p}\``).join(', ') || '(outside the project)',
+        `\`${l.code.consume}\``,
+      ]),
+    ),
   ];
   return [hops.join('\n'), policies.join('\n'), code.join('\n')].join('\n\n') + '\n';
 }

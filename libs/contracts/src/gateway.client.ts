@@ -9,7 +9,14 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { ErrorBody } from './errors';
-import type { CreatedUser, CreateUserRequest, DownloadLink, MediaDto, MediaPage, MediaWithOutputs } from './gateway-api';
+import type {
+  CreatedUser,
+  CreateUserRequest,
+  DownloadLink,
+  MediaDto,
+  MediaPage,
+  MediaWithOutputs,
+} from './gateway-api';
 
 /** A call that did not succeed. `status` is null when no answer came (network, timeout). */
 export class GatewayError extends Error {
@@ -24,7 +31,9 @@ export class GatewayError extends Error {
 
   /** A client error other than timeout or rate limit will be answered the same way next time. */
   get permanent(): boolean {
-    return this.status !== null && this.status >= 400 && this.status < 500 && this.status !== 408 && this.status !== 429;
+    return (
+      this.status !== null && this.status >= 400 && this.status < 500 && this.status !== 408 && this.status !== 429
+    );
   }
 }
 
@@ -39,7 +48,12 @@ export type GatewayClient = ReturnType<typeof createGatewayClient>;
 const trimBase = (url: string) => url.replace(/\/+$/, '');
 
 /** POST /v1/users with the admin token: the new user and its token, shown once. */
-export async function createUser(baseUrl: string, adminToken: string, name: string, signal?: AbortSignal): Promise<CreatedUser> {
+export async function createUser(
+  baseUrl: string,
+  adminToken: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<CreatedUser> {
   const body: CreateUserRequest = { name };
   const res = await send(`${trimBase(baseUrl)}/v1/users`, {
     method: 'POST',
@@ -125,7 +139,8 @@ export function createGatewayClient(opts: { baseUrl: string; token: string }) {
         signal,
       );
       const res = await send(url, { signal });
-      if (!res.ok || !res.body) throw new GatewayError(res.status, 'DOWNLOAD_FAILED', `download of output ${outputId}: HTTP ${res.status}`);
+      if (!res.ok || !res.body)
+        throw new GatewayError(res.status, 'DOWNLOAD_FAILED', `download of output ${outputId}: HTTP ${res.status}`);
       return {
         body: Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
         contentDisposition: res.headers.get('content-disposition'),
@@ -147,7 +162,13 @@ const EARLY_ANSWER_MS = 250;
  * If we were still sending, that close resets the socket and the answer is lost. So the first few KiB go
  * alone and we wait briefly for such an answer before sending the rest, as `Expect: 100-continue` would.
  */
-async function postFile(url: string, auth: Record<string, string>, file: string, name: string, signal?: AbortSignal): Promise<Response> {
+async function postFile(
+  url: string,
+  auth: Record<string, string>,
+  file: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<Response> {
   const boundary = `----drop-folder-${randomBytes(12).toString('hex')}`;
   // The name is escaped as browsers do (WHATWG HTML, multipart/form-data encoding).
   const escaped = name.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -157,29 +178,43 @@ async function postFile(url: string, auth: Record<string, string>, file: string,
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const { size } = await stat(file);
   const target = new URL(url);
-  const headers = { ...auth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + size + tail.length) };
+  const headers = {
+    ...auth,
+    'content-type': `multipart/form-data; boundary=${boundary}`,
+    'content-length': String(head.length + size + tail.length),
+  };
 
   return new Promise((resolve, reject) => {
     let answered = false;
     let onAnswer: () => void = () => {};
     const answer = new Promise<void>((r) => (onAnswer = r));
-    const req = (target.protocol === 'https:' ? https : http).request(target, { method: 'POST', headers, signal }, (res) => {
-      answered = true;
-      onAnswer();
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const status = res.statusCode ?? 502;
-        const payload = status === 204 || status === 304 ? null : Buffer.concat(chunks);
-        resolve(new Response(payload, { status, statusText: res.statusMessage ?? '' }));
-      });
-    });
+    const req = (target.protocol === 'https:' ? https : http).request(
+      target,
+      { method: 'POST', headers, signal },
+      (res) => {
+        answered = true;
+        onAnswer();
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 502;
+          const payload = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+          resolve(new Response(payload, { status, statusText: res.statusMessage ?? '' }));
+        });
+      },
+    );
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (answered) return; // the gateway answered early and closed: its answer settles this
       if (err.name === 'AbortError') reject(err);
       else if (err.code === 'EPIPE' || err.code === 'ECONNRESET') {
-        reject(new GatewayError(null, 'CONNECTION_CLOSED', `${target.host} closed the connection during the upload (${err.code}); it may refuse this file`));
+        reject(
+          new GatewayError(
+            null,
+            'CONNECTION_CLOSED',
+            `${target.host} closed the connection during the upload (${err.code}); it may refuse this file`,
+          ),
+        );
       } else reject(new GatewayError(null, 'UNREACHABLE', `${target.host} unreachable: ${err.code ?? err.message}`));
     });
 
@@ -203,7 +238,11 @@ async function send(url: string, init: RequestInit): Promise<Response> {
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new GatewayError(null, 'UNREACHABLE', `${new URL(url).host} unreachable: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    throw new GatewayError(
+      null,
+      'UNREACHABLE',
+      `${new URL(url).host} unreachable: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+    );
   }
 }
 

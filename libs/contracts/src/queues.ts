@@ -99,9 +99,17 @@ export function jobOptions(queue: QueueName, jobId?: string) {
 }
 
 /** BullMQ worker options derived from a queue's policy; `overrides` are a service's configured values. */
-export function workerOptions(queue: QueueName, overrides: Partial<Pick<QueuePolicy, 'concurrency' | 'lockDuration' | 'stalledInterval'>> = {}) {
+export function workerOptions(
+  queue: QueueName,
+  overrides: Partial<Pick<QueuePolicy, 'concurrency' | 'lockDuration' | 'stalledInterval'>> = {},
+) {
   const p = { ...queuePolicies[queue], ...definedOnly(overrides) };
-  return { concurrency: p.concurrency, lockDuration: p.lockDuration, stalledInterval: p.stalledInterval, maxStalledCount: p.maxStalledCount };
+  return {
+    concurrency: p.concurrency,
+    lockDuration: p.lockDuration,
+    stalledInterval: p.stalledInterval,
+    maxStalledCount: p.maxStalledCount,
+  };
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

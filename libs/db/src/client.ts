@@ -22,7 +22,10 @@ export interface DbOptions<S extends Record<string, unknown>> {
 }
 
 /** The one way every process opens Postgres: a pool and drizzle over it. */
-export function createDb<S extends Record<string, unknown> = typeof coreSchema>(url: string, opts: DbOptions<S> = {}): DbHandle<DbOf<S>> {
+export function createDb<S extends Record<string, unknown> = typeof coreSchema>(
+  url: string,
+  opts: DbOptions<S> = {},
+): DbHandle<DbOf<S>> {
   const sql = postgres(url, { max: opts.max ?? 10, onnotice: () => {}, idle_timeout: 30 });
   const db = drizzle(sql, { schema: opts.schema ?? coreSchema }) as unknown as DbOf<S>;
   return { db, sql, close: () => sql.end({ timeout: 5 }) };

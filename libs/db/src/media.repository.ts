@@ -69,7 +69,11 @@ export class MediaRepository {
   }
 
   /** Newest first, keyset pagination on (created_at, id). */
-  async listOwned(userId: string, limit: number, cursor: MediaCursor | null): Promise<{ items: Media[]; next: MediaCursor | null }> {
+  async listOwned(
+    userId: string,
+    limit: number,
+    cursor: MediaCursor | null,
+  ): Promise<{ items: Media[]; next: MediaCursor | null }> {
     const rows = await this.db
       .select()
       .from(media)
@@ -77,7 +81,10 @@ export class MediaRepository {
         and(
           eq(media.userId, userId),
           cursor
-            ? or(lt(media.createdAt, cursor.createdAt), and(eq(media.createdAt, cursor.createdAt), lt(media.id, cursor.id)))
+            ? or(
+                lt(media.createdAt, cursor.createdAt),
+                and(eq(media.createdAt, cursor.createdAt), lt(media.id, cursor.id)),
+              )
             : undefined,
         ),
       )
@@ -125,7 +132,10 @@ export class MediaRepository {
    * PROGRESSING from the engine. State precedence lives in the WHERE clauses, so late or repeated
    * messages are no-ops: uploaded|queued → processing, never back from complete|failed; progress only grows.
    */
-  async markProcessing(id: string, progress: number | null): Promise<{ statusChanged: boolean; progressChanged: boolean }> {
+  async markProcessing(
+    id: string,
+    progress: number | null,
+  ): Promise<{ statusChanged: boolean; progressChanged: boolean }> {
     const now = new Date();
     const started = await this.db
       .update(media)
@@ -147,7 +157,11 @@ export class MediaRepository {
   }
 
   /** Moves a media to complete or failed unless it already reached one of them. True when it changed. */
-  async markFinished(id: string, status: (typeof TERMINAL_MEDIA)[number], statusDetail: string | null): Promise<boolean> {
+  async markFinished(
+    id: string,
+    status: (typeof TERMINAL_MEDIA)[number],
+    statusDetail: string | null,
+  ): Promise<boolean> {
     const rows = await this.db
       .update(media)
       .set({

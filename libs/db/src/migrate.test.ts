@@ -17,10 +17,21 @@ describe('runMigrations', () => {
     const applied = await sql`select count(*)::int as n from public.__migrations_core`;
     const tables = await sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`;
     await sql.end();
-    const journal = JSON.parse(readFileSync(`${coreMigrationsFolder}/meta/_journal.json`, 'utf8')) as { entries: unknown[] };
+    const journal = JSON.parse(readFileSync(`${coreMigrationsFolder}/meta/_journal.json`, 'utf8')) as {
+      entries: unknown[];
+    };
     expect(applied[0]!.n).toBe(journal.entries.length);
     expect(tables.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining(['media', 'media_tombstones', 'notifications', 'notify_outbox', 'outputs', 'sns_messages', 'transcode_jobs', 'users']),
+      expect.arrayContaining([
+        'media',
+        'media_tombstones',
+        'notifications',
+        'notify_outbox',
+        'outputs',
+        'sns_messages',
+        'transcode_jobs',
+        'users',
+      ]),
     );
   });
 });

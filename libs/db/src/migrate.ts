@@ -23,7 +23,11 @@ export async function runMigrations(url: string, opts: MigrateOptions = {}): Pro
   try {
     await sql`select pg_advisory_lock(hashtext(${table}))`;
     try {
-      await migrate(drizzle(sql), { migrationsFolder: folder, migrationsTable: table, migrationsSchema: opts.schema ?? 'public' });
+      await migrate(drizzle(sql), {
+        migrationsFolder: folder,
+        migrationsTable: table,
+        migrationsSchema: opts.schema ?? 'public',
+      });
     } finally {
       await sql`select pg_advisory_unlock(hashtext(${table}))`;
     }

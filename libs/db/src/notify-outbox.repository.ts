@@ -32,7 +32,9 @@ export class NotifyOutboxRepository {
 
   async remove(ids: readonly number[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.delete(notifyOutbox).where(ids.length === 1 ? eq(notifyOutbox.id, ids[0]!) : inArray(notifyOutbox.id, [...ids]));
+    await this.db
+      .delete(notifyOutbox)
+      .where(ids.length === 1 ? eq(notifyOutbox.id, ids[0]!) : inArray(notifyOutbox.id, [...ids]));
   }
 
   async count(): Promise<number> {

@@ -75,7 +75,10 @@ export class NotifyOutbox {
       ]);
       return true;
     } catch (err) {
-      this.log.warn({ mediaId: row.mediaId, kind: row.kind, err: (err as Error).message }, 'notify not queued; kept in the outbox');
+      this.log.warn(
+        { mediaId: row.mediaId, kind: row.kind, err: (err as Error).message },
+        'notify not queued; kept in the outbox',
+      );
       return false;
     } finally {
       clearTimeout(timer);

@@ -99,7 +99,10 @@ export const transcodeJobs = pgTable(
     createdAt: created(),
     updatedAt: updated(),
   },
-  (t) => [uniqueIndex('transcode_jobs_media_uq').on(t.mediaId), uniqueIndex('transcode_jobs_engine_uq').on(t.engineJobId)],
+  (t) => [
+    uniqueIndex('transcode_jobs_media_uq').on(t.mediaId),
+    uniqueIndex('transcode_jobs_engine_uq').on(t.engineJobId),
+  ],
 );
 
 export const notifications = pgTable(
@@ -174,7 +177,11 @@ export const mediaTombstones = pgTable(
     /** When the prefixes were last found emptied with nothing left to write into them; null while due. */
     purgedAt: ts('purged_at'),
   },
-  (t) => [index('media_tombstones_due_idx').on(t.dueAt).where(sql`${t.purgedAt} is null`)],
+  (t) => [
+    index('media_tombstones_due_idx')
+      .on(t.dueAt)
+      .where(sql`${t.purgedAt} is null`),
+  ],
 );
 
 export type User = typeof users.$inferSelect;

@@ -33,7 +33,10 @@ export class TranscodeJobRepository {
 
   /** Committed at once (outside the lock's transaction): a call to the engine is about to happen. */
   async markCalling(id: string): Promise<void> {
-    await this.db.update(transcodeJobs).set({ state: 'calling', updatedAt: new Date() }).where(eq(transcodeJobs.id, id));
+    await this.db
+      .update(transcodeJobs)
+      .set({ state: 'calling', updatedAt: new Date() })
+      .where(eq(transcodeJobs.id, id));
   }
 
   async recordEngineJob(tx: Tx, id: string, engineJobId: string): Promise<void> {

@@ -47,11 +47,17 @@ beforeAll(async () => {
     limits: { headersTimeoutMs: HEADERS_MS, requestTimeoutMs: REQUEST_MS, maxConnectionsPerIp: 5 },
   }));
   app.post('/echo', async (req) => ({ got: req.body }));
-  app.post('/guarded', {
-    onRequest: async (_req, reply) => reply.status(401).send({ error: { code: 'UNAUTHENTICATED', message: 'No.' } }),
-  }, async () => ({}));
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) =>
-    done(null, body),
+  app.post(
+    '/guarded',
+    {
+      onRequest: async (_req, reply) => reply.status(401).send({ error: { code: 'UNAUTHENTICATED', message: 'No.' } }),
+    },
+    async () => ({}),
+  );
+  app.addContentTypeParser(
+    'application/octet-stream',
+    { parseAs: 'buffer', bodyLimit: 1024 * 1024 },
+    (_req, body, done) => done(null, body),
   );
   app.post('/upload', { config: { bodyIdleTimeoutMs: IDLE_MS } }, async (req) => {
     await sleep(IDLE_MS * 2); // work after the body has arrived is not cut
@@ -79,7 +85,10 @@ describe('headers timeout', () => {
     const { afterMs, received } = await c.closed;
     expect(afterMs).toBeGreaterThanOrEqual(HEADERS_MS - 20);
     expect(afterMs).toBeLessThan(HEADERS_MS * 3);
-    expect(errorOf(received)).toEqual({ status: 408, body: { error: { code: 'REQUEST_TIMEOUT', message: 'The request headers did not arrive in time.' } } });
+    expect(errorOf(received)).toEqual({
+      status: 408,
+      body: { error: { code: 'REQUEST_TIMEOUT', message: 'The request headers did not arrive in time.' } },
+    });
     expect(await healthy()).toBe(200);
   });
 
@@ -94,7 +103,9 @@ describe('request timeout', () => {
   it('cuts a client that trickles its body, with 408 REQUEST_TIMEOUT', async () => {
     const c = connect(port);
     const body = JSON.stringify({ name: 'x'.repeat(200) });
-    c.socket.write(`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+    c.socket.write(
+      `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
     void trickle(c.socket, body, 50);
     const { afterMs, received } = await c.closed;
     expect(afterMs).toBeGreaterThanOrEqual(REQUEST_MS - 20);
@@ -108,7 +119,9 @@ describe('request timeout', () => {
 
   it('holds a body still arriving after an early answer to the same time', async () => {
     const c = connect(port);
-    c.socket.write('POST /guarded HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n');
+    c.socket.write(
+      'POST /guarded HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n',
+    );
     void trickle(c.socket, '{' + ' '.repeat(199), 50);
     const { afterMs, received } = await c.closed;
     expect(received).toMatch(/^HTTP\/1\.1 401 /);
@@ -117,7 +130,9 @@ describe('request timeout', () => {
 
   it('lets a body that arrives in time through', async () => {
     const c = connect(port);
-    c.socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{"a":1}');
+    c.socket.write(
+      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{"a":1}',
+    );
     const { received } = await c.closed;
     expect(received).toMatch(/^HTTP\/1\.1 200 /);
     expect(JSON.parse(received.split('\r\n\r\n')[1]!)).toEqual({ got: { a: 1 } });

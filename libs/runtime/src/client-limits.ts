@@ -101,7 +101,8 @@ function cut(req: FastifyRequest, reply: FastifyReply, code: string, message: st
 function writeRawError(socket: Socket, status: number, code: string, message: string): void {
   if (!socket.writable) return;
   const body = JSON.stringify({ error: { code, message } });
-  const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status] ?? 'Error';
+  const reason =
+    { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status] ?? 'Error';
   socket.write(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

@@ -29,5 +29,7 @@ export class ConnectionQuota {
 
 /** The address a connection is counted under: an IPv4 client is one address whether it came over IPv4 or IPv6. Pure. */
 export function clientAddressKey(remoteAddress: string): string {
-  return remoteAddress.startsWith('::ffff:') && remoteAddress.includes('.') ? remoteAddress.slice('::ffff:'.length) : remoteAddress;
+  return remoteAddress.startsWith('::ffff:') && remoteAddress.includes('.')
+    ? remoteAddress.slice('::ffff:'.length)
+    : remoteAddress;
 }

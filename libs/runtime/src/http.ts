@@ -2,7 +2,14 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@mp/contracts';
 import type { Logger } from '@mp/logging';
-import { clientErrorHandler, defaultClientLimits, limitConnectionsPerAddress, nodeServerOptions, watchBodyTime, type ClientLimits } from './client-limits';
+import {
+  clientErrorHandler,
+  defaultClientLimits,
+  limitConnectionsPerAddress,
+  nodeServerOptions,
+  watchBodyTime,
+  type ClientLimits,
+} from './client-limits';
 import { createMetrics, type Metrics } from './metrics';
 
 export type ReadinessCheck = () => Promise<unknown>;
@@ -11,7 +18,10 @@ export type ReadinessCheck = () => Promise<unknown>;
 const FRAMEWORK_ERRORS: Record<string, { code: string; message: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'BAD_JSON', message: 'The body is not valid JSON.' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'BAD_JSON', message: 'The body is empty; send a JSON object.' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_CONTENT_TYPE', message: 'The body is not of a content type this route takes.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'UNSUPPORTED_CONTENT_TYPE',
+    message: 'The body is not of a content type this route takes.',
+  },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'BAD_REQUEST', message: 'The Content-Length does not match the body.' },
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'BODY_TOO_LARGE', message: 'The body is larger than this route takes.' },
   FST_ERR_CTP_INVALID_TYPE: { code: 'UNSUPPORTED_CONTENT_TYPE', message: 'The Content-Type header is not valid.' },
@@ -49,7 +59,9 @@ export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstanc
   }) as unknown as FastifyInstance;
   const metrics = createMetrics(opts.service);
   if (limits.maxConnectionsPerIp !== undefined) {
-    limitConnectionsPerAddress(app.server, limits.maxConnectionsPerIp, opts.logger, () => metrics.connectionsRefused.inc());
+    limitConnectionsPerAddress(app.server, limits.maxConnectionsPerIp, opts.logger, () =>
+      metrics.connectionsRefused.inc(),
+    );
   }
 
   app.addHook('onRequest', async (req, reply) => {
@@ -73,15 +85,20 @@ export function createHttpServer(opts: HttpServerOptions): { app: FastifyInstanc
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       const known = e.code ? FRAMEWORK_ERRORS[e.code] : undefined;
-      return reply
-        .status(e.statusCode)
-        .send({ error: known ?? { code: e.code?.startsWith('FST_') ? 'BAD_REQUEST' : (e.code ?? 'BAD_REQUEST'), message: e.message ?? 'bad request' } });
+      return reply.status(e.statusCode).send({
+        error: known ?? {
+          code: e.code?.startsWith('FST_') ? 'BAD_REQUEST' : (e.code ?? 'BAD_REQUEST'),
+          message: e.message ?? 'bad request',
+        },
+      });
     }
     req.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'INTERNAL', message: 'Internal error.' } });
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${req.url.split('?')[0]}.` } }),
+    reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${req.url.split('?')[0]}.` } }),
   );
 
   app.get('/healthz', { logLevel: 'silent' }, async () => ({ status: 'ok' }));

@@ -83,7 +83,11 @@ describe('a running worker', () => {
     try {
       const failed = new Promise<Job>((resolve) => worker.on('failed', (job) => job && resolve(job)));
       // The policy allows 10 attempts: an ordinary failure would be retried.
-      const stray = await notify.add('media.unknown', { mediaId: 'x' }, jobOptions(QueueName.notify, `stray-${prefix}`));
+      const stray = await notify.add(
+        'media.unknown',
+        { mediaId: 'x' },
+        jobOptions(QueueName.notify, `stray-${prefix}`),
+      );
       const mediaId = '00000000-0000-4000-8000-000000000001';
       const known = await notify.add(JobName.notify, { mediaId, kind: 'media.complete' }, jobOptions(QueueName.notify));
 
@@ -120,7 +124,11 @@ describe('a running worker', () => {
         stalledInterval: policy.stalledInterval,
         maxStalledCount: policy.maxStalledCount,
       });
-      expect(configured.opts).toMatchObject({ concurrency: 5, lockDuration: 45_000, stalledInterval: policy.stalledInterval });
+      expect(configured.opts).toMatchObject({
+        concurrency: 5,
+        lockDuration: 45_000,
+        stalledInterval: policy.stalledInterval,
+      });
     } finally {
       await Promise.all([fromPolicy.close(), configured.close()]);
       connection.disconnect();

@@ -4,7 +4,11 @@ import { QueueJobs, workerOptions, type JobNameOf, type JobOf, type QueueName, t
 import type { Logger } from '@mp/logging';
 
 /** A handler for one job name; `token` is the worker's lock token (for `moveToDelayed`). */
-export type JobHandler<N extends JobNameOf<QueueName>> = (job: Job<JobOf<N>>, log: Logger, token?: string) => Promise<unknown>;
+export type JobHandler<N extends JobNameOf<QueueName>> = (
+  job: Job<JobOf<N>>,
+  log: Logger,
+  token?: string,
+) => Promise<unknown>;
 
 /** One handler for each job name of queue Q, and only those: a missing one does not compile. */
 export type JobHandlers<Q extends QueueName> = { [N in JobNameOf<Q>]: JobHandler<N> };
@@ -61,7 +65,8 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
   worker.on(
     'failed',
     opts.onFailed ??
-      ((job, err) => logger.warn({ queue, jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, 'job failed')),
+      ((job, err) =>
+        logger.warn({ queue, jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, 'job failed')),
   );
   worker.on('error', (err) => logger.error({ queue, err: err.message }, 'worker error'));
   return worker;

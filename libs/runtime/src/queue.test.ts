@@ -25,7 +25,12 @@ function producerFor(q: Pick<Queue<TranscodeJob>, 'add'>, redisReady?: () => boo
   return {
     marked,
     warnings,
-    p: { queue: q, redisReady, markEnqueued: async (id: string) => void marked.push(id), log: { warn: (_: object, msg: string) => void warnings.push(msg) } },
+    p: {
+      queue: q,
+      redisReady,
+      markEnqueued: async (id: string) => void marked.push(id),
+      log: { warn: (_: object, msg: string) => void warnings.push(msg) },
+    },
   };
 }
 

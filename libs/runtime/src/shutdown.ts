@@ -12,7 +12,10 @@ export function onShutdown(logger: Logger, closers: Array<[string, () => Promise
       for (const [name, close] of closers) {
         const left = Math.max(100, deadline - Date.now());
         try {
-          await Promise.race([close(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), left).unref())]);
+          await Promise.race([
+            close(),
+            new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), left).unref()),
+          ]);
         } catch (err) {
           logger.warn({ step: name, err: (err as Error).message }, 'shutdown step did not finish');
         }

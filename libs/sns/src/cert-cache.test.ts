@@ -139,9 +139,17 @@ describe('createCertificateCache', () => {
   it.each<[string, () => Response, RegExp]>([
     ['an HTTP error', () => new Response('not found', { status: 404 }), /answered HTTP 404/],
     ['a body that is not PEM', () => new Response('<html>hello</html>'), /not a PEM certificate/],
-    ['a PEM header over garbage', () => new Response('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'), /not an X\.509 certificate/],
+    [
+      'a PEM header over garbage',
+      () => new Response('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'),
+      /not an X\.509 certificate/,
+    ],
     ['an empty body', () => new Response(null), /not a PEM certificate/],
-    ['a declared length over the limit', () => new Response('x', { headers: { 'content-length': '16385' } }), /larger than 16384 bytes/],
+    [
+      'a declared length over the limit',
+      () => new Response('x', { headers: { 'content-length': '16385' } }),
+      /larger than 16384 bytes/,
+    ],
     ['a streamed body over the limit', () => new Response(streamOf(8, 4096)), /larger than 16384 bytes/],
   ])('rejects %s with CertificateFetchError', async (_name, respond, message) => {
     const cache = createCertificateCache({ fetch: countingFetch(respond).fetch });
@@ -152,7 +160,10 @@ describe('createCertificateCache', () => {
 
   it('accepts a body of exactly maxBytes', async () => {
     const padded = pem.padEnd(pem.length + 100, '\n');
-    const cache = createCertificateCache({ fetch: countingFetch(() => new Response(padded)).fetch, maxBytes: padded.length });
+    const cache = createCertificateCache({
+      fetch: countingFetch(() => new Response(padded)).fetch,
+      maxBytes: padded.length,
+    });
     await expect(cache.get(URL_A)).resolves.toBeDefined();
   });
 

@@ -4,7 +4,10 @@ import type { UrlPolicy } from './cert-url';
 
 const PEM = '/SimpleNotificationService-bb750dd426d95ee9390147a5624348ee.pem';
 const AWS_ONLY: UrlPolicy = {};
-const LOCALSTACK: UrlPolicy = { allowedHosts: ['localhost.localstack.cloud:4566', 'Transcoder.Internal'], requireHttps: false };
+const LOCALSTACK: UrlPolicy = {
+  allowedHosts: ['localhost.localstack.cloud:4566', 'Transcoder.Internal'],
+  requireHttps: false,
+};
 const LOCAL_HTTPS: UrlPolicy = { allowedHosts: ['localhost.localstack.cloud:4566', 'transcoder.internal:443'] };
 
 describe('certUrlAllowed', () => {

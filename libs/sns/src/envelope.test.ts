@@ -62,23 +62,55 @@ describe('parseEnvelope', () => {
     ['an array', [notification], 'body must be a JSON object'],
     ['a number', 42, 'body must be a JSON object'],
     ['no Type', { ...notification, Type: undefined }, 'Type is required'],
-    ['an unknown Type', { ...notification, Type: 'Alert' }, 'Type must be one of Notification, SubscriptionConfirmation, UnsubscribeConfirmation'],
+    [
+      'an unknown Type',
+      { ...notification, Type: 'Alert' },
+      'Type must be one of Notification, SubscriptionConfirmation, UnsubscribeConfirmation',
+    ],
     ['no MessageId', { ...notification, MessageId: undefined }, 'MessageId is required for Notification'],
     ['no TopicArn', { ...notification, TopicArn: null }, 'TopicArn is required for Notification'],
     ['no Message', { ...notification, Message: undefined }, 'Message is required for Notification'],
     ['no Timestamp', { ...notification, Timestamp: undefined }, 'Timestamp is required for Notification'],
-    ['no SignatureVersion', { ...notification, SignatureVersion: undefined }, 'SignatureVersion is required for Notification'],
+    [
+      'no SignatureVersion',
+      { ...notification, SignatureVersion: undefined },
+      'SignatureVersion is required for Notification',
+    ],
     ['no Signature', { ...notification, Signature: undefined }, 'Signature is required for Notification'],
-    ['no SigningCertURL', { ...notification, SigningCertURL: undefined }, 'SigningCertURL is required for Notification'],
-    ['no SubscribeURL on a confirmation', { ...confirmation, SubscribeURL: undefined }, 'SubscribeURL is required for SubscriptionConfirmation'],
-    ['no Token on an unsubscribe', { ...confirmation, Type: 'UnsubscribeConfirmation', Token: undefined }, 'Token is required for UnsubscribeConfirmation'],
+    [
+      'no SigningCertURL',
+      { ...notification, SigningCertURL: undefined },
+      'SigningCertURL is required for Notification',
+    ],
+    [
+      'no SubscribeURL on a confirmation',
+      { ...confirmation, SubscribeURL: undefined },
+      'SubscribeURL is required for SubscriptionConfirmation',
+    ],
+    [
+      'no Token on an unsubscribe',
+      { ...confirmation, Type: 'UnsubscribeConfirmation', Token: undefined },
+      'Token is required for UnsubscribeConfirmation',
+    ],
     ['a numeric Message', { ...notification, Message: 1 }, 'Message must be a string'],
     ['a numeric SignatureVersion', { ...notification, SignatureVersion: 2 }, 'SignatureVersion must be a string'],
     ['an object Subject', { ...notification, Subject: {} }, 'Subject must be a string'],
     ['a non-ISO Timestamp', { ...notification, Timestamp: 'May 30 2016' }, 'Timestamp must be an ISO-8601 UTC date'],
-    ['an impossible Timestamp', { ...notification, Timestamp: '2016-13-45T02:13:12.258Z' }, 'Timestamp must be an ISO-8601 UTC date'],
-    ['MessageAttributes not an object', { ...notification, MessageAttributes: 'x' }, 'MessageAttributes must be an object'],
-    ['a bad attribute', { ...notification, MessageAttributes: { a: { Type: 'String' } } }, 'MessageAttributes.a must have string Type and Value'],
+    [
+      'an impossible Timestamp',
+      { ...notification, Timestamp: '2016-13-45T02:13:12.258Z' },
+      'Timestamp must be an ISO-8601 UTC date',
+    ],
+    [
+      'MessageAttributes not an object',
+      { ...notification, MessageAttributes: 'x' },
+      'MessageAttributes must be an object',
+    ],
+    [
+      'a bad attribute',
+      { ...notification, MessageAttributes: { a: { Type: 'String' } } },
+      'MessageAttributes.a must have string Type and Value',
+    ],
   ])('refuses %s as SNS_MALFORMED', (_name, body, message) => {
     expect(parseEnvelope(body)).toEqual({ ok: false, code: 'SNS_MALFORMED', message });
   });

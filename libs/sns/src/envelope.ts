@@ -6,7 +6,15 @@ export type ParseEnvelopeResult =
 
 const TYPES: readonly SnsType[] = ['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation'];
 
-const REQUIRED = ['MessageId', 'TopicArn', 'Message', 'Timestamp', 'SignatureVersion', 'Signature', 'SigningCertURL'] as const;
+const REQUIRED = [
+  'MessageId',
+  'TopicArn',
+  'Message',
+  'Timestamp',
+  'SignatureVersion',
+  'Signature',
+  'SigningCertURL',
+] as const;
 const REQUIRED_FOR_CONFIRMATION = ['SubscribeURL', 'Token'] as const;
 const OPTIONAL = ['Subject', 'UnsubscribeURL', 'SubscribeURL', 'Token'] as const;
 

@@ -42,7 +42,11 @@ const sign = (unsigned: UnsignedEnvelope, signatureVersion?: SignatureVersion): 
 
 describe('signEnvelope + verifySignature', () => {
   it.each<SignatureVersion>(['1', '2'])('round-trips SignatureVersion %s for every message type', (version) => {
-    for (const unsigned of [notification, confirmation, { ...confirmation, Type: 'UnsubscribeConfirmation' as const }]) {
+    for (const unsigned of [
+      notification,
+      confirmation,
+      { ...confirmation, Type: 'UnsubscribeConfirmation' as const },
+    ]) {
       const signed = sign(unsigned, version);
       expect(signed.SignatureVersion).toBe(version);
       expect(verifySignature(signed, identity.certificatePem)).toBe(true);
@@ -57,12 +61,28 @@ describe('signEnvelope + verifySignature', () => {
 
   it('writes the keys in the order SNS does and leaves absent ones out', () => {
     expect(Object.keys(sign(notification))).toEqual([
-      'Type', 'MessageId', 'TopicArn', 'Subject', 'Message', 'Timestamp',
-      'SignatureVersion', 'Signature', 'SigningCertURL', 'UnsubscribeURL',
+      'Type',
+      'MessageId',
+      'TopicArn',
+      'Subject',
+      'Message',
+      'Timestamp',
+      'SignatureVersion',
+      'Signature',
+      'SigningCertURL',
+      'UnsubscribeURL',
     ]);
     expect(Object.keys(sign(confirmation))).toEqual([
-      'Type', 'MessageId', 'Token', 'TopicArn', 'Message', 'SubscribeURL', 'Timestamp',
-      'SignatureVersion', 'Signature', 'SigningCertURL',
+      'Type',
+      'MessageId',
+      'Token',
+      'TopicArn',
+      'Message',
+      'SubscribeURL',
+      'Timestamp',
+      'SignatureVersion',
+      'Signature',
+      'SigningCertURL',
     ]);
   });
 
@@ -93,16 +113,34 @@ describe('verifySignature refuses tampering', () => {
   const tamper = (value: string) => `${value}x`;
 
   it.each<[keyof UnsignedEnvelope, SignatureVersion]>([
-    ['Message', '1'], ['MessageId', '1'], ['Subject', '1'], ['Timestamp', '1'], ['TopicArn', '1'],
-    ['Message', '2'], ['MessageId', '2'], ['Subject', '2'], ['Timestamp', '2'], ['TopicArn', '2'],
+    ['Message', '1'],
+    ['MessageId', '1'],
+    ['Subject', '1'],
+    ['Timestamp', '1'],
+    ['TopicArn', '1'],
+    ['Message', '2'],
+    ['MessageId', '2'],
+    ['Subject', '2'],
+    ['Timestamp', '2'],
+    ['TopicArn', '2'],
   ])('Notification: changed %s (v%s)', (field, version) => {
     const signed = sign(notification, version);
     expect(verifySignature({ ...signed, [field]: tamper(String(signed[field])) }, identity.certificatePem)).toBe(false);
   });
 
   it.each<[keyof UnsignedEnvelope, SignatureVersion]>([
-    ['Message', '1'], ['MessageId', '1'], ['SubscribeURL', '1'], ['Timestamp', '1'], ['Token', '1'], ['TopicArn', '1'],
-    ['Message', '2'], ['MessageId', '2'], ['SubscribeURL', '2'], ['Timestamp', '2'], ['Token', '2'], ['TopicArn', '2'],
+    ['Message', '1'],
+    ['MessageId', '1'],
+    ['SubscribeURL', '1'],
+    ['Timestamp', '1'],
+    ['Token', '1'],
+    ['TopicArn', '1'],
+    ['Message', '2'],
+    ['MessageId', '2'],
+    ['SubscribeURL', '2'],
+    ['Timestamp', '2'],
+    ['Token', '2'],
+    ['TopicArn', '2'],
   ])('SubscriptionConfirmation: changed %s (v%s)', (field, version) => {
     const signed = sign(confirmation, version);
     expect(verifySignature({ ...signed, [field]: tamper(String(signed[field])) }, identity.certificatePem)).toBe(false);

@@ -35,7 +35,10 @@ describe('createSigningIdentity', () => {
   });
 
   it('makes a new key each time', async () => {
-    const [a, b] = await Promise.all([createSigningIdentity({ commonName: 'a' }), createSigningIdentity({ commonName: 'a' })]);
+    const [a, b] = await Promise.all([
+      createSigningIdentity({ commonName: 'a' }),
+      createSigningIdentity({ commonName: 'a' }),
+    ]);
     expect(a.privateKeyPem).not.toBe(b.privateKeyPem);
   });
 });

@@ -27,7 +27,13 @@ export async function createSigningIdentity(options: SigningIdentityOptions): Pr
   // Backdated a little so a receiver whose clock runs behind still sees a valid certificate.
   const notBefore = new Date(now.getTime() - 5 * 60_000);
   const notAfter = new Date(now.getTime() + (options.validDays ?? 365) * DAY_MS);
-  const der = createSelfSignedCertificateDer({ commonName: options.commonName, publicKey, privateKey, notBefore, notAfter });
+  const der = createSelfSignedCertificateDer({
+    commonName: options.commonName,
+    publicKey,
+    privateKey,
+    notBefore,
+    notAfter,
+  });
   return {
     privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     certificatePem: toPem(der),

@@ -97,7 +97,7 @@ describe('verifyEnvelope', () => {
     expect(fetches).toBe(1);
   });
 
-  it('fetches the certificate anew when the sender\'s key changed behind the same URL, and only then', async () => {
+  it("fetches the certificate anew when the sender's key changed behind the same URL, and only then", async () => {
     let clock = NOW;
     let served = identity;
     let fetches = 0;
@@ -114,34 +114,137 @@ describe('verifyEnvelope', () => {
     // The sender restarts with a new key at the same URL (LocalStack does).
     clock += 120_000;
     served = stranger;
-    const bySender = signEnvelope({ ...notification, Timestamp: new Date(clock).toISOString() }, { privateKeyPem: stranger.privateKeyPem, signingCertUrl: CERT_URL });
+    const bySender = signEnvelope(
+      { ...notification, Timestamp: new Date(clock).toISOString() },
+      { privateKeyPem: stranger.privateKeyPem, signingCertUrl: CERT_URL },
+    );
     expect(await verifyEnvelope(bySender, opts)).toEqual({ ok: true });
     expect(fetches).toBe(2);
     // Forgeries right after: refused, and no more fetches.
-    const forged = signEnvelope({ ...notification, Timestamp: new Date(clock).toISOString() }, { privateKeyPem: identity.privateKeyPem, signingCertUrl: CERT_URL });
-    for (let i = 0; i < 5; i++) expect(await verifyEnvelope(forged, opts)).toMatchObject({ ok: false, code: 'SNS_BAD_SIGNATURE' });
+    const forged = signEnvelope(
+      { ...notification, Timestamp: new Date(clock).toISOString() },
+      { privateKeyPem: identity.privateKeyPem, signingCertUrl: CERT_URL },
+    );
+    for (let i = 0; i < 5; i++)
+      expect(await verifyEnvelope(forged, opts)).toMatchObject({ ok: false, code: 'SNS_BAD_SIGNATURE' });
     expect(fetches).toBe(2);
   });
 
   type Case = [string, () => SnsEnvelope, Partial<VerifyEnvelopeOptions>, string, RegExp];
   it.each<Case>([
-    ['an unknown SignatureVersion', () => ({ ...sign(notification), SignatureVersion: '3' as SignatureVersion }), {}, 'SNS_BAD_SIGNATURE_VERSION', /SignatureVersion 3/],
-    ['a topic outside the allow-list', () => sign(notification), { allowedTopicArns: ['arn:aws:sns:eu-west-1:123456789012:other'] }, 'SNS_TOPIC', /TopicArn/],
-    ['a certificate on a foreign host', () => sign(notification, 'https://evil.example/SimpleNotificationService-x.pem'), {}, 'SNS_CERT_HOST', /evil\.example/],
-    ['a certificate behind userinfo', () => sign(notification, 'https://sns.eu-west-1.amazonaws.com@evil.example/x.pem'), {}, 'SNS_CERT_HOST', /SigningCertURL/],
-    ['a certificate URL that is no .pem', () => sign(notification, 'https://sns.eu-west-1.amazonaws.com/cert'), {}, 'SNS_CERT_HOST', /SigningCertURL/],
-    ['LocalStack http certificate without configuration', () => sign(notification, 'http://localhost.localstack.cloud:4566/_aws/sns/SimpleNotificationService-x.pem'), {}, 'SNS_CERT_HOST', /SigningCertURL/],
-    ['a SubscribeURL on a foreign host', () => sign({ ...confirmation, SubscribeURL: 'https://evil.example/?Action=ConfirmSubscription' }), {}, 'SNS_SUBSCRIBE_URL_HOST', /evil\.example/],
-    ['a confirmation without SubscribeURL', () => sign({ ...confirmation, SubscribeURL: undefined }), {}, 'SNS_SUBSCRIBE_URL_HOST', /SubscribeURL/],
-    ['a Timestamp over an hour old', () => sign({ ...notification, Timestamp: new Date(NOW - 3_600_001).toISOString() }), {}, 'SNS_EXPIRED', /older than 3600000 ms/],
-    ['a Timestamp older than a configured window', () => sign({ ...notification, Timestamp: new Date(NOW - 60_001).toISOString() }), { maxAgeMs: 60_000 }, 'SNS_EXPIRED', /older than 60000 ms/],
-    ['a Timestamp over five minutes ahead', () => sign({ ...notification, Timestamp: new Date(NOW + 300_001).toISOString() }), {}, 'SNS_EXPIRED', /in the future/],
-    ['a Timestamp that is no date', () => sign({ ...notification, Timestamp: 'yesterday' }), {}, 'SNS_MALFORMED', /Timestamp/],
-    ['a certificate that cannot be fetched', () => sign(notification), { certificates: { get: () => Promise.reject(new Error('HTTP 404')) } }, 'SNS_CERT_FETCH', /HTTP 404/],
-    ['a tampered Message', () => ({ ...sign(notification), Message: '{"state":"ERROR"}' }), {}, 'SNS_BAD_SIGNATURE', /signature/],
+    [
+      'an unknown SignatureVersion',
+      () => ({ ...sign(notification), SignatureVersion: '3' as SignatureVersion }),
+      {},
+      'SNS_BAD_SIGNATURE_VERSION',
+      /SignatureVersion 3/,
+    ],
+    [
+      'a topic outside the allow-list',
+      () => sign(notification),
+      { allowedTopicArns: ['arn:aws:sns:eu-west-1:123456789012:other'] },
+      'SNS_TOPIC',
+      /TopicArn/,
+    ],
+    [
+      'a certificate on a foreign host',
+      () => sign(notification, 'https://evil.example/SimpleNotificationService-x.pem'),
+      {},
+      'SNS_CERT_HOST',
+      /evil\.example/,
+    ],
+    [
+      'a certificate behind userinfo',
+      () => sign(notification, 'https://sns.eu-west-1.amazonaws.com@evil.example/x.pem'),
+      {},
+      'SNS_CERT_HOST',
+      /SigningCertURL/,
+    ],
+    [
+      'a certificate URL that is no .pem',
+      () => sign(notification, 'https://sns.eu-west-1.amazonaws.com/cert'),
+      {},
+      'SNS_CERT_HOST',
+      /SigningCertURL/,
+    ],
+    [
+      'LocalStack http certificate without configuration',
+      () => sign(notification, 'http://localhost.localstack.cloud:4566/_aws/sns/SimpleNotificationService-x.pem'),
+      {},
+      'SNS_CERT_HOST',
+      /SigningCertURL/,
+    ],
+    [
+      'a SubscribeURL on a foreign host',
+      () => sign({ ...confirmation, SubscribeURL: 'https://evil.example/?Action=ConfirmSubscription' }),
+      {},
+      'SNS_SUBSCRIBE_URL_HOST',
+      /evil\.example/,
+    ],
+    [
+      'a confirmation without SubscribeURL',
+      () => sign({ ...confirmation, SubscribeURL: undefined }),
+      {},
+      'SNS_SUBSCRIBE_URL_HOST',
+      /SubscribeURL/,
+    ],
+    [
+      'a Timestamp over an hour old',
+      () => sign({ ...notification, Timestamp: new Date(NOW - 3_600_001).toISOString() }),
+      {},
+      'SNS_EXPIRED',
+      /older than 3600000 ms/,
+    ],
+    [
+      'a Timestamp older than a configured window',
+      () => sign({ ...notification, Timestamp: new Date(NOW - 60_001).toISOString() }),
+      { maxAgeMs: 60_000 },
+      'SNS_EXPIRED',
+      /older than 60000 ms/,
+    ],
+    [
+      'a Timestamp over five minutes ahead',
+      () => sign({ ...notification, Timestamp: new Date(NOW + 300_001).toISOString() }),
+      {},
+      'SNS_EXPIRED',
+      /in the future/,
+    ],
+    [
+      'a Timestamp that is no date',
+      () => sign({ ...notification, Timestamp: 'yesterday' }),
+      {},
+      'SNS_MALFORMED',
+      /Timestamp/,
+    ],
+    [
+      'a certificate that cannot be fetched',
+      () => sign(notification),
+      { certificates: { get: () => Promise.reject(new Error('HTTP 404')) } },
+      'SNS_CERT_FETCH',
+      /HTTP 404/,
+    ],
+    [
+      'a tampered Message',
+      () => ({ ...sign(notification), Message: '{"state":"ERROR"}' }),
+      {},
+      'SNS_BAD_SIGNATURE',
+      /signature/,
+    ],
     ['a tampered Token', () => ({ ...sign(confirmation), Token: 'token-2' }), {}, 'SNS_BAD_SIGNATURE', /signature/],
-    ['a signature by another key', () => sign(notification), { certificates: pinned(() => stranger.certificatePem) }, 'SNS_BAD_SIGNATURE', /signature/],
-    ['garbage as the signature', () => ({ ...sign(notification), Signature: '%%%' }), {}, 'SNS_BAD_SIGNATURE', /signature/],
+    [
+      'a signature by another key',
+      () => sign(notification),
+      { certificates: pinned(() => stranger.certificatePem) },
+      'SNS_BAD_SIGNATURE',
+      /signature/,
+    ],
+    [
+      'garbage as the signature',
+      () => ({ ...sign(notification), Signature: '%%%' }),
+      {},
+      'SNS_BAD_SIGNATURE',
+      /signature/,
+    ],
   ])('refuses %s', async (_name, envelope, patch, code, message) => {
     const result = await verifyEnvelope(envelope(), options(patch));
     expect(result).toMatchObject({ ok: false, code });

@@ -117,8 +117,12 @@ describe('createSelfSignedCertificateDer', () => {
   });
 
   it('draws a positive random serial number when none is given', () => {
-    const a = new X509Certificate(createSelfSignedCertificateDer({ commonName: 'a', publicKey, privateKey, notBefore, notAfter }));
-    const b = new X509Certificate(createSelfSignedCertificateDer({ commonName: 'a', publicKey, privateKey, notBefore, notAfter }));
+    const a = new X509Certificate(
+      createSelfSignedCertificateDer({ commonName: 'a', publicKey, privateKey, notBefore, notAfter }),
+    );
+    const b = new X509Certificate(
+      createSelfSignedCertificateDer({ commonName: 'a', publicKey, privateKey, notBefore, notAfter }),
+    );
     expect(a.serialNumber).not.toBe(b.serialNumber);
     expect(a.serialNumber).toMatch(/^[0-9A-F]{32}$/);
   });

@@ -13,7 +13,11 @@ describe('ensureBucket', () => {
   it('makes the bucket once, however many processes ask for it at the same time', async () => {
     const bucket = `${t.bucket}-made`;
     try {
-      await Promise.all([ensureBucket(t.s3Client, bucket), ensureBucket(t.s3Client, bucket), ensureBucket(t.s3Client, bucket)]);
+      await Promise.all([
+        ensureBucket(t.s3Client, bucket),
+        ensureBucket(t.s3Client, bucket),
+        ensureBucket(t.s3Client, bucket),
+      ]);
       await ensureBucket(t.s3Client, bucket);
       await expect(t.s3Client.send(new HeadBucketCommand({ Bucket: bucket }))).resolves.toBeDefined();
     } finally {

@@ -30,7 +30,9 @@ describe('objects', () => {
   it('objectExists throws what is not a missing object: a refused request stays an error', async () => {
     const refused = createS3Client({ ...t.s3, forcePathStyle: true, secretAccessKey: 'not-the-secret' });
     try {
-      await expect(objectExists(refused, t.bucket, 'here/a.txt')).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+      await expect(objectExists(refused, t.bucket, 'here/a.txt')).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 403 },
+      });
     } finally {
       refused.destroy();
     }

@@ -56,7 +56,12 @@ export async function listKeys(s3: S3Client, bucket: string, prefix: string): Pr
 /** Deletes the keys, 1000 a request (DeleteObjects' limit); a key that is already gone counts as deleted. */
 export async function deleteKeys(s3: S3Client, bucket: string, keys: readonly string[]): Promise<number> {
   for (let i = 0; i < keys.length; i += 1000) {
-    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+    await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) },
+      }),
+    );
   }
   return keys.length;
 }

@@ -45,7 +45,13 @@ export default async function setup(project: TestProject): Promise<Teardown> {
     await admin.end({ timeout: 5 });
   });
 
-  const info: TestbedInfo = { adminDatabaseUrl: pg, template, redisUrl, s3, infra: containers ? 'containers' : 'local' };
+  const info: TestbedInfo = {
+    adminDatabaseUrl: pg,
+    template,
+    redisUrl,
+    s3,
+    infra: containers ? 'containers' : 'local',
+  };
   project.provide('testbed', info);
 
   return async () => {
@@ -61,7 +67,8 @@ async function containerRuntime(required: boolean): Promise<Testcontainers | nul
     await tc.getContainerRuntimeClient();
     return tc;
   } catch (err) {
-    if (required) throw new Error(`testbed: TEST_INFRA=containers but no container runtime answers (${(err as Error).message})`);
+    if (required)
+      throw new Error(`testbed: TEST_INFRA=containers but no container runtime answers (${(err as Error).message})`);
     return null;
   }
 }
@@ -90,7 +97,10 @@ async function resolveRedis(tc: unknown, teardowns: Teardown[]): Promise<string>
   }
   if (await reachable(6379)) {
     const r = new Redis(LOCAL_REDIS, { lazyConnect: true, maxRetriesPerRequest: 0 });
-    await r.connect().then(() => r.ping()).finally(() => r.disconnect());
+    await r
+      .connect()
+      .then(() => r.ping())
+      .finally(() => r.disconnect());
     return LOCAL_REDIS;
   }
   throw new Error(
@@ -112,11 +122,23 @@ async function resolveS3(tc: unknown, teardowns: Teardown[]): Promise<TestbedInf
     const { LocalstackContainer } = await import('@testcontainers/localstack');
     const c = await new LocalstackContainer(LOCALSTACK_IMAGE).withEnvironment({ SERVICES: 's3,sns' }).start();
     teardowns.push(async () => void (await c.stop()));
-    return { endpoint: c.getConnectionUri(), region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test', kind: 'localstack' };
+    return {
+      endpoint: c.getConnectionUri(),
+      region: 'us-east-1',
+      accessKeyId: 'test',
+      secretAccessKey: 'test',
+      kind: 'localstack',
+    };
   }
   const s3 = await startEmbeddedS3();
   teardowns.push(() => s3.close());
-  return { endpoint: s3.endpoint, region: 'us-east-1', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, kind: 's3rver' };
+  return {
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    kind: 's3rver',
+  };
 }
 
 function reachable(port: number): Promise<boolean> {

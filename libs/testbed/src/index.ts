@@ -13,7 +13,12 @@ import type { TestbedInfo } from './types';
 export type { TestbedInfo };
 export { freePort, withDatabase } from './addresses';
 export { deleteKeys } from './redis';
-export { startSnsSubscriber, type ReceivedDelivery, type SnsSubscriber, type SubscriberEnvelope } from './sns-subscriber';
+export {
+  startSnsSubscriber,
+  type ReceivedDelivery,
+  type SnsSubscriber,
+  type SubscriberEnvelope,
+} from './sns-subscriber';
 
 export interface TestEnv {
   databaseUrl: string;
@@ -89,7 +94,10 @@ export async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
 }
 
 /** Polls until fn returns a truthy value, or fails with the last value seen. */
-export async function eventually<T>(fn: () => Promise<T>, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  fn: () => Promise<T>,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let last: T | undefined;
   let lastErr: unknown;
@@ -102,5 +110,7 @@ export async function eventually<T>(fn: () => Promise<T>, opts: { timeoutMs?: nu
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }
-  throw new Error(`eventually: timed out; last value ${JSON.stringify(last)}${lastErr ? `; last error ${String(lastErr)}` : ''}`);
+  throw new Error(
+    `eventually: timed out; last value ${JSON.stringify(last)}${lastErr ? `; last error ${String(lastErr)}` : ''}`,
+  );
 }

@@ -14,12 +14,37 @@ export async function generateMedia(
   const s = String(opts.seconds ?? 2);
   const size = `${opts.width ?? 320}x${opts.height ?? 240}`;
   const args: Record<typeof kind, string[]> = {
-    mp3: ['-f', 'lavfi', '-i', `sine=frequency=440:duration=${s}:sample_rate=44100`, '-ac', '2', '-c:a', 'libmp3lame', '-b:a', '128k'],
+    mp3: [
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=440:duration=${s}:sample_rate=44100`,
+      '-ac',
+      '2',
+      '-c:a',
+      'libmp3lame',
+      '-b:a',
+      '128k',
+    ],
     wav: ['-f', 'lavfi', '-i', `sine=frequency=440:duration=${s}:sample_rate=44100`, '-ac', '2', '-c:a', 'pcm_s16le'],
     mp4: [
-      '-f', 'lavfi', '-i', `testsrc=size=${size}:rate=25:duration=${s}`,
-      '-f', 'lavfi', '-i', `sine=frequency=440:duration=${s}`,
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc=size=${size}:rate=25:duration=${s}`,
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=440:duration=${s}`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-shortest',
     ],
     png: ['-f', 'lavfi', '-i', `testsrc=size=${size}:rate=1`, '-frames:v', '1'],
     jpg: ['-f', 'lavfi', '-i', `testsrc=size=${size}:rate=1`, '-frames:v', '1'],
@@ -47,6 +72,14 @@ export interface ProbeResult {
 }
 
 export async function ffprobe(file: string): Promise<ProbeResult> {
-  const { stdout } = await run(FFPROBE, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]);
+  const { stdout } = await run(FFPROBE, [
+    '-v',
+    'error',
+    '-print_format',
+    'json',
+    '-show_format',
+    '-show_streams',
+    file,
+  ]);
   return JSON.parse(stdout) as ProbeResult;
 }

@@ -43,7 +43,8 @@ const denied = (message: string): S3Refusal => ({ status: 403, code: 'AccessDeni
 const mismatch: S3Refusal = {
   status: 403,
   code: 'SignatureDoesNotMatch',
-  message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+  message:
+    'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
 };
 
 /** SHA-256 and HMAC-SHA256 in the shape @smithy/signature-v4 hashes with. */
@@ -64,7 +65,14 @@ export class Sha256 {
   private start(): Hash | Hmac {
     const s = this.secret;
     if (s === undefined) return createHash('sha256');
-    return createHmac('sha256', typeof s === 'string' ? s : ArrayBuffer.isView(s) ? Buffer.from(s.buffer, s.byteOffset, s.byteLength) : Buffer.from(s));
+    return createHmac(
+      'sha256',
+      typeof s === 'string'
+        ? s
+        : ArrayBuffer.isView(s)
+          ? Buffer.from(s.buffer, s.byteOffset, s.byteLength)
+          : Buffer.from(s),
+    );
   }
 }
 
@@ -74,10 +82,23 @@ export class Sha256 {
  */
 class S3Signer extends SignatureV4Base {
   constructor(private readonly credentials: S3Credentials) {
-    super({ service: 's3', region: 'us-east-1', credentials, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
+    super({
+      service: 's3',
+      region: 'us-east-1',
+      credentials,
+      sha256: Sha256,
+      uriEscapePath: false,
+      applyChecksum: false,
+    });
   }
 
-  async signatureOf(request: SignableRequest, signedHeaders: string[], payloadHash: string, longDate: string, scope: Scope): Promise<string> {
+  async signatureOf(
+    request: SignableRequest,
+    signedHeaders: string[],
+    payloadHash: string,
+    longDate: string,
+    scope: Scope,
+  ): Promise<string> {
     const canonicalHeaders = getCanonicalHeaders(request, undefined, new Set(signedHeaders));
     const canonicalRequest = this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
     const scopeText = createScope(scope.date, scope.region, scope.service);
@@ -122,14 +143,25 @@ export async function authenticate(req: RawRequest, credentials: S3Credentials, 
   const presigned = 'X-Amz-Algorithm' in query;
   if (authorization === undefined && !presigned) return denied('Access Denied');
   if (authorization !== undefined && presigned) {
-    return denied('Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified');
+    return denied(
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified',
+    );
   }
   const claim = presigned ? presignedClaim(query, now) : headerClaim(authorization!, req.headers, now);
   if ('status' in claim) return claim;
   if (claim.scope.accessKeyId !== credentials.accessKeyId) {
-    return { status: 403, code: 'InvalidAccessKeyId', message: 'The AWS Access Key Id you provided does not exist in our records.' };
+    return {
+      status: 403,
+      code: 'InvalidAccessKeyId',
+      message: 'The AWS Access Key Id you provided does not exist in our records.',
+    };
   }
-  if (claim.scope.service !== 's3' || claim.longDate.slice(0, 8) !== claim.scope.date || !claim.signedHeaders.includes('host')) return mismatch;
+  if (
+    claim.scope.service !== 's3' ||
+    claim.longDate.slice(0, 8) !== claim.scope.date ||
+    !claim.signedHeaders.includes('host')
+  )
+    return mismatch;
 
   const headers: Record<string, string> = {};
   for (const name of claim.signedHeaders) {
@@ -137,8 +169,21 @@ export async function authenticate(req: RawRequest, credentials: S3Credentials, 
     if (value === undefined) return mismatch;
     headers[name] = value;
   }
-  const request: SignableRequest = { method: req.method, protocol: 'http:', hostname: '', path: rawPath, query, headers };
-  const expected = await new S3Signer(credentials).signatureOf(request, claim.signedHeaders, claim.payloadHash, claim.longDate, claim.scope);
+  const request: SignableRequest = {
+    method: req.method,
+    protocol: 'http:',
+    hostname: '',
+    path: rawPath,
+    query,
+    headers,
+  };
+  const expected = await new S3Signer(credentials).signatureOf(
+    request,
+    claim.signedHeaders,
+    claim.payloadHash,
+    claim.longDate,
+    claim.scope,
+  );
   return sameHex(expected, claim.signature) ? null : mismatch;
 }
 
@@ -155,34 +200,51 @@ function headerClaim(authorization: string, headers: RawRequest['headers'], now:
   const signedHeaders = parts.get('SignedHeaders');
   const signature = parts.get('Signature');
   if (!scope || !signedHeaders || !signature) {
-    return { status: 400, code: 'AuthorizationHeaderMalformed', message: 'The authorization header is malformed; it requires Credential, SignedHeaders and Signature.' };
+    return {
+      status: 400,
+      code: 'AuthorizationHeaderMalformed',
+      message: 'The authorization header is malformed; it requires Credential, SignedHeaders and Signature.',
+    };
   }
   const longDate = header(headers, 'x-amz-date');
   const time = longDate === undefined ? Number.NaN : parseLongDate(longDate);
   if (Number.isNaN(time)) return denied('AWS authentication requires a valid x-amz-date header');
   if (Math.abs(now.getTime() - time) > MAX_SKEW_MS) {
-    return { status: 403, code: 'RequestTimeTooSkewed', message: 'The difference between the request time and the current time is too large.' };
+    return {
+      status: 403,
+      code: 'RequestTimeTooSkewed',
+      message: 'The difference between the request time and the current time is too large.',
+    };
   }
   const payloadHash = header(headers, 'x-amz-content-sha256');
-  if (payloadHash === undefined) return { status: 400, code: 'InvalidRequest', message: 'Missing required header for this request: x-amz-content-sha256' };
+  if (payloadHash === undefined)
+    return {
+      status: 400,
+      code: 'InvalidRequest',
+      message: 'Missing required header for this request: x-amz-content-sha256',
+    };
   return { scope, longDate: longDate!, signedHeaders: signedHeaders.split(';'), signature, payloadHash };
 }
 
 function presignedClaim(query: Record<string, string | string[]>, now: Date): Claim | S3Refusal {
   const one = (name: string) => (typeof query[name] === 'string' ? query[name] : undefined);
-  if (one('X-Amz-Algorithm') !== ALGORITHM_IDENTIFIER) return denied('X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
+  if (one('X-Amz-Algorithm') !== ALGORITHM_IDENTIFIER)
+    return denied('X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
   const scope = parseScope(one('X-Amz-Credential'));
   const longDate = one('X-Amz-Date');
   const expires = one('X-Amz-Expires');
   const signedHeaders = one('X-Amz-SignedHeaders');
   const signature = one('X-Amz-Signature');
   if (!scope || !longDate || !expires || !signedHeaders || !signature) {
-    return denied('Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.');
+    return denied(
+      'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
+    );
   }
   const time = parseLongDate(longDate);
   const seconds = /^\d{1,7}$/.test(expires) ? Number(expires) : Number.NaN;
-  if (Number.isNaN(time)) return denied('X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"');
-  if (!(seconds <= MAX_PRESIGNED_TTL)) return denied('X-Amz-Expires must be a number of seconds of at most a week (604800)');
+  if (Number.isNaN(time)) return denied("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+  if (!(seconds <= MAX_PRESIGNED_TTL))
+    return denied('X-Amz-Expires must be a number of seconds of at most a week (604800)');
   if (time - now.getTime() > MAX_SKEW_MS) return denied('Request is not valid yet');
   if (now.getTime() > time + seconds * 1000) return denied('Request has expired');
   // A presigned URL's payload is UNSIGNED-PAYLOAD unless the URL says otherwise.
@@ -253,7 +315,11 @@ export function unsafeKeyPath(root: string, pathname: string): S3Refusal | null 
   const segments = decoded.split('/').filter(Boolean);
   const resolved = path.resolve(root, ...segments);
   if (segments.includes('..') || (resolved !== root && !resolved.startsWith(`${root}${path.sep}`))) {
-    return { status: 400, code: 'InvalidArgument', message: "Bucket names and object keys must not contain '..' as a path segment." };
+    return {
+      status: 400,
+      code: 'InvalidArgument',
+      message: "Bucket names and object keys must not contain '..' as a path segment.",
+    };
   }
   return null;
 }

@@ -34,7 +34,9 @@ const CREDENTIALS: S3Credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3
  * copy source with a `..` path segment. A given directory persists; without one, a temporary one is removed
  * on close.
  */
-export async function startEmbeddedS3(opts: { port?: number; directory?: string | undefined } = {}): Promise<EmbeddedS3> {
+export async function startEmbeddedS3(
+  opts: { port?: number; directory?: string | undefined } = {},
+): Promise<EmbeddedS3> {
   const keep = Boolean(opts.directory);
   const directory = path.resolve(opts.directory ?? (await mkdtemp(path.join(tmpdir(), 'mp-s3rver-'))));
   await mkdir(directory, { recursive: true });
@@ -78,7 +80,13 @@ function addGuards(server: S3rver, root: string): void {
   beforeRouter(server, async (ctx, next) => {
     const preflight = ctx.method === 'OPTIONS' && ctx.req.headers['access-control-request-method'] !== undefined;
     const refusal =
-      (preflight ? null : await authenticate({ method: ctx.method, url: ctx.originalUrl, headers: ctx.req.headers }, CREDENTIALS, new Date())) ??
+      (preflight
+        ? null
+        : await authenticate(
+            { method: ctx.method, url: ctx.originalUrl, headers: ctx.req.headers },
+            CREDENTIALS,
+            new Date(),
+          )) ??
       unsafeKeyPath(root, ctx.path) ??
       copySourceRefusal(root, ctx.req.headers['x-amz-copy-source']);
     if (refusal) return refuse(ctx, refusal);

@@ -32,7 +32,9 @@ export interface SnsSubscriberOptions<E extends SubscriberEnvelope = SubscriberE
   confirmDelayMs?: number;
 }
 
-/** An HTTP(S) endpoint as a webhook would be: records every delivery and confirms subscriptions by their SubscribeURL. */
+/**
+ * An HTTP(S) endpoint as a webhook would be: records every delivery and confirms subscriptions by their SubscribeURL.
+ */
 export async function startSnsSubscriber<E extends SubscriberEnvelope = SubscriberEnvelope>(
   opts: SnsSubscriberOptions<E> = {},
 ): Promise<SnsSubscriber<E>> {

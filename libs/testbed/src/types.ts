@@ -3,6 +3,12 @@ export interface TestbedInfo {
   /** Migrated template database that each test file copies. */
   template: string;
   redisUrl: string;
-  s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; kind: 's3rver' | 'localstack' | 'external' };
+  s3: {
+    endpoint: string;
+    region: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    kind: 's3rver' | 'localstack' | 'external';
+  };
   infra: 'containers' | 'local';
 }

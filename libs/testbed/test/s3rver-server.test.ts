@@ -38,7 +38,9 @@ beforeAll(async () => {
   s3 = await startEmbeddedS3({ directory: dataDir });
   client = clientWith(s3.secretAccessKey);
   await ensureBucket(client, BUCKET);
-  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'inside/hello.txt', Body: 'hello', ContentType: 'text/plain' }));
+  await client.send(
+    new PutObjectCommand({ Bucket: BUCKET, Key: 'inside/hello.txt', Body: 'hello', ContentType: 'text/plain' }),
+  );
 });
 
 afterAll(async () => {
@@ -48,7 +50,12 @@ afterAll(async () => {
 });
 
 /** Sends exactly this path (no URL normalisation of `..` or `%2e%2e`, as fetch would do). */
-function raw(method: string, rawPath: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; text: string }> {
+function raw(
+  method: string,
+  rawPath: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; text: string }> {
   const { hostname, port } = new URL(s3.endpoint);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: hostname, port, method, path: rawPath, headers }, (res) => {
@@ -79,7 +86,14 @@ async function signed(
   const [pathname, search = ''] = rawPath.split('?');
   const query = Object.fromEntries(new URLSearchParams(search));
   const req = await signer.sign(
-    { method, protocol: 'http:', hostname: host, path: pathname!, query, headers: { host, 'x-amz-content-sha256': opts.payload ?? 'UNSIGNED-PAYLOAD', ...opts.headers } },
+    {
+      method,
+      protocol: 'http:',
+      hostname: host,
+      path: pathname!,
+      query,
+      headers: { host, 'x-amz-content-sha256': opts.payload ?? 'UNSIGNED-PAYLOAD', ...opts.headers },
+    },
     { signingDate: opts.date ?? new Date() },
   );
   return req.headers;
@@ -107,11 +121,17 @@ describe('the embedded S3 answers only signed requests', () => {
       expect(codeOf(res.text), `${method} ${p}`).toBe('AccessDenied');
     }
     expect((await raw('HEAD', `/${BUCKET}/inside/hello.txt`)).status).toBe(403);
-    await expect(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'anonymous.txt' }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'anonymous.txt' }))).rejects.toMatchObject({
+      name: 'NotFound',
+    });
   });
 
   it('serves a presigned GET URL, and refuses it tampered with or expired', async () => {
-    const command = new GetObjectCommand({ Bucket: BUCKET, Key: 'inside/hello.txt', ResponseContentDisposition: `attachment; filename*=UTF-8''hello%20world.txt` });
+    const command = new GetObjectCommand({
+      Bucket: BUCKET,
+      Key: 'inside/hello.txt',
+      ResponseContentDisposition: `attachment; filename*=UTF-8''hello%20world.txt`,
+    });
     const url = await getSignedUrl(client, command, { expiresIn: 60 });
     const ok = await fetch(url);
     expect(ok.status).toBe(200);
@@ -145,7 +165,9 @@ describe('the embedded S3 answers only signed requests', () => {
   });
 
   it('accepts a presigned PUT URL for the object it names only', async () => {
-    const url = await getSignedUrl(client, new PutObjectCommand({ Bucket: BUCKET, Key: 'inside/presigned-put.txt' }), { expiresIn: 60 });
+    const url = await getSignedUrl(client, new PutObjectCommand({ Bucket: BUCKET, Key: 'inside/presigned-put.txt' }), {
+      expiresIn: 60,
+    });
     expect((await fetch(url, { method: 'PUT', body: 'put by url' })).status).toBe(200);
     const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'inside/presigned-put.txt' }));
     expect(await got.Body!.transformToString()).toBe('put by url');
@@ -160,14 +182,20 @@ describe('the embedded S3 answers only signed requests', () => {
       name: 'SignatureDoesNotMatch',
       $metadata: { httpStatusCode: 403 },
     });
-    await expect(wrong.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'inside/forged.txt', Body: 'forged' }))).rejects.toMatchObject({
+    await expect(
+      wrong.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'inside/forged.txt', Body: 'forged' })),
+    ).rejects.toMatchObject({
       name: 'SignatureDoesNotMatch',
     });
     wrong.destroy();
     const stranger = clientWith(s3.secretAccessKey, 'SOMEONE-ELSE');
-    await expect(stranger.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'inside/hello.txt' }))).rejects.toMatchObject({ name: 'InvalidAccessKeyId' });
+    await expect(
+      stranger.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'inside/hello.txt' })),
+    ).rejects.toMatchObject({ name: 'InvalidAccessKeyId' });
     stranger.destroy();
-    await expect(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'inside/forged.txt' }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(
+      client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'inside/forged.txt' })),
+    ).rejects.toMatchObject({ name: 'NotFound' });
   });
 
   it('checks the signature of a header-signed request against the request sent: a changed header or path fails', async () => {
@@ -176,13 +204,19 @@ describe('the embedded S3 answers only signed requests', () => {
     const headers = await signed('GET', p, { headers: { range: 'bytes=0-1' } });
     expect((await raw('GET', p, headers)).text).toBe('he');
     expect(codeOf((await raw('GET', p, { ...headers, range: 'bytes=1-4' })).text)).toBe('SignatureDoesNotMatch');
-    expect(codeOf((await raw('GET', `/${BUCKET}/inside/other.txt`, await signed('GET', p))).text)).toBe('SignatureDoesNotMatch');
-    expect(codeOf((await raw('GET', p, { ...(await signed('GET', p)), host: 'elsewhere.example:80' })).text)).toBe('SignatureDoesNotMatch');
+    expect(codeOf((await raw('GET', `/${BUCKET}/inside/other.txt`, await signed('GET', p))).text)).toBe(
+      'SignatureDoesNotMatch',
+    );
+    expect(codeOf((await raw('GET', p, { ...(await signed('GET', p)), host: 'elsewhere.example:80' })).text)).toBe(
+      'SignatureDoesNotMatch',
+    );
   });
 
   it('allows 15 minutes of clock skew, as S3 does, and refuses more', async () => {
     const p = `/${BUCKET}/inside/hello.txt`;
-    expect((await raw('GET', p, await signed('GET', p, { date: new Date(Date.now() - 10 * 60_000) }))).status).toBe(200);
+    expect((await raw('GET', p, await signed('GET', p, { date: new Date(Date.now() - 10 * 60_000) }))).status).toBe(
+      200,
+    );
     for (const offset of [-20 * 60_000, 20 * 60_000]) {
       const res = await raw('GET', p, await signed('GET', p, { date: new Date(Date.now() + offset) }));
       expect(res.status).toBe(403);
@@ -194,7 +228,9 @@ describe('the embedded S3 answers only signed requests', () => {
     await client.send(
       new PutBucketCorsCommand({
         Bucket: BUCKET,
-        CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['http://app.example'], AllowedMethods: ['GET'], AllowedHeaders: ['*'] }] },
+        CORSConfiguration: {
+          CORSRules: [{ AllowedOrigins: ['http://app.example'], AllowedMethods: ['GET'], AllowedHeaders: ['*'] }],
+        },
       }),
     );
     const res = await fetch(`${s3.endpoint}/${BUCKET}/inside/hello.txt`, {
@@ -203,7 +239,10 @@ describe('the embedded S3 answers only signed requests', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-methods')).toBe('GET');
-    const stranger = await raw('OPTIONS', `/${BUCKET}/inside/hello.txt`, { origin: 'http://elsewhere.example', 'access-control-request-method': 'GET' });
+    const stranger = await raw('OPTIONS', `/${BUCKET}/inside/hello.txt`, {
+      origin: 'http://elsewhere.example',
+      'access-control-request-method': 'GET',
+    });
     expect([stranger.status, codeOf(stranger.text)]).toEqual([403, 'CORSResponse']);
     // An OPTIONS that is no preflight needs a signature like any other request.
     expect(codeOf((await raw('OPTIONS', `/${BUCKET}/inside/hello.txt`)).text)).toBe('AccessDenied');
@@ -228,21 +267,35 @@ describe('the embedded S3 keeps every key inside its folder', () => {
       expect(res.status, p).toBe(400);
       expect(codeOf(res.text), p).toBe('InvalidArgument');
     }
-    await expect(client.send(new PutObjectCommand({ Bucket: BUCKET, Key: '../../escaped.txt', Body: 'escaped' }))).rejects.toMatchObject({
+    await expect(
+      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: '../../escaped.txt', Body: 'escaped' })),
+    ).rejects.toMatchObject({
       name: 'InvalidArgument',
       $metadata: { httpStatusCode: 400 },
     });
-    await expect(client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'a/../../escaped.txt' }))).rejects.toMatchObject({ name: 'InvalidArgument' });
-    await expect(client.send(new GetObjectCommand({ Bucket: BUCKET, Key: '../data/guarded/inside/hello.txt' }))).rejects.toMatchObject({ name: 'InvalidArgument' });
+    await expect(
+      client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'a/../../escaped.txt' })),
+    ).rejects.toMatchObject({ name: 'InvalidArgument' });
+    await expect(
+      client.send(new GetObjectCommand({ Bucket: BUCKET, Key: '../data/guarded/inside/hello.txt' })),
+    ).rejects.toMatchObject({ name: 'InvalidArgument' });
     expect(await filesUnder(parent)).toEqual(before);
     expect(before.every((f) => f.startsWith(`data${path.sep}`))).toBe(true);
   });
 
   it('refuses a copy whose source climbs out of the bucket', async () => {
     await expect(
-      client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'inside/copy.txt', CopySource: `${BUCKET}/../${BUCKET}/inside/hello.txt` })),
+      client.send(
+        new CopyObjectCommand({
+          Bucket: BUCKET,
+          Key: 'inside/copy.txt',
+          CopySource: `${BUCKET}/../${BUCKET}/inside/hello.txt`,
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'InvalidArgument' });
-    await expect(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'inside/copy.txt' }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'inside/copy.txt' }))).rejects.toMatchObject({
+      name: 'NotFound',
+    });
   });
 
   it('keeps names that merely contain two dots', async () => {
@@ -256,13 +309,31 @@ describe('the embedded S3 keeps every key inside its folder', () => {
 
 describe('the SDK client works against it', () => {
   it('puts, gets, lists, copies and deletes', async () => {
-    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sdk/with space & ümlaut.txt', Body: Buffer.from('bytes'), ContentType: 'text/plain' }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'sdk/with space & ümlaut.txt',
+        Body: Buffer.from('bytes'),
+        ContentType: 'text/plain',
+      }),
+    );
     const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/with space & ümlaut.txt' }));
     expect(await got.Body!.transformToString()).toBe('bytes');
-    await client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'sdk/copy.txt', CopySource: encodeURI(`${BUCKET}/sdk/with space & ümlaut.txt`) }));
+    await client.send(
+      new CopyObjectCommand({
+        Bucket: BUCKET,
+        Key: 'sdk/copy.txt',
+        CopySource: encodeURI(`${BUCKET}/sdk/with space & ümlaut.txt`),
+      }),
+    );
     const list = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'sdk/' }));
     expect(list.Contents?.map((o) => o.Key).sort()).toEqual(['sdk/copy.txt', 'sdk/with space & ümlaut.txt']);
-    await client.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'sdk/copy.txt' }, { Key: 'sdk/with space & ümlaut.txt' }] } }));
+    await client.send(
+      new DeleteObjectsCommand({
+        Bucket: BUCKET,
+        Delete: { Objects: [{ Key: 'sdk/copy.txt' }, { Key: 'sdk/with space & ümlaut.txt' }] },
+      }),
+    );
     expect((await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'sdk/' }))).KeyCount).toBe(0);
   });
 
@@ -271,23 +342,36 @@ describe('the SDK client works against it', () => {
     const part1 = Buffer.alloc(5 * 1024 * 1024, 1);
     const part2 = Buffer.from('tail');
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
-    const e1 = await client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 1, Body: part1 }));
-    const e2 = await client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 2, Body: part2 }));
+    const e1 = await client.send(
+      new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 1, Body: part1 }),
+    );
+    const e2 = await client.send(
+      new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 2, Body: part2 }),
+    );
     await client.send(
       new CompleteMultipartUploadCommand({
         Bucket: BUCKET,
         Key: key,
         UploadId,
-        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1.ETag }, { PartNumber: 2, ETag: e2.ETag }] },
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: e1.ETag },
+            { PartNumber: 2, ETag: e2.ETag },
+          ],
+        },
       }),
     );
     const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([part1, part2]))).toBe(true);
 
-    const pending = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'multipart/abandoned.bin' }));
+    const pending = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'multipart/abandoned.bin' }),
+    );
     const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
     expect(listed.Uploads?.map((u) => u.UploadId)).toContain(pending.UploadId);
-    await client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: 'multipart/abandoned.bin', UploadId: pending.UploadId }));
+    await client.send(
+      new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: 'multipart/abandoned.bin', UploadId: pending.UploadId }),
+    );
     expect((await client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? []).toEqual([]);
   });
 });

@@ -28,10 +28,14 @@ describe('loadDropFolderConfig', () => {
   });
 
   it('refuses a destination that is the drop folder itself', () => {
-    expect(() => loadDropFolderConfig({ ...base, ARCHIVE_DIR: '/srv/drop/' })).toThrowError(/^config: ARCHIVE_DIR is invalid/);
+    expect(() => loadDropFolderConfig({ ...base, ARCHIVE_DIR: '/srv/drop/' })).toThrowError(
+      /^config: ARCHIVE_DIR is invalid/,
+    );
   });
 
   it('names a missing token', () => {
-    expect(() => loadDropFolderConfig({ ...base, API_TOKEN: undefined })).toThrowError(/^config: API_TOKEN is required/);
+    expect(() => loadDropFolderConfig({ ...base, API_TOKEN: undefined })).toThrowError(
+      /^config: API_TOKEN is required/,
+    );
   });
 });

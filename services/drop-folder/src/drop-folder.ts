@@ -3,7 +3,15 @@ import path from 'node:path';
 import { createGatewayClient, GatewayError, type GatewayClient } from '@mp/contracts';
 import type { Logger } from '@mp/logging';
 import type { DropFolderConfig } from './config';
-import { newRecord, nextAction, transition, whenFound, type FileEvent, type FileRecord, type RetryPolicy } from './file-record';
+import {
+  newRecord,
+  nextAction,
+  transition,
+  whenFound,
+  type FileEvent,
+  type FileRecord,
+  type RetryPolicy,
+} from './file-record';
 import { moveInto, sha256File, writeAtomically, writeText } from './files';
 import { watchCompletions, type CompletionWatcher } from './notifier.client';
 import { outputFileName, outputFolderName } from './output-names';
@@ -24,7 +32,8 @@ export interface DropFolder {
  * the disk run one at a time, in order; completion events only queue a status check.
  */
 export async function startDropFolder(cfg: DropFolderConfig, log: Logger): Promise<DropFolder> {
-  for (const dir of [cfg.DROP_DIR, cfg.OUT_DIR, cfg.FAILED_DIR, cfg.ARCHIVE_DIR]) if (dir) await mkdir(dir, { recursive: true });
+  for (const dir of [cfg.DROP_DIR, cfg.OUT_DIR, cfg.FAILED_DIR, cfg.ARCHIVE_DIR])
+    if (dir) await mkdir(dir, { recursive: true });
   const store = await StateStore.open(cfg.STATE_FILE);
   const gw = createGatewayClient({ baseUrl: cfg.GATEWAY_URL, token: cfg.API_TOKEN });
   await checkToken(gw, log);
@@ -37,7 +46,8 @@ async function checkToken(gw: GatewayClient, log: Logger): Promise<void> {
   try {
     await gw.verifyToken();
   } catch (err) {
-    if (err instanceof GatewayError && (err.status === 401 || err.status === 403)) throw new Error(`API_TOKEN refused by the gateway: ${err.message}`);
+    if (err instanceof GatewayError && (err.status === 401 || err.status === 403))
+      throw new Error(`API_TOKEN refused by the gateway: ${err.message}`);
     log.warn({ err: (err as Error).message }, 'gateway not answering yet; will keep trying');
   }
 }
@@ -76,7 +86,8 @@ class Runner implements DropFolder {
         if (rec) this.enqueue('check', rec.sha256, () => this.check(rec.sha256));
       },
       onConnect: () => {
-        for (const rec of this.store.all()) if (rec.phase === 'waiting') this.enqueue('check', rec.sha256, () => this.check(rec.sha256));
+        for (const rec of this.store.all())
+          if (rec.phase === 'waiting') this.enqueue('check', rec.sha256, () => this.check(rec.sha256));
       },
     });
     this.loop();
@@ -206,7 +217,8 @@ class Runner implements DropFolder {
     await this.store.put(next);
     const ctx = { file: next.name, sha256: next.sha256, mediaId: next.mediaId };
     if (next.phase === 'failed') this.log.error({ ...ctx, reason: next.error }, 'file failed');
-    else if (ev.type === 'error') this.log.warn({ ...ctx, attempt: next.attempts, err: next.error, retryAt: next.retryAt }, 'will retry');
+    else if (ev.type === 'error')
+      this.log.warn({ ...ctx, attempt: next.attempts, err: next.error, retryAt: next.retryAt }, 'will retry');
     else this.log.info({ ...ctx, phase: next.phase, settled: next.settled }, ev.type);
     return next;
   }
@@ -230,8 +242,12 @@ class Runner implements DropFolder {
       return;
     }
     try {
-      const earlier = this.createdHere.has(sha256) && rec.attempts === 0 ? null : await this.gw.findBySha256(sha256, rec.createdAt - RESUME_LOOKBACK_MS, this.abort.signal);
-      if (earlier) this.log.info({ file: rec.name, mediaId: earlier.id }, 'found the earlier upload; not uploading again');
+      const earlier =
+        this.createdHere.has(sha256) && rec.attempts === 0
+          ? null
+          : await this.gw.findBySha256(sha256, rec.createdAt - RESUME_LOOKBACK_MS, this.abort.signal);
+      if (earlier)
+        this.log.info({ file: rec.name, mediaId: earlier.id }, 'found the earlier upload; not uploading again');
       const media = earlier ?? (await this.gw.upload(file, rec.name, this.abort.signal));
       if (media.sha256 && media.sha256 !== sha256) {
         this.log.warn({ file: rec.name, mediaId: media.id }, 'file changed during upload; discarding that upload');
@@ -260,7 +276,10 @@ class Runner implements DropFolder {
         return;
       }
       if (media.status === 'failed') {
-        await this.apply(rec, { type: 'failed', reason: `the pipeline could not process it: ${media.statusDetail ?? 'no detail given'}` });
+        await this.apply(rec, {
+          type: 'failed',
+          reason: `the pipeline could not process it: ${media.statusDetail ?? 'no detail given'}`,
+        });
         return;
       }
     } catch (err) {
@@ -295,7 +314,11 @@ class Runner implements DropFolder {
         const dest = path.join(dir, name);
         const bytes = await writeAtomically(dl.body, dest);
         if (output.size !== null && bytes !== output.size) {
-          throw new GatewayError(null, 'SHORT_DOWNLOAD', `output ${output.id}: got ${bytes} bytes, expected ${output.size}`);
+          throw new GatewayError(
+            null,
+            'SHORT_DOWNLOAD',
+            `output ${output.id}: got ${bytes} bytes, expected ${output.size}`,
+          );
         }
         written.push(dest);
       }
@@ -325,7 +348,10 @@ class Runner implements DropFolder {
   private async disposeDuplicate(name: string, seen: Observation, original: FileRecord): Promise<void> {
     const file = path.join(this.cfg.DROP_DIR, name);
     if (!(await this.sameFile(file, seen))) return;
-    this.log.info({ file: name, sameAs: original.name, mediaId: original.mediaId }, 'already processed; not uploading again');
+    this.log.info(
+      { file: name, sameAs: original.name, mediaId: original.mediaId },
+      'already processed; not uploading again',
+    );
     await this.dispose(file);
   }
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { newRecord, nextAction, retryDelay, transition, whenFound, type FileEvent, type FileRecord } from './file-record';
+import {
+  newRecord,
+  nextAction,
+  retryDelay,
+  transition,
+  whenFound,
+  type FileEvent,
+  type FileRecord,
+} from './file-record';
 
 const policy = { maxAttempts: 3, retryBaseMs: 1000, retryMaxMs: 5000 };
 const MEDIA = '0b6f3b9e-5d0e-4d7e-9a57-8a6f0f9f1c11';
@@ -35,11 +43,20 @@ describe('transition', () => {
     const twice = run(once, [3000, { type: 'error', reason: '502 Bad Gateway' }]);
     expect(twice).toMatchObject({ phase: 'uploading', attempts: 2, retryAt: 5000 });
     const third = run(twice, [5000, { type: 'error', reason: '502 Bad Gateway' }]);
-    expect(third).toMatchObject({ phase: 'failed', attempts: 3, retryAt: null, error: 'gave up after 3 attempts: 502 Bad Gateway' });
+    expect(third).toMatchObject({
+      phase: 'failed',
+      attempts: 3,
+      retryAt: null,
+      error: 'gave up after 3 attempts: 502 Bad Gateway',
+    });
   });
 
   it('counts attempts per step: advancing resets them', () => {
-    const rec = run(start(), [2000, { type: 'error', reason: 'timeout' }], [3000, { type: 'uploaded', mediaId: MEDIA }]);
+    const rec = run(
+      start(),
+      [2000, { type: 'error', reason: 'timeout' }],
+      [3000, { type: 'uploaded', mediaId: MEDIA }],
+    );
     expect(rec).toMatchObject({ phase: 'waiting', attempts: 0, retryAt: null, error: null });
   });
 
@@ -49,15 +66,31 @@ describe('transition', () => {
   });
 
   it('fails a media that did not complete in time', () => {
-    const rec = run(start(), [2000, { type: 'uploaded', mediaId: MEDIA }], [9000, { type: 'timed-out', timeoutMs: 7000 }]);
+    const rec = run(
+      start(),
+      [2000, { type: 'uploaded', mediaId: MEDIA }],
+      [9000, { type: 'timed-out', timeoutMs: 7000 }],
+    );
     expect(rec).toMatchObject({ phase: 'failed', error: 'the media did not complete within 7 s' });
   });
 
   it.each<[string, FileEvent[]]>([
     ['completed while uploading', [{ type: 'completed' }]],
-    ['uploaded twice', [{ type: 'uploaded', mediaId: MEDIA }, { type: 'uploaded', mediaId: MEDIA }]],
+    [
+      'uploaded twice',
+      [
+        { type: 'uploaded', mediaId: MEDIA },
+        { type: 'uploaded', mediaId: MEDIA },
+      ],
+    ],
     ['settled before done', [{ type: 'settled' }]],
-    ['a transient error while waiting', [{ type: 'uploaded', mediaId: MEDIA }, { type: 'error', reason: 'x' }]],
+    [
+      'a transient error while waiting',
+      [
+        { type: 'uploaded', mediaId: MEDIA },
+        { type: 'error', reason: 'x' },
+      ],
+    ],
     ['anything after settling', [{ type: 'failed', reason: 'x' }, { type: 'settled' }, { type: 'settled' }]],
   ])('rejects %s', (_name, events) => {
     expect(() => run(start(), ...events.map((e): [number, FileEvent] => [2000, e]))).toThrow(/not allowed/);
@@ -77,7 +110,12 @@ describe('nextAction', () => {
     ['holds a retry until its time', { ...start(), retryAt: 5000 }, 4999, 'none'],
     ['retries when the time has come', { ...start(), retryAt: 5000 }, 5000, 'upload'],
     ['leaves a waiting record to events', { ...start(), phase: 'waiting', waitingSince: 1000 }, 10_999, 'none'],
-    ['checks a waiting record past the timeout', { ...start(), phase: 'waiting', waitingSince: 1000 }, 11_000, 'check-timeout'],
+    [
+      'checks a waiting record past the timeout',
+      { ...start(), phase: 'waiting', waitingSince: 1000 },
+      11_000,
+      'check-timeout',
+    ],
     ['downloads', { ...start(), phase: 'downloading' }, 1000, 'download'],
     ['settles a finished record', { ...start(), phase: 'done' }, 1000, 'settle'],
     ['settles a failed record', { ...start(), phase: 'failed' }, 1000, 'settle'],
@@ -89,9 +127,12 @@ describe('nextAction', () => {
 
 describe('whenFound', () => {
   it('starts unknown bytes', () => expect(whenFound(undefined)).toBe('start'));
-  it('treats bytes already done as a duplicate', () => expect(whenFound({ ...start(), phase: 'done', settled: true })).toBe('duplicate'));
+  it('treats bytes already done as a duplicate', () =>
+    expect(whenFound({ ...start(), phase: 'done', settled: true })).toBe('duplicate'));
   it('gives bytes that failed and were put back a fresh start', () =>
     expect(whenFound({ ...start(), phase: 'failed', settled: true })).toBe('start'));
-  it.each(['uploading', 'waiting', 'downloading', 'done', 'failed'] as const)('leaves an unsettled %s record to its flow', (phase) =>
-    expect(whenFound({ ...start(), phase })).toBe('in-progress'));
+  it.each(['uploading', 'waiting', 'downloading', 'done', 'failed'] as const)(
+    'leaves an unsettled %s record to its flow',
+    (phase) => expect(whenFound({ ...start(), phase })).toBe('in-progress'),
+  );
 });

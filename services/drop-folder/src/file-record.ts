@@ -62,7 +62,10 @@ const ALLOWED: Record<FileEvent['type'], readonly Phase[]> = {
   'timed-out': ['waiting'],
 };
 
-export function newRecord(file: { sha256: string; name: string; size: number; mtimeMs: number }, now: number): FileRecord {
+export function newRecord(
+  file: { sha256: string; name: string; size: number; mtimeMs: number },
+  now: number,
+): FileRecord {
   return {
     ...file,
     phase: 'uploading',
@@ -98,7 +101,8 @@ export function transition(rec: FileRecord, ev: FileEvent, now: number, policy: 
       return fail(at, `the media did not complete within ${Math.round(ev.timeoutMs / 1000)} s`);
     case 'error': {
       const attempts = rec.attempts + 1;
-      if (attempts >= policy.maxAttempts) return fail({ ...at, attempts }, `gave up after ${attempts} attempts: ${ev.reason}`);
+      if (attempts >= policy.maxAttempts)
+        return fail({ ...at, attempts }, `gave up after ${attempts} attempts: ${ev.reason}`);
       return { ...at, attempts, error: ev.reason, retryAt: now + retryDelay(attempts, policy) };
     }
   }

@@ -7,7 +7,10 @@ try {
   const cfg = loadDropFolderConfig();
   const log = createLogger('drop-folder', cfg.LOG_LEVEL);
   const df = await startDropFolder(cfg, log);
-  log.info({ dropDir: cfg.DROP_DIR, outDir: cfg.OUT_DIR, failedDir: cfg.FAILED_DIR, archiveDir: cfg.ARCHIVE_DIR ?? null }, 'watching');
+  log.info(
+    { dropDir: cfg.DROP_DIR, outDir: cfg.OUT_DIR, failedDir: cfg.FAILED_DIR, archiveDir: cfg.ARCHIVE_DIR ?? null },
+    'watching',
+  );
   const stop = (sig: string) => {
     log.info({ sig }, 'shutting down');
     df.stop(cfg.SHUTDOWN_TIMEOUT_MS).then(

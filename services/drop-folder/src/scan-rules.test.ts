@@ -32,7 +32,13 @@ describe('observe (stability rule)', () => {
 
   it('is stable only after size and mtime are unchanged for the whole window', () => {
     const a = { size: 10, mtimeMs: 1 };
-    expect(run([[0, { a }], [1999, { a }], [2000, { a }]])).toEqual([[], [], ['a']]);
+    expect(
+      run([
+        [0, { a }],
+        [1999, { a }],
+        [2000, { a }],
+      ]),
+    ).toEqual([[], [], ['a']]);
   });
 
   it('restarts the window when the size grows', () => {
@@ -59,16 +65,35 @@ describe('observe (stability rule)', () => {
 
   it('never calls an empty file stable', () => {
     const empty = { size: 0, mtimeMs: 1 };
-    expect(run([[0, { empty }], [10_000, { empty }]])).toEqual([[], []]);
+    expect(
+      run([
+        [0, { empty }],
+        [10_000, { empty }],
+      ]),
+    ).toEqual([[], []]);
   });
 
   it('forgets a file that went away, so a new one by that name waits again', () => {
     const a = { size: 10, mtimeMs: 1 };
-    expect(run([[0, { a }], [1000, {}], [2500, { a }], [4500, { a }]])).toEqual([[], [], [], ['a']]);
+    expect(
+      run([
+        [0, { a }],
+        [1000, {}],
+        [2500, { a }],
+        [4500, { a }],
+      ]),
+    ).toEqual([[], [], [], ['a']]);
   });
 
   it('judges each file on its own', () => {
     const a = { size: 10, mtimeMs: 1 };
-    expect(run([[0, { a }], [1000, { a, b: a }], [2000, { a, b: a }], [3000, { a, b: a }]])).toEqual([[], [], ['a'], ['a', 'b']]);
+    expect(
+      run([
+        [0, { a }],
+        [1000, { a, b: a }],
+        [2000, { a, b: a }],
+        [3000, { a, b: a }],
+      ]),
+    ).toEqual([[], [], ['a'], ['a', 'b']]);
   });
 });

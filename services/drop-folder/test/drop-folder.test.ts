@@ -55,7 +55,9 @@ describe('drop folder', () => {
     expect(await readFile(path.join(f.archive, 'Café mix.wav'))).toEqual(source);
     expect(await list(path.join(f.out, 'Café mix'))).toEqual(['x.wav']);
     expect(await list(f.drop)).toEqual(['.drop-state.json']);
-    expect(await readState(f)).toMatchObject([{ name: 'Café mix.wav', phase: 'done', mediaId: media!.id, settled: true, outputs: [downloaded] }]);
+    expect(await readState(f)).toMatchObject([
+      { name: 'Café mix.wav', phase: 'done', mediaId: media!.id, settled: true, outputs: [downloaded] },
+    ]);
   });
 
   it('after a restart resumes the media it uploaded instead of uploading again, and never uploads the same bytes twice', async () => {
@@ -89,7 +91,11 @@ describe('drop folder', () => {
     // The gateway stored the file, but the process died before it saved the media id.
     const form = new FormData();
     form.append('file', new Blob([source]), 'cut.wav');
-    const res = await fetch(`${s.gatewayUrl}/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${frank.token}` }, body: form });
+    const res = await fetch(`${s.gatewayUrl}/v1/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${frank.token}` },
+      body: form,
+    });
     const uploaded = (await res.json()) as { id: string };
     const st = await stat(path.join(f.drop, 'cut.wav'));
     const rec = newRecord({ sha256: sha(source), name: 'cut.wav', size: st.size, mtimeMs: st.mtimeMs }, Date.now());
@@ -111,7 +117,9 @@ describe('drop folder', () => {
     await eventually(async () => (await list(f.failed)).length === 2);
     expect((await list(f.failed)).sort()).toEqual(['notes.txt', 'notes.txt.error.txt']);
     const note = await readFile(path.join(f.failed, 'notes.txt.error.txt'), 'utf8');
-    expect(note).toMatch(/^notes\.txt could not be processed\.\nReason: POST \/v1\/media: 415 UNSUPPORTED_MEDIA_TYPE: /);
+    expect(note).toMatch(
+      /^notes\.txt could not be processed\.\nReason: POST \/v1\/media: 415 UNSUPPORTED_MEDIA_TYPE: /,
+    );
     expect(await list(f.drop)).toEqual(['.drop-state.json']);
     expect(await s.mediaOf(carol.token)).toEqual([]);
   });
@@ -151,7 +159,11 @@ describe('drop folder', () => {
     const f = await s.folders();
     // Nothing listens on that port any more: every upload attempt fails to connect.
     const port = await closedPort();
-    await s.dropFolder(heidi.token, f, { GATEWAY_URL: `http://127.0.0.1:${port}`, MAX_ATTEMPTS: '3', RETRY_BASE_MS: '50' });
+    await s.dropFolder(heidi.token, f, {
+      GATEWAY_URL: `http://127.0.0.1:${port}`,
+      MAX_ATTEMPTS: '3',
+      RETRY_BASE_MS: '50',
+    });
     await drop(f.drop, 'lonely.wav', wav(2000, 8));
 
     await eventually(async () => (await readState(f)).find((r) => r.settled));

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Queue } from 'bullmq';
-import { JobName, QueueName, createGatewayClient, createUser, jobOptions, type MediaDto, type NotifyKind } from '@mp/contracts';
+import {
+  JobName,
+  QueueName,
+  createGatewayClient,
+  createUser,
+  jobOptions,
+  type MediaDto,
+  type NotifyKind,
+} from '@mp/contracts';
 import { createDb, MediaRepository, type DbHandle } from '@mp/db';
 import { createLogger } from '@mp/logging';
 import { loadNotifierConfig, startNotifier, type RunningNotifier } from '@mp/notifier';
@@ -57,7 +65,8 @@ export async function startStack(): Promise<Stack> {
   const running: DropFolder[] = [];
   let n = 0;
 
-  const notify = (mediaId: string, kind: NotifyKind) => queue.add(JobName.notify, { mediaId, kind }, jobOptions(QueueName.notify));
+  const notify = (mediaId: string, kind: NotifyKind) =>
+    queue.add(JobName.notify, { mediaId, kind }, jobOptions(QueueName.notify));
 
   return {
     t,
@@ -101,8 +110,12 @@ export async function startStack(): Promise<Stack> {
     async complete(mediaId, output) {
       const m = (await repo.get(mediaId))!;
       const key = `transcoded/${m.userId}/${mediaId}/x.wav`;
-      await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: output, ContentType: 'audio/wav' }));
-      await repo.recordOutputs([{ mediaId, format: 'wav', s3Key: key, contentType: 'audio/wav', status: 'complete', size: output.length }]);
+      await t.s3Client.send(
+        new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: output, ContentType: 'audio/wav' }),
+      );
+      await repo.recordOutputs([
+        { mediaId, format: 'wav', s3Key: key, contentType: 'audio/wav', status: 'complete', size: output.length },
+      ]);
       await repo.markFinished(mediaId, 'complete', null);
       await notify(mediaId, 'media.complete');
     },

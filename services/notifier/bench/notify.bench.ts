@@ -45,7 +45,11 @@ async function main() {
     const owners = new Map<string, string>();
     const connectAll = async (batch: Person[]) => {
       for (let i = 0; i < batch.length; i += 50) {
-        sockets.push(...(await Promise.all(batch.slice(i, i + 50).map((p) => connectClient(notifier.url, p, owners, received, wrongOwner)))));
+        sockets.push(
+          ...(await Promise.all(
+            batch.slice(i, i + 50).map((p) => connectClient(notifier.url, p, owners, received, wrongOwner)),
+          )),
+        );
       }
     };
     // A few connections first, so the baseline includes what the first connection loads once.
@@ -65,7 +69,10 @@ async function main() {
     const perConnRss = (after.rss - before.rss) / measured;
     const perConnHeap = (after.heap - before.heap) / measured;
     const report = [
-      `machine: ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+      `machine: ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
       `clients connected: ${sockets.filter((s) => s.connected).length}/${CLIENTS} (${measured} of them in ${Math.round(connectMs)} ms)`,
       `notifier memory: rss ${mb(before.rss)} → ${mb(after.rss)} MiB, heap ${mb(before.heap)} → ${mb(after.heap)} MiB`,
       `memory per connection (over the ${measured} after warm-up): ~${kb(perConnRss)} KiB rss, ~${kb(perConnHeap)} KiB heap`,
@@ -74,7 +81,13 @@ async function main() {
       `deliveries to a socket that did not own the media: ${wrongOwner.length}`,
     ];
     console.log(report.join('\n'));
-    if (process.env.BENCH_DEBUG) console.log((await (await fetch(`${notifier.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('notifier_')).join('\n'));
+    if (process.env.BENCH_DEBUG)
+      console.log(
+        (await (await fetch(`${notifier.url}/metrics`)).text())
+          .split('\n')
+          .filter((l) => l.startsWith('notifier_'))
+          .join('\n'),
+      );
   } finally {
     for (const s of sockets) s.disconnect();
     notifier.child.kill('SIGTERM');
@@ -145,7 +158,11 @@ async function run(
     const now = performance.now();
     for (const r of rows) queuedAt.set(r.id, now);
     await queue.addBulk(
-      rows.map((r) => ({ name: JobName.notify, data: { mediaId: r.id, kind: 'media.complete' as const }, opts: jobOptions(QueueName.notify) })),
+      rows.map((r) => ({
+        name: JobName.notify,
+        data: { mediaId: r.id, kind: 'media.complete' as const },
+        opts: jobOptions(QueueName.notify),
+      })),
     );
   }
   const deadline = Date.now() + 60_000;
@@ -158,14 +175,19 @@ async function run(
 
 function describeRun(r: RunResult, label: string): string {
   const sorted = [...r.latencies].sort((a, b) => a - b);
-  const q = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!.toFixed(1) : 'n/a');
+  const q = (p: number) =>
+    sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!.toFixed(1) : 'n/a';
   return `${label}: delivered ${r.delivered}/${r.sent} in ${Math.round(r.durationMs)} ms; latency p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms; notifier CPU ${(r.cpuMs / r.sent).toFixed(2)} ms per notification`;
 }
 
 async function createUsers(db: ReturnType<typeof createDb>['db'], n: number): Promise<Person[]> {
   const people = Array.from({ length: n }, () => ({ id: randomUUID(), token: generateToken() }));
   for (let i = 0; i < n; i += 500) {
-    await db.insert(users).values(people.slice(i, i + 500).map((p, j) => ({ id: p.id, name: `bench-${i + j}`, tokenHash: hashToken(p.token) })));
+    await db
+      .insert(users)
+      .values(
+        people.slice(i, i + 500).map((p, j) => ({ id: p.id, name: `bench-${i + j}`, tokenHash: hashToken(p.token) })),
+      );
   }
   return people;
 }
@@ -193,7 +215,15 @@ function connectClient(
 function spawnNotifier(): Promise<{ child: ReturnType<typeof spawn>; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { ...process.env, DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      DATABASE_URL: dbUrl,
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -209,7 +239,11 @@ function spawnNotifier(): Promise<{ child: ReturnType<typeof spawn>; url: string
 async function processMemory(url: string): Promise<{ rss: number; heap: number; cpu: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
-  return { rss: value('process_resident_memory_bytes'), heap: value('nodejs_heap_size_used_bytes'), cpu: value('process_cpu_seconds_total') };
+  return {
+    rss: value('process_resident_memory_bytes'),
+    heap: value('nodejs_heap_size_used_bytes'),
+    cpu: value('process_cpu_seconds_total'),
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

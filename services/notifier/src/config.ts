@@ -7,7 +7,12 @@ export const NotifierConfigSchema = z.object({
   /** Consume `notify` jobs in this process. Socket-only replicas set it to false. */
   NOTIFIER_WORKER: env.bool(true),
   /** Largest client message accepted; a bigger one closes that socket. */
-  SOCKET_MAX_PAYLOAD_BYTES: env.int(4096).pipe(z.number().min(256).max(1024 * 1024)),
+  SOCKET_MAX_PAYLOAD_BYTES: env.int(4096).pipe(
+    z
+      .number()
+      .min(256)
+      .max(1024 * 1024),
+  ),
   /** Per-socket client events: bucket size and refill per second. */
   SOCKET_RATE_BURST: env.int(20).pipe(z.number().min(1)),
   SOCKET_RATE_PER_SECOND: env.int(10).pipe(z.number().min(1)),
@@ -19,10 +24,15 @@ export const NotifierConfigSchema = z.object({
   REPLAY_LIMIT: env.int(100).pipe(z.number().min(1).max(1000)),
   /** Allowed browser origins for the websocket; empty: any. */
   CORS_ORIGINS: env.list(''),
-  /** Time a client has to send a request's headers (the websocket handshake's too), then its body; slower ones get 408. */
+  /**
+   * Time a client has to send a request's headers (the websocket handshake's too), then its body; slower ones get 408.
+   */
   HTTP_HEADERS_TIMEOUT_MS: env.int(10_000).pipe(z.number().min(50)),
   HTTP_REQUEST_TIMEOUT_MS: env.int(30_000).pipe(z.number().min(50)),
-  /** Open connections (sockets and REST) one client address may hold; more are closed at once. Behind a proxy, every client has the proxy's. */
+  /**
+   * Open connections (sockets and REST) one client address may hold; more are closed at once. Behind a proxy, every
+   * client has the proxy's.
+   */
   MAX_CONNECTIONS_PER_IP: env.int(64).pipe(z.number().min(1)),
 });
 

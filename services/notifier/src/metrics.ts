@@ -2,7 +2,10 @@ import type { Queue } from 'bullmq';
 import { prom, type Metrics } from '@mp/runtime';
 
 /** The notifier's gauges and counters, on the service's registry (served at /metrics). */
-export function createNotifierMetrics(metrics: Metrics, sources: { connectedSockets: () => number; queue: Queue | null }) {
+export function createNotifierMetrics(
+  metrics: Metrics,
+  sources: { connectedSockets: () => number; queue: Queue | null },
+) {
   const registers = [metrics.registry];
   new prom.Gauge({
     name: 'notifier_connected_sockets',

@@ -13,13 +13,18 @@ describe('notificationContent', () => {
   });
 
   it('gives the reason of a failure', () => {
-    const c = notificationContent('media.failed', { ...media, statusDetail: 'Invalid data found when processing input' });
+    const c = notificationContent('media.failed', {
+      ...media,
+      statusDetail: 'Invalid data found when processing input',
+    });
     expect(c.text).toBe('Your file song.mp3 could not be processed: Invalid data found when processing input');
     expect(c.dedupeKey).toBe(`media.failed:${media.id}`);
   });
 
   it('says "unknown error" when the failure has no detail', () => {
-    expect(notificationContent('media.failed', media).text).toBe('Your file song.mp3 could not be processed: unknown error');
+    expect(notificationContent('media.failed', media).text).toBe(
+      'Your file song.mp3 could not be processed: unknown error',
+    );
   });
 
   it('keeps the text on one line and bounded', () => {

@@ -26,11 +26,15 @@ export interface RunningNotifier {
  * Starts one notifier: fastify (REST, health, metrics) and socket.io on one HTTP server, rooms shared with every
  * other replica through Redis, and (unless NOTIFIER_WORKER=false) a worker for the `notify` queue.
  */
-export async function startNotifier(config: NotifierConfig, logger: Logger = createLogger('notifier', config.LOG_LEVEL)): Promise<RunningNotifier> {
+export async function startNotifier(
+  config: NotifierConfig,
+  logger: Logger = createLogger('notifier', config.LOG_LEVEL),
+): Promise<RunningNotifier> {
   const database = createDb(config.DATABASE_URL);
   const pub = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
   const sub = pub.duplicate();
-  for (const r of [pub, sub]) r.on('error', (err) => logger.warn({ err: err.message }, 'redis adapter connection error'));
+  for (const r of [pub, sub])
+    r.on('error', (err) => logger.warn({ err: err.message }, 'redis adapter connection error'));
   const queueConnection = config.NOTIFIER_WORKER ? producerConnection(config.REDIS_URL) : null;
   queueConnection?.on('error', () => {});
   const queue = queueConnection ? createQueue(QueueName.notify, queueConnection, config.QUEUE_PREFIX) : null;
@@ -69,7 +73,11 @@ export async function startNotifier(config: NotifierConfig, logger: Logger = cre
     logger,
     replayLimit: config.REPLAY_LIMIT,
     socketsPerUser: config.SOCKETS_PER_USER,
-    rate: { burst: config.SOCKET_RATE_BURST, perSecond: config.SOCKET_RATE_PER_SECOND, maxDropped: config.SOCKET_MAX_DROPPED },
+    rate: {
+      burst: config.SOCKET_RATE_BURST,
+      perSecond: config.SOCKET_RATE_PER_SECOND,
+      maxDropped: config.SOCKET_MAX_DROPPED,
+    },
   });
   await app.register(notificationsRoutes({ db: database.db, notifications }), { prefix: '/v1' });
 

@@ -80,7 +80,10 @@ function handshakeToken(socket: Socket): string | null {
 
 function tooManySockets(limit: number): Error {
   return Object.assign(new Error('too many connections'), {
-    data: { code: 'TOO_MANY_CONNECTIONS', message: `This user already has ${limit} connections open here; close one first.` },
+    data: {
+      code: 'TOO_MANY_CONNECTIONS',
+      message: `This user already has ${limit} connections open here; close one first.`,
+    },
   });
 }
 
@@ -146,7 +149,9 @@ async function replayUnread(socket: Socket, userId: string, opts: GatewayOptions
   };
   socket.onAnyOutgoing(track);
   try {
-    const unread = (await opts.notifications.unreadForReplay(userId, opts.replayLimit)).filter((n) => !sentLive.has(n.id));
+    const unread = (await opts.notifications.unreadForReplay(userId, opts.replayLimit)).filter(
+      (n) => !sentLive.has(n.id),
+    );
     for (const n of unread) socket.emit(SocketEvent.notification, n);
     if (unread.length) opts.metrics.eventsEmitted.inc({ event: SocketEvent.notification }, unread.length);
   } catch (err) {

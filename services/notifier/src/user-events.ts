@@ -16,7 +16,11 @@ export interface ServerToClientEvents {
  * process that handled a job need not be the one holding the user's connections.
  */
 export function createUserEvents(io: Server, metrics: NotifierMetrics) {
-  const send = <E extends keyof ServerToClientEvents>(userId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>) => {
+  const send = <E extends keyof ServerToClientEvents>(
+    userId: string,
+    event: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ) => {
     io.to(userRoom(userId)).emit(event, ...args);
     metrics.eventsEmitted.inc({ event });
   };

@@ -11,7 +11,9 @@ let notifier: RunningNotifier;
 
 beforeAll(async () => {
   bed = await createBed();
-  notifier = await startNotifier(bed.config({ HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_MS), MAX_CONNECTIONS_PER_IP: String(PER_IP) }));
+  notifier = await startNotifier(
+    bed.config({ HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_MS), MAX_CONNECTIONS_PER_IP: String(PER_IP) }),
+  );
 });
 
 afterAll(async () => {
@@ -42,7 +44,9 @@ describe('a client that holds connections', () => {
     expect(afterMs).toBeLessThan(HEADERS_MS * 3);
     const [head, body] = received.split('\r\n\r\n');
     expect(head).toMatch(/^HTTP\/1\.1 408 /);
-    expect(JSON.parse(body!)).toEqual({ error: { code: 'REQUEST_TIMEOUT', message: 'The request headers did not arrive in time.' } });
+    expect(JSON.parse(body!)).toEqual({
+      error: { code: 'REQUEST_TIMEOUT', message: 'The request headers did not arrive in time.' },
+    });
   });
 
   it(`refuses sockets over MAX_CONNECTIONS_PER_IP (${PER_IP}) from one address at once, and takes them again once others close`, async () => {

@@ -14,7 +14,11 @@ export interface Bed {
   queue: Queue;
   config(overrides?: Record<string, string>): NotifierConfig;
   user(name: string): Promise<{ id: string; token: string }>;
-  media(userId: string, name: string, opts?: { status?: MediaStatus; statusDetail?: string; progress?: number }): Promise<string>;
+  media(
+    userId: string,
+    name: string,
+    opts?: { status?: MediaStatus; statusDetail?: string; progress?: number },
+  ): Promise<string>;
   notify(mediaId: string, kind: NotifyKind, jobId?: string): Promise<void>;
   close(): Promise<void>;
 }

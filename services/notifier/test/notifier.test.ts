@@ -16,7 +16,9 @@ async function client(token: string): Promise<Client> {
 
 beforeAll(async () => {
   bed = await createBed();
-  notifier = await startNotifier(bed.config({ SOCKET_RATE_BURST: '20', SOCKET_RATE_PER_SECOND: '10', SOCKET_MAX_DROPPED: '50' }));
+  notifier = await startNotifier(
+    bed.config({ SOCKET_RATE_BURST: '20', SOCKET_RATE_PER_SECOND: '10', SOCKET_MAX_DROPPED: '50' }),
+  );
 });
 
 afterAll(async () => {
@@ -49,7 +51,7 @@ describe('handshake authentication', () => {
 });
 
 describe('sockets per user', () => {
-  it('refuses a user\'s sockets past the limit on a process, with a code; others and a freed slot are served', async () => {
+  it("refuses a user's sockets past the limit on a process, with a code; others and a freed slot are served", async () => {
     const capped = await startNotifier(bed.config({ SOCKETS_PER_USER: '2' }));
     const danas: Client[] = [];
     let erinSocket: Client | undefined;
@@ -57,9 +59,14 @@ describe('sockets per user', () => {
       const dana = await bed.user('dana');
       const erin = await bed.user('erin');
       danas.push(await connect(capped.url, { token: dana.token }), await connect(capped.url, { token: dana.token }));
-      const err = (await connect(capped.url, { token: dana.token }).catch((e: unknown) => e)) as Error & { data?: { code: string; message: string } };
+      const err = (await connect(capped.url, { token: dana.token }).catch((e: unknown) => e)) as Error & {
+        data?: { code: string; message: string };
+      };
       expect(err.message).toBe('too many connections');
-      expect(err.data).toMatchObject({ code: 'TOO_MANY_CONNECTIONS', message: expect.stringContaining('2 connections') });
+      expect(err.data).toMatchObject({
+        code: 'TOO_MANY_CONNECTIONS',
+        message: expect.stringContaining('2 connections'),
+      });
       erinSocket = await connect(capped.url, { token: erin.token });
       expect(erinSocket.socket.connected).toBe(true);
 
@@ -69,7 +76,9 @@ describe('sockets per user', () => {
       // Many handshakes at once, with no socket open: two get through, the others are refused.
       for (const c of danas.splice(0)) c.close();
       await sleep(200);
-      const burst = await Promise.all(Array.from({ length: 6 }, () => connect(capped.url, { token: dana.token }).catch(() => undefined)));
+      const burst = await Promise.all(
+        Array.from({ length: 6 }, () => connect(capped.url, { token: dana.token }).catch(() => undefined)),
+      );
       danas.push(...burst.filter((c): c is Client => c !== undefined));
       expect(danas).toHaveLength(2);
       await sleep(200);
@@ -85,14 +94,23 @@ describe('notify jobs', () => {
   it('stores "Your file X has been processed" for the owner and sends it to their sockets only', async () => {
     const owner = await bed.user('owner');
     const other = await bed.user('other');
-    const [ownerSocket, ownerTab2, otherSocket] = [await client(owner.token), await client(owner.token), await client(other.token)];
+    const [ownerSocket, ownerTab2, otherSocket] = [
+      await client(owner.token),
+      await client(owner.token),
+      await client(other.token),
+    ];
     const mediaId = await bed.media(owner.id, 'song.mp3');
 
     await bed.notify(mediaId, 'media.complete');
 
     await eventually(async () => ownerSocket.notifications.length === 1 && ownerTab2.notifications.length === 1);
     const n = ownerSocket.notifications[0]!;
-    expect(n).toMatchObject({ kind: 'media.complete', text: 'Your file song.mp3 has been processed', mediaId, readAt: null });
+    expect(n).toMatchObject({
+      kind: 'media.complete',
+      text: 'Your file song.mp3 has been processed',
+      mediaId,
+      readAt: null,
+    });
     expect(ownerTab2.notifications).toEqual([n]);
     const listed = await api(notifier.url, 'GET', '/v1/notifications', owner.token);
     expect(listed.body.items).toEqual([n]);
@@ -103,7 +121,10 @@ describe('notify jobs', () => {
   it('tells the owner why a file failed', async () => {
     const owner = await bed.user('failing');
     const c = await client(owner.token);
-    const mediaId = await bed.media(owner.id, 'broken.wav', { status: 'failed', statusDetail: 'Invalid data found when processing input' });
+    const mediaId = await bed.media(owner.id, 'broken.wav', {
+      status: 'failed',
+      statusDetail: 'Invalid data found when processing input',
+    });
     await bed.notify(mediaId, 'media.failed');
     await eventually(async () => c.notifications.length === 1);
     expect(c.notifications[0]).toMatchObject({
@@ -120,7 +141,12 @@ describe('notify jobs', () => {
     await eventually(async () => c.notifications.length === 1);
     await bed.notify(mediaId, 'media.complete');
     await bed.notify(mediaId, 'media.complete');
-    await eventually(async () => (await bed.queue.getCompletedCount()) > 0 && (await bed.queue.getWaitingCount()) === 0 && (await bed.queue.getActiveCount()) === 0);
+    await eventually(
+      async () =>
+        (await bed.queue.getCompletedCount()) > 0 &&
+        (await bed.queue.getWaitingCount()) === 0 &&
+        (await bed.queue.getActiveCount()) === 0,
+    );
     await sleep(200);
     const rows = await bed.db.sql`select count(*)::int as n from notifications where media_id = ${mediaId}`;
     expect(rows[0]!.n).toBe(1);
@@ -184,7 +210,12 @@ async function listAll(token: string, query: string, limit = 7): Promise<Listed[
   const all: Listed[] = [];
   let cursor: string | null = null;
   do {
-    const res = await api(notifier.url, 'GET', `/v1/notifications?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`, token);
+    const res = await api(
+      notifier.url,
+      'GET',
+      `/v1/notifications?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`,
+      token,
+    );
     expect(res.status).toBe(200);
     all.push(...res.body.items);
     cursor = res.body.nextCursor;
@@ -258,7 +289,11 @@ describe('REST', () => {
 describe('offline users', () => {
   it('get every notification they missed on connect, once each', async () => {
     const u = await bed.user('offline');
-    const media = [await bed.media(u.id, 'one.mp3'), await bed.media(u.id, 'two.mp3'), await bed.media(u.id, 'three.mp3')];
+    const media = [
+      await bed.media(u.id, 'one.mp3'),
+      await bed.media(u.id, 'two.mp3'),
+      await bed.media(u.id, 'three.mp3'),
+    ];
     for (const id of media) await bed.notify(id, 'media.complete');
     await eventually(async () => {
       const rows = await bed.db.sql`select count(*)::int as n from notifications where user_id = ${u.id}`;

@@ -139,7 +139,8 @@ async function post(url: string, envelopes: SnsEnvelope[]): Promise<number[]> {
 }
 
 function report(label: string, f: Figures) {
-  const pct = (p: number) => f.latencies[Math.min(f.latencies.length - 1, Math.floor((p / 100) * f.latencies.length))]!.toFixed(1);
+  const pct = (p: number) =>
+    f.latencies[Math.min(f.latencies.length - 1, Math.floor((p / 100) * f.latencies.length))]!.toFixed(1);
   console.log(
     `${label}: ${f.count} in ${(f.ms / 1000).toFixed(2)} s = ${((f.count * 1000) / f.ms).toFixed(0)}/s; ` +
       `latency ms p50 ${pct(50)} p95 ${pct(95)} p99 ${pct(99)} max ${pct(100)}; statuses ${JSON.stringify(f.statuses)}`,
@@ -175,7 +176,13 @@ async function seed(db: ReturnType<typeof createDb>['db'], count: number): Promi
         status: 'queued' as const,
       })),
     );
-    await db.insert(outputs).values(batch.flatMap((m) => ['wav', 'flac', 'mp4'].map((f) => ({ mediaId: m.mediaId, format: f, s3Key: `${m.prefix}song.${f}` }))));
+    await db
+      .insert(outputs)
+      .values(
+        batch.flatMap((m) =>
+          ['wav', 'flac', 'mp4'].map((f) => ({ mediaId: m.mediaId, format: f, s3Key: `${m.prefix}song.${f}` })),
+        ),
+      );
   }
   return rows;
 }
@@ -215,7 +222,9 @@ async function serveCertificate() {
 async function countJobs(keyPrefix: string): Promise<number> {
   const r = new Redis(REDIS_URL);
   try {
-    return await r.zcard(`${keyPrefix}:notify:completed`).then(async (done) => done + (await r.llen(`${keyPrefix}:notify:wait`)));
+    return await r
+      .zcard(`${keyPrefix}:notify:completed`)
+      .then(async (done) => done + (await r.llen(`${keyPrefix}:notify:wait`)));
   } finally {
     r.disconnect();
   }

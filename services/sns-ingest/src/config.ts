@@ -14,7 +14,11 @@ export const configSchema = z.object({
   SNS_ALLOWED_CERT_HOSTS: env.list(''),
   /** Refuse http:// certificate and subscribe URLs, even on the extra hosts. */
   SNS_REQUIRE_HTTPS: env.bool(true),
-  SNS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  SNS_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
   /** Oldest message Timestamp accepted. */
   SNS_MAX_AGE_SECONDS: z.coerce.number().int().min(1).default(3600),
   SNS_CERT_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(3600),

@@ -53,7 +53,16 @@ describe('planEtUpdate', () => {
       notification({
         state: 'COMPLETED',
         outputs: [
-          { id: '1', presetId: 'p', key: 'song.mp4', status: 'Complete', duration: 597, width: 400, height: 224, fileSize: 1234 },
+          {
+            id: '1',
+            presetId: 'p',
+            key: 'song.mp4',
+            status: 'Complete',
+            duration: 597,
+            width: 400,
+            height: 224,
+            fileSize: 1234,
+          },
           { id: '2', presetId: 'p', key: 'song.wav', status: 'Complete', durationMillis: 597_250 },
         ],
       }),
@@ -83,7 +92,11 @@ describe('planEtUpdate', () => {
 
   it('COMPLETED without outputKeyPrefix matches on the bare key', () => {
     const plan = planEtUpdate(
-      notification({ state: 'COMPLETED', outputKeyPrefix: undefined, outputs: [{ id: '1', presetId: 'p', key: 'a/b.wav', status: 'Complete' }] }),
+      notification({
+        state: 'COMPLETED',
+        outputKeyPrefix: undefined,
+        outputs: [{ id: '1', presetId: 'p', key: 'a/b.wav', status: 'Complete' }],
+      }),
     );
     expect(plan.outputs[0]!.s3Key).toBe('a/b.wav');
   });
@@ -91,7 +104,10 @@ describe('planEtUpdate', () => {
   it('COMPLETED with a warning-like statusDetail keeps it, readable', () => {
     const detail = 'The starting time plus the duration of a clip exceeded the length of the input file.';
     const plan = planEtUpdate(
-      notification({ state: 'COMPLETED', outputs: [{ id: '1', presetId: 'p', key: 'x.mp4', status: 'Complete', statusDetail: detail, duration: 90 }] }),
+      notification({
+        state: 'COMPLETED',
+        outputs: [{ id: '1', presetId: 'p', key: 'x.mp4', status: 'Complete', statusDetail: detail, duration: 90 }],
+      }),
     );
     expect(plan.media).toEqual({ status: 'complete', statusDetail: detail });
     expect(plan.outputs[0]).toMatchObject({ status: 'complete', statusDetail: detail, durationMs: 90_000 });
@@ -123,7 +139,8 @@ describe('planEtUpdate', () => {
             key: 'song.wav',
             status: 'Error',
             errorCode: 4000,
-            statusDetail: '4000 68c8117b-a562-42a7-8cd7-ad6d4e74b885:Amazon Elastic Transcoder could not interpret the media file.',
+            statusDetail:
+              '4000 68c8117b-a562-42a7-8cd7-ad6d4e74b885:Amazon Elastic Transcoder could not interpret the media file.',
           },
           { id: '2', presetId: 'p', key: 'song.flac', status: 'Complete', duration: 3 },
         ],
@@ -140,7 +157,10 @@ describe('planEtUpdate', () => {
       status: 'failed',
       statusDetail: 'Transcoding failed (error 9001).',
     });
-    expect(planEtUpdate(notification({ state: 'ERROR' })).media).toEqual({ status: 'failed', statusDetail: 'Transcoding failed.' });
+    expect(planEtUpdate(notification({ state: 'ERROR' })).media).toEqual({
+      status: 'failed',
+      statusDetail: 'Transcoding failed.',
+    });
   });
 });
 
@@ -160,16 +180,29 @@ describe('notifyKindFor', () => {
 
 describe('parseEtNotification', () => {
   it('accepts the real message shape with extra keys', () => {
-    const r = parseEtNotification({ ...notification({}), inputCount: 1, playlists: [], userMetadata: { mediaId, userId, other: 'x' } });
+    const r = parseEtNotification({
+      ...notification({}),
+      inputCount: 1,
+      playlists: [],
+      userMetadata: { mediaId, userId, other: 'x' },
+    });
     expect(r.ok).toBe(true);
   });
 
   it.each([
     ['no userMetadata', { ...notification({}), userMetadata: undefined }, /userMetadata/],
-    ['a media id that is not a uuid', notification({ userMetadata: { mediaId: '../x', userId } }), /userMetadata.mediaId/],
+    [
+      'a media id that is not a uuid',
+      notification({ userMetadata: { mediaId: '../x', userId } }),
+      /userMetadata.mediaId/,
+    ],
     ['an unknown state', { ...notification({}), state: 'DONE' }, /state/],
     ['an output without key', notification({ outputs: [{ status: 'Complete' } as never] }), /outputs.0.key/],
-    ['a negative size', notification({ outputs: [{ id: '1', presetId: 'p', key: 'k', status: 'Complete', fileSize: -1 }] }), /fileSize/],
+    [
+      'a negative size',
+      notification({ outputs: [{ id: '1', presetId: 'p', key: 'k', status: 'Complete', fileSize: -1 }] }),
+      /fileSize/,
+    ],
   ])('refuses %s', (_name, value, message) => {
     const r = parseEtNotification(value);
     expect(r.ok).toBe(false);

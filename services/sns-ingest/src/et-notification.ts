@@ -36,7 +36,9 @@ const EtNotificationSchema = z.looseObject({
  * Checks the fields this service reads (and the ids the dispatch worker puts in userMetadata).
  * Returns the first problem as a sentence when the message is not a usable ET notification.
  */
-export function parseEtNotification(value: unknown): { ok: true; notification: EtNotification } | { ok: false; message: string } {
+export function parseEtNotification(
+  value: unknown,
+): { ok: true; notification: EtNotification } | { ok: false; message: string } {
   const parsed = EtNotificationSchema.safeParse(value);
   if (parsed.success) return { ok: true, notification: parsed.data as EtNotification };
   const issue = parsed.error.issues[0]!;
@@ -135,14 +137,18 @@ export function readableDetail(detail: string): string {
 function failureReason(n: EtNotification): string {
   if (n.messageDetails?.trim()) return readableDetail(n.messageDetails);
   const details = unique(
-    (n.outputs ?? []).filter((o) => o.status === 'Error' && o.statusDetail?.trim()).map((o) => readableDetail(o.statusDetail!)),
+    (n.outputs ?? [])
+      .filter((o) => o.status === 'Error' && o.statusDetail?.trim())
+      .map((o) => readableDetail(o.statusDetail!)),
   );
   if (details.length > 0) return readableDetail(details.join('; '));
   return n.errorCode === undefined ? 'Transcoding failed.' : `Transcoding failed (error ${n.errorCode}).`;
 }
 
 function warningDetail(n: EtNotification): string | null {
-  const details = unique((n.outputs ?? []).filter((o) => o.statusDetail?.trim()).map((o) => readableDetail(o.statusDetail!)));
+  const details = unique(
+    (n.outputs ?? []).filter((o) => o.statusDetail?.trim()).map((o) => readableDetail(o.statusDetail!)),
+  );
   if (n.messageDetails?.trim()) details.unshift(readableDetail(n.messageDetails));
   return details.length > 0 ? readableDetail(details.join('; ')) : null;
 }

@@ -8,12 +8,27 @@ import {
   type SnsEnvelope,
   type TranscodeJob,
 } from '@mp/contracts';
-import { MediaRepository, MediaTombstonesRepository, UsersRepository, type Db, type DbTransaction, type NotifyOutbox, type NotifyOutboxRow } from '@mp/db';
+import {
+  MediaRepository,
+  MediaTombstonesRepository,
+  UsersRepository,
+  type Db,
+  type DbTransaction,
+  type NotifyOutbox,
+  type NotifyOutboxRow,
+} from '@mp/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { enqueueTranscode } from '@mp/runtime';
 import { headObject } from '@mp/storage';
 import { urlHostAllowed, type UrlPolicy } from '@mp/sns';
-import { looksLikeEtNotification, notifyKindFor, parseEtNotification, planEtUpdate, type EtPlan, type MediaChange } from './et-notification';
+import {
+  looksLikeEtNotification,
+  notifyKindFor,
+  parseEtNotification,
+  planEtUpdate,
+  type EtPlan,
+  type MediaChange,
+} from './et-notification';
 import { mediaTypeOf, parseS3Records, s3MessageKind, uploadCandidates, type UploadCandidate } from './s3-event';
 import { SnsMessagesRepository } from './sns-messages.repository';
 
@@ -64,7 +79,8 @@ export class IngestService {
     const message = decodeMessage(envelope.Message);
     if (looksLikeEtNotification(message)) {
       const parsed = parseEtNotification(message);
-      if (!parsed.ok) throw new AppError(400, 'SNS_BAD_MESSAGE', `Not a usable Elastic Transcoder notification: ${parsed.message}.`);
+      if (!parsed.ok)
+        throw new AppError(400, 'SNS_BAD_MESSAGE', `Not a usable Elastic Transcoder notification: ${parsed.message}.`);
       return this.applyEtNotification(envelope, planEtUpdate(parsed.notification), log);
     }
     switch (s3MessageKind(message)) {
@@ -77,7 +93,11 @@ export class IngestService {
         return this.ingestUploads(envelope, parsed.records, log);
       }
       default:
-        throw new AppError(400, 'SNS_UNKNOWN_MESSAGE', 'The Message is neither an Elastic Transcoder notification nor an S3 event.');
+        throw new AppError(
+          400,
+          'SNS_UNKNOWN_MESSAGE',
+          'The Message is neither an Elastic Transcoder notification nor an S3 event.',
+        );
     }
   }
 
@@ -95,13 +115,21 @@ export class IngestService {
       const notify = kind ? await this.queueNotifyInTx(tx, plan, kind) : null;
       return { outcome: 'processed' as const, notify };
     });
-    log.info({ mediaId: plan.mediaId, jobId: plan.jobId, state: plan.media.status, outcome: result.outcome }, 'ET notification');
-    if ('purge' in result && result.purge) log.info({ mediaId: plan.mediaId, jobId: plan.jobId }, 'engine job of a deleted media ended; its purge is due');
+    log.info(
+      { mediaId: plan.mediaId, jobId: plan.jobId, state: plan.media.status, outcome: result.outcome },
+      'ET notification',
+    );
+    if ('purge' in result && result.purge)
+      log.info({ mediaId: plan.mediaId, jobId: plan.jobId }, 'engine job of a deleted media ended; its purge is due');
     if (result.outcome === 'processed' && result.notify) await this.d.outbox.flush([result.notify]);
     return result.outcome;
   }
 
-  private queueNotifyInTx(tx: DbTransaction, plan: EtPlan, kind: NonNullable<ReturnType<typeof notifyKindFor>>): Promise<NotifyOutboxRow> {
+  private queueNotifyInTx(
+    tx: DbTransaction,
+    plan: EtPlan,
+    kind: NonNullable<ReturnType<typeof notifyKindFor>>,
+  ): Promise<NotifyOutboxRow> {
     const progress = plan.media.status === 'processing' ? plan.media.progress : null;
     return this.d.outbox.add(tx, { mediaId: plan.mediaId, kind, jobId: notifyJobId(plan.mediaId, kind, progress) });
   }
@@ -153,7 +181,9 @@ export class IngestService {
   }
 
   /** The upload's type and size as S3 has it; null when the object is gone. */
-  private async uploadedObject(key: string): Promise<{ contentType: string | undefined; size: number | undefined } | null> {
+  private async uploadedObject(
+    key: string,
+  ): Promise<{ contentType: string | undefined; size: number | undefined } | null> {
     let head: Awaited<ReturnType<typeof headObject>>;
     try {
       head = await headObject(this.d.s3, this.d.bucket, key);
@@ -165,7 +195,10 @@ export class IngestService {
 
   private async enqueueTranscode(mediaId: string, log: Logger): Promise<void> {
     const markEnqueued = (id: string) => new MediaRepository(this.d.db).markEnqueued(id);
-    await enqueueTranscode({ queue: this.d.transcodeQueue, log, markEnqueued, redisReady: this.d.redisReady, timeoutMs: ENQUEUE_TIMEOUT_MS }, mediaId);
+    await enqueueTranscode(
+      { queue: this.d.transcodeQueue, log, markEnqueued, redisReady: this.d.redisReady, timeoutMs: ENQUEUE_TIMEOUT_MS },
+      mediaId,
+    );
   }
 
   /** GETs the SubscribeURL (already checked to be on an allowed host), then records the message. */

@@ -19,11 +19,18 @@ describe('uploadCandidates', () => {
   it('takes a created object under media/<user>/<media>/ and decodes + as space', () => {
     const { uploads, ignored } = uploadCandidates([record(`media/${U}/${M}/my+song%2B1.mp3`)], 'uploads');
     expect(ignored).toEqual([]);
-    expect(uploads).toEqual([{ key: `media/${U}/${M}/my song+1.mp3`, userId: U, mediaId: M, name: 'my song+1.mp3', size: 571258 }]);
+    expect(uploads).toEqual([
+      { key: `media/${U}/${M}/my song+1.mp3`, userId: U, mediaId: M, name: 'my song+1.mp3', size: 571258 },
+    ]);
   });
 
   it("accepts MinIO's s3: prefixed event names and every ObjectCreated flavour", () => {
-    const names = ['s3:ObjectCreated:Put', 'ObjectCreated:Post', 'ObjectCreated:Copy', 'ObjectCreated:CompleteMultipartUpload'];
+    const names = [
+      's3:ObjectCreated:Put',
+      'ObjectCreated:Post',
+      'ObjectCreated:Copy',
+      'ObjectCreated:CompleteMultipartUpload',
+    ];
     const { uploads } = uploadCandidates(
       names.map((eventName) => record(`media/${U}/${M}/a.mp3`, { eventName })),
       'uploads',
@@ -35,7 +42,11 @@ describe('uploadCandidates', () => {
     ['a transcoded output', record(`transcoded/${U}/${M}/song.wav`), 'not-an-upload'],
     ["the seed's flat media/<uuid> key", record('media/5981d6e9-8e88-44a9-bd7b-f8dce886877b'), 'not-an-upload'],
     ['a removal', record(`media/${U}/${M}/a.mp3`, { eventName: 'ObjectRemoved:Delete' }), 'not-created'],
-    ['another bucket', record(`media/${U}/${M}/a.mp3`, { s3: { bucket: { name: 'other' }, object: { key: `media/${U}/${M}/a.mp3` } } }), 'other-bucket'],
+    [
+      'another bucket',
+      record(`media/${U}/${M}/a.mp3`, { s3: { bucket: { name: 'other' }, object: { key: `media/${U}/${M}/a.mp3` } } }),
+      'other-bucket',
+    ],
     ['a broken escape', record(`media/${U}/${M}/a%E0%A4%A.mp3`), 'bad-key'],
     ['a name we would not have built', record(`media/${U}/${M}/..hidden.mp3`), 'bad-key'],
     ['an id that is not a uuid', record(`media/../${M}/a.mp3`), 'not-an-upload'],
@@ -56,7 +67,9 @@ describe('s3MessageKind', () => {
 
 describe('parseS3Records', () => {
   it('refuses records without an object key', () => {
-    const r = parseS3Records({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: {} } }] });
+    const r = parseS3Records({
+      Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: {} } }],
+    });
     expect(r).toEqual({ ok: false, message: expect.stringMatching(/Records.0.s3.object.key/) });
   });
 });

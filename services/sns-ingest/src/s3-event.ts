@@ -35,7 +35,9 @@ export function s3MessageKind(value: Record<string, unknown>): 'records' | 'test
   return Array.isArray(value.Records) ? 'records' : null;
 }
 
-export function parseS3Records(value: unknown): { ok: true; records: S3EventRecord[] } | { ok: false; message: string } {
+export function parseS3Records(
+  value: unknown,
+): { ok: true; records: S3EventRecord[] } | { ok: false; message: string } {
   const parsed = S3EventSchema.safeParse(value);
   if (parsed.success) return { ok: true, records: parsed.data.Records as S3EventRecord[] };
   const issue = parsed.error.issues[0]!;
@@ -46,7 +48,10 @@ export function parseS3Records(value: unknown): { ok: true; records: S3EventReco
  * The records that are new objects under the upload prefix of our bucket, keys decoded.
  * AWS names events `ObjectCreated:Put`; MinIO prefixes them with `s3:`.
  */
-export function uploadCandidates(records: readonly S3EventRecord[], bucket: string): { uploads: UploadCandidate[]; ignored: IgnoredRecord[] } {
+export function uploadCandidates(
+  records: readonly S3EventRecord[],
+  bucket: string,
+): { uploads: UploadCandidate[]; ignored: IgnoredRecord[] } {
   const uploads: UploadCandidate[] = [];
   const ignored: IgnoredRecord[] = [];
   for (const r of records) {
@@ -135,7 +140,10 @@ const MIME_BY_EXTENSION: Record<string, string> = {
  * The media kind and content type of an uploaded object: its Content-Type when that names a kind,
  * else its extension. Null when it is not audio, video or an image.
  */
-export function mediaTypeOf(contentType: string | undefined, name: string): { kind: MediaKind; contentType: string } | null {
+export function mediaTypeOf(
+  contentType: string | undefined,
+  name: string,
+): { kind: MediaKind; contentType: string } | null {
   const mime = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
   const top = mime.split('/')[0];
   if (top === 'audio' || top === 'video' || top === 'image') return { kind: top, contentType: mime };

@@ -59,7 +59,10 @@ export async function buildSnsIngest(cfg: SnsIngestConfig): Promise<SnsIngest> {
     ...urlPolicy,
     allowedTopicArns: cfg.SNS_ALLOWED_TOPIC_ARNS,
     maxAgeMs: cfg.SNS_MAX_AGE_SECONDS * 1000,
-    certificates: createCertificateCache({ ttlMs: cfg.SNS_CERT_CACHE_TTL_SECONDS * 1000, timeoutMs: cfg.SNS_FETCH_TIMEOUT_MS }),
+    certificates: createCertificateCache({
+      ttlMs: cfg.SNS_CERT_CACHE_TTL_SECONDS * 1000,
+      timeoutMs: cfg.SNS_FETCH_TIMEOUT_MS,
+    }),
   };
   const ingest = new IngestService({
     db: dbh.db,
@@ -80,7 +83,9 @@ export async function buildSnsIngest(cfg: SnsIngestConfig): Promise<SnsIngest> {
   });
 
   const sweeper = setInterval(() => {
-    outbox.sweep(cfg.OUTBOX_MIN_AGE_MS).catch((err) => log.warn({ err: (err as Error).message }, 'outbox sweep failed'));
+    outbox
+      .sweep(cfg.OUTBOX_MIN_AGE_MS)
+      .catch((err) => log.warn({ err: (err as Error).message }, 'outbox sweep failed'));
   }, cfg.OUTBOX_SWEEP_INTERVAL_MS);
   sweeper.unref();
 

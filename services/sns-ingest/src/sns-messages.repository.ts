@@ -7,7 +7,10 @@ export class SnsMessagesRepository {
   constructor(private readonly db: Db | DbTransaction) {}
 
   async seen(messageId: string): Promise<boolean> {
-    const [row] = await this.db.select({ id: snsMessages.messageId }).from(snsMessages).where(eq(snsMessages.messageId, messageId));
+    const [row] = await this.db
+      .select({ id: snsMessages.messageId })
+      .from(snsMessages)
+      .where(eq(snsMessages.messageId, messageId));
     return row !== undefined;
   }
 

@@ -6,7 +6,14 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import postgres from 'postgres';
 import { EtSubject, type EtNotification } from '@mp/contracts';
 import { eq } from 'drizzle-orm';
-import { MediaRepository, MediaTombstonesRepository, NotifyOutboxRepository, media, runMigrations, type DbHandle } from '@mp/db';
+import {
+  MediaRepository,
+  MediaTombstonesRepository,
+  NotifyOutboxRepository,
+  media,
+  runMigrations,
+  type DbHandle,
+} from '@mp/db';
 import { createTestEnv, type TestEnv } from '@mp/testbed';
 import { migrateSnsIngest } from '../src/server';
 import { createDb, deliver, seedMedia, startFakeSns, startService, type FakeSns, type Running } from './helpers';
@@ -32,7 +39,11 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
-function etEnvelope(state: EtNotification['state'], seeded: { userId: string; mediaId: string; prefix: string }, userId = seeded.userId) {
+function etEnvelope(
+  state: EtNotification['state'],
+  seeded: { userId: string; mediaId: string; prefix: string },
+  userId = seeded.userId,
+) {
   const n: EtNotification = {
     state,
     version: '2012-09-25',
@@ -40,7 +51,9 @@ function etEnvelope(state: EtNotification['state'], seeded: { userId: string; me
     pipelineId: '1464551986249-lqqtib',
     input: { key: `media/${seeded.userId}/${seeded.mediaId}/song.mp3` },
     outputKeyPrefix: seeded.prefix,
-    outputs: [{ id: '1', presetId: '1351620000001-300300', key: 'song.wav', status: state === 'ERROR' ? 'Error' : 'Complete' }],
+    outputs: [
+      { id: '1', presetId: '1351620000001-300300', key: 'song.wav', status: state === 'ERROR' ? 'Error' : 'Complete' },
+    ],
     userMetadata: { mediaId: seeded.mediaId, userId },
   };
   return sns.sign('Notification', JSON.stringify(n), { subject: EtSubject[state](n.jobId) });
@@ -74,7 +87,9 @@ describe('an engine notification for a deleted media', () => {
   it('PROGRESSING, or a job naming another user, leaves the tombstone as it was', async () => {
     const { seeded, tombstones, before } = await deletedAndPurged();
     expect((await deliver(svc.url, etEnvelope('PROGRESSING', seeded))).body).toEqual({ status: 'ignored' });
-    expect((await deliver(svc.url, etEnvelope('COMPLETED', seeded, '00000000-0000-4000-8000-000000000000'))).body).toEqual({
+    expect(
+      (await deliver(svc.url, etEnvelope('COMPLETED', seeded, '00000000-0000-4000-8000-000000000000'))).body,
+    ).toEqual({
       status: 'ignored',
     });
     expect(await tombstones.get(seeded.mediaId)).toEqual(before);
@@ -86,9 +101,16 @@ describe('an S3 event for a deleted media', () => {
     const { seeded, tombstones, before } = await deletedAndPurged();
     // The upload's event arrives late, while its object is still there.
     const key = `media/${seeded.userId}/${seeded.mediaId}/song.mp3`;
-    await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: Buffer.from('ID3'), ContentType: 'audio/mpeg' }));
-    const event = { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: t.bucket }, object: { key, size: 3 } } }] };
-    const res = await deliver(svc.url, sns.sign('Notification', JSON.stringify(event), { subject: 'Amazon S3 Notification' }));
+    await t.s3Client.send(
+      new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: Buffer.from('ID3'), ContentType: 'audio/mpeg' }),
+    );
+    const event = {
+      Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: t.bucket }, object: { key, size: 3 } } }],
+    };
+    const res = await deliver(
+      svc.url,
+      sns.sign('Notification', JSON.stringify(event), { subject: 'Amazon S3 Notification' }),
+    );
     expect(res).toEqual({ status: 200, body: { status: 'ignored' } });
     expect(await dbh.db.select().from(media).where(eq(media.id, seeded.mediaId))).toEqual([]);
     const woken = (await tombstones.get(seeded.mediaId))!;

@@ -84,7 +84,11 @@ export async function startFakeSns(): Promise<FakeSns> {
           ...(confirmation ? { Token: token, SubscribeURL: opts.subscribeUrl ?? subscribeUrl(token) } : {}),
           UnsubscribeURL: confirmation ? undefined : `http://${host}/?Action=Unsubscribe`,
         },
-        { privateKeyPem: identity.privateKeyPem, signingCertUrl: opts.certUrl ?? certUrl, signatureVersion: opts.version ?? '2' },
+        {
+          privateKeyPem: identity.privateKeyPem,
+          signingCertUrl: opts.certUrl ?? certUrl,
+          signatureVersion: opts.version ?? '2',
+        },
       );
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -139,7 +143,10 @@ export async function deliver(url: string, envelope: SnsEnvelope | string, heade
 
 /** Rows the dispatch worker would have written before starting an ET job. */
 export async function seedMedia(dbh: DbHandle, formats: string[] = ['wav', 'flac', 'mp4']) {
-  const user = await new UsersRepository(dbh.db).create('listener', createHash('sha256').update(randomUUID()).digest('hex'));
+  const user = await new UsersRepository(dbh.db).create(
+    'listener',
+    createHash('sha256').update(randomUUID()).digest('hex'),
+  );
   const mediaId = randomUUID();
   const row: NewMedia = {
     id: mediaId,

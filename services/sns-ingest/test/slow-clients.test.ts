@@ -18,7 +18,10 @@ beforeAll(async () => {
   const { migrateSnsIngest } = await import('../src/server');
   await migrateSnsIngest(t.databaseUrl);
   sns = await startFakeSns();
-  svc = await startService(t, sns, { HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_MS), HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_MS) });
+  svc = await startService(t, sns, {
+    HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_MS),
+    HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_MS),
+  });
   dbh = createDb(t.databaseUrl, { max: 1 });
 });
 
@@ -71,7 +74,9 @@ describe('POST /sns from a slow client', () => {
   it('cuts a client that trickles a signed message with 408 REQUEST_TIMEOUT, and records nothing', async () => {
     const body = JSON.stringify(sns.sign('Notification', '{"state":"COMPLETED"}'));
     const c = connect(svc.url);
-    c.socket.write(`POST /sns HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: ${body.length}\r\n\r\n`);
+    c.socket.write(
+      `POST /sns HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
     void trickle(c.socket, body, 100);
     const { afterMs, received } = await c.closed;
     expect(afterMs).toBeGreaterThanOrEqual(REQUEST_MS - 50);

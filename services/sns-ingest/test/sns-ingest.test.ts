@@ -44,7 +44,11 @@ function etMessage(n: EtNotification): string {
   return JSON.stringify(n, null, 2).replace(/": /g, '" : ');
 }
 
-function et(state: EtNotification['state'], seeded: { userId: string; mediaId: string; prefix: string }, over: Partial<EtNotification> = {}) {
+function et(
+  state: EtNotification['state'],
+  seeded: { userId: string; mediaId: string; prefix: string },
+  over: Partial<EtNotification> = {},
+) {
   return {
     state,
     version: '2012-09-25',
@@ -120,9 +124,31 @@ describe('Elastic Transcoder notifications', () => {
     const seeded = await seedMedia(dbh);
     const n = et('COMPLETED', seeded, {
       outputs: [
-        { id: '1', presetId: '1351620000001-300300', key: 'song.wav', status: 'Complete', duration: 3, fileSize: 529_244 },
-        { id: '2', presetId: '1351620000001-300110', key: 'song.flac', status: 'Complete', durationMillis: 3_012, fileSize: 200_000 },
-        { id: '3', presetId: '1351620000001-100110', key: 'song.mp4', status: 'Complete', duration: 3, width: 1280, height: 720 },
+        {
+          id: '1',
+          presetId: '1351620000001-300300',
+          key: 'song.wav',
+          status: 'Complete',
+          duration: 3,
+          fileSize: 529_244,
+        },
+        {
+          id: '2',
+          presetId: '1351620000001-300110',
+          key: 'song.flac',
+          status: 'Complete',
+          durationMillis: 3_012,
+          fileSize: 200_000,
+        },
+        {
+          id: '3',
+          presetId: '1351620000001-100110',
+          key: 'song.mp4',
+          status: 'Complete',
+          duration: 3,
+          width: 1280,
+          height: 720,
+        },
       ],
     });
     const res = await deliver(svc.url, etEnvelope(n, { version: '1' }));
@@ -133,7 +159,9 @@ describe('Elastic Transcoder notifications', () => {
     expect(outs.wav).toMatchObject({ status: 'complete', size: 529_244, durationMs: 3000, width: null, height: null });
     expect(outs.flac).toMatchObject({ status: 'complete', size: 200_000, durationMs: 3012 });
     expect(outs.mp4).toMatchObject({ status: 'complete', durationMs: 3000, width: 1280, height: 720 });
-    expect(await notifyJobs(seeded.mediaId)).toEqual([{ name: JobName.notify, kind: 'media.complete', id: `media.complete-${seeded.mediaId}` }]);
+    expect(await notifyJobs(seeded.mediaId)).toEqual([
+      { name: JobName.notify, kind: 'media.complete', id: `media.complete-${seeded.mediaId}` },
+    ]);
   });
 
   it('a late PROGRESSING after COMPLETED changes nothing and notifies nobody', async () => {
@@ -161,7 +189,8 @@ describe('Elastic Transcoder notifications', () => {
           key: 'song.wav',
           status: 'Error',
           errorCode: 4000,
-          statusDetail: '4000 68c8117b-a562-42a7-8cd7-ad6d4e74b885:Amazon Elastic Transcoder could not interpret the media file.',
+          statusDetail:
+            '4000 68c8117b-a562-42a7-8cd7-ad6d4e74b885:Amazon Elastic Transcoder could not interpret the media file.',
         },
         { id: '2', presetId: '1351620000001-300110', key: 'song.flac', status: 'Complete', duration: 3 },
       ],
@@ -179,7 +208,9 @@ describe('Elastic Transcoder notifications', () => {
 
   it('the same message delivered twice is processed once: one sns_messages row, one notify job', async () => {
     const seeded = await seedMedia(dbh);
-    const envelope = etEnvelope(et('COMPLETED', seeded, { outputs: [{ id: '1', presetId: 'p', key: 'song.wav', status: 'Complete' }] }));
+    const envelope = etEnvelope(
+      et('COMPLETED', seeded, { outputs: [{ id: '1', presetId: 'p', key: 'song.wav', status: 'Complete' }] }),
+    );
     const before = await snsMessageCount();
     const [first, second] = [await deliver(svc.url, envelope), await deliver(svc.url, envelope)];
     expect(first).toEqual({ status: 200, body: { status: 'processed' } });
@@ -190,7 +221,9 @@ describe('Elastic Transcoder notifications', () => {
 
   it('a delivery whose topic sets headerContentType application/json, or none, is read the same', async () => {
     const seeded = await seedMedia(dbh);
-    const json = await deliver(svc.url, etEnvelope(et('PROGRESSING', seeded)), { 'content-type': 'application/json; charset=UTF-8' });
+    const json = await deliver(svc.url, etEnvelope(et('PROGRESSING', seeded)), {
+      'content-type': 'application/json; charset=UTF-8',
+    });
     expect(json).toEqual({ status: 200, body: { status: 'processed' } });
     const bare = await fetch(`${svc.url}/sns`, {
       method: 'POST',
@@ -253,9 +286,13 @@ describe('refused deliveries write nothing', () => {
 
   it('a certificate URL on a foreign host → 403, without fetching it', async () => {
     const fetchesBefore = sns.certFetches;
-    const envelope = etEnvelope(et('COMPLETED', seeded), { certUrl: `http://localhost:${sns.host.split(':')[1]}/SimpleNotificationService-test.pem` });
+    const envelope = etEnvelope(et('COMPLETED', seeded), {
+      certUrl: `http://localhost:${sns.host.split(':')[1]}/SimpleNotificationService-test.pem`,
+    });
     await expectRefused(await deliver(svc.url, envelope), 403, 'SNS_CERT_HOST');
-    const aws = etEnvelope(et('COMPLETED', seeded), { certUrl: 'https://sns.eu-west-1.amazonaws.com.evil.example/SimpleNotificationService-x.pem' });
+    const aws = etEnvelope(et('COMPLETED', seeded), {
+      certUrl: 'https://sns.eu-west-1.amazonaws.com.evil.example/SimpleNotificationService-x.pem',
+    });
     await expectRefused(await deliver(svc.url, aws), 403, 'SNS_CERT_HOST');
     expect(sns.certFetches).toBe(fetchesBefore);
   });
@@ -276,8 +313,16 @@ describe('refused deliveries write nothing', () => {
     const { Signature: _s, ...unsigned } = envelope;
     void _s;
     await expectRefused(await deliver(svc.url, JSON.stringify(unsigned)), 400, 'SNS_MALFORMED');
-    await expectRefused(await deliver(svc.url, JSON.stringify({ ...envelope, Type: 'Surprise' })), 400, 'SNS_MALFORMED');
-    await expectRefused(await deliver(svc.url, JSON.stringify({ ...envelope, SignatureVersion: '3' })), 400, 'SNS_BAD_SIGNATURE_VERSION');
+    await expectRefused(
+      await deliver(svc.url, JSON.stringify({ ...envelope, Type: 'Surprise' })),
+      400,
+      'SNS_MALFORMED',
+    );
+    await expectRefused(
+      await deliver(svc.url, JSON.stringify({ ...envelope, SignatureVersion: '3' })),
+      400,
+      'SNS_BAD_SIGNATURE_VERSION',
+    );
     await expectRefused(await deliver(svc.url, ''), 400, 'SNS_MALFORMED');
   });
 
@@ -285,7 +330,11 @@ describe('refused deliveries write nothing', () => {
     const noMetadata = sns.sign('Notification', JSON.stringify({ ...et('COMPLETED', seeded), userMetadata: {} }));
     await expectRefused(await deliver(svc.url, noMetadata), 400, 'SNS_BAD_MESSAGE');
     await expectRefused(await deliver(svc.url, sns.sign('Notification', 'hello')), 400, 'SNS_BAD_MESSAGE');
-    await expectRefused(await deliver(svc.url, sns.sign('Notification', '{"what":"ever"}')), 400, 'SNS_UNKNOWN_MESSAGE');
+    await expectRefused(
+      await deliver(svc.url, sns.sign('Notification', '{"what":"ever"}')),
+      400,
+      'SNS_UNKNOWN_MESSAGE',
+    );
   });
 });
 
@@ -320,13 +369,18 @@ describe('subscriptions', () => {
       subscribeUrl: `http://localhost:${port}/?Action=ConfirmSubscription&Token=nope`,
     });
     const res = await deliver(svc.url, envelope);
-    expect(res).toEqual({ status: 403, body: { error: { code: 'SNS_SUBSCRIBE_URL_HOST', message: expect.any(String) } } });
+    expect(res).toEqual({
+      status: 403,
+      body: { error: { code: 'SNS_SUBSCRIBE_URL_HOST', message: expect.any(String) } },
+    });
     expect(sns.confirmations).toHaveLength(hits);
   });
 
   it('a SubscriptionConfirmation for a foreign topic is refused and not confirmed', async () => {
     const hits = sns.confirmations.length;
-    const envelope = sns.sign('SubscriptionConfirmation', 'subscribe?', { topicArn: 'arn:aws:sns:eu-west-1:999999999999:elsewhere' });
+    const envelope = sns.sign('SubscriptionConfirmation', 'subscribe?', {
+      topicArn: 'arn:aws:sns:eu-west-1:999999999999:elsewhere',
+    });
     expect((await deliver(svc.url, envelope)).status).toBe(403);
     expect(sns.confirmations).toHaveLength(hits);
   });
@@ -369,7 +423,14 @@ describe('S3 event notifications', () => {
   }
 
   async function put(key: string, contentType: string) {
-    await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: Buffer.from('ID3 not really audio'), ContentType: contentType }));
+    await t.s3Client.send(
+      new PutObjectCommand({
+        Bucket: t.bucket,
+        Key: key,
+        Body: Buffer.from('ID3 not really audio'),
+        ContentType: contentType,
+      }),
+    );
   }
 
   it('a direct upload to media/<userId>/<mediaId>/song.mp3 creates its media row and queues transcode', async () => {
@@ -418,7 +479,10 @@ describe('S3 event notifications', () => {
     const mediaId = randomUUID();
     const key = `media/${randomUUID()}/${mediaId}/song.mp3`;
     await put(key, 'audio/mpeg');
-    expect(await deliver(svc.url, s3Envelope(seedS3Event(t.bucket, key)))).toEqual({ status: 200, body: { status: 'ignored' } });
+    expect(await deliver(svc.url, s3Envelope(seedS3Event(t.bucket, key)))).toEqual({
+      status: 200,
+      body: { status: 'ignored' },
+    });
     const [none] = await dbh.db.select().from(media).where(eq(media.id, mediaId));
     expect(none).toBeUndefined();
   });
@@ -435,7 +499,14 @@ describe('S3 event notifications', () => {
 
   it("S3's s3:TestEvent is acknowledged and ignored", async () => {
     const before = await dbh.db.select({ n: sql<number>`count(*)::int` }).from(media);
-    const testEvent = { Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2014-10-13T15:57:02.089Z', Bucket: t.bucket, RequestId: 'r', HostId: 'h' };
+    const testEvent = {
+      Service: 'Amazon S3',
+      Event: 's3:TestEvent',
+      Time: '2014-10-13T15:57:02.089Z',
+      Bucket: t.bucket,
+      RequestId: 'r',
+      HostId: 'h',
+    };
     expect(await deliver(svc.url, s3Envelope(testEvent))).toEqual({ status: 200, body: { status: 'ignored' } });
     expect(await dbh.db.select({ n: sql<number>`count(*)::int` }).from(media)).toEqual(before);
   });
@@ -462,15 +533,21 @@ describe('Redis down', () => {
     expect(await deliver(svc.url, envelope)).toEqual({ status: 200, body: { status: 'duplicate' } });
     expect(await svc.svc.outbox.sweep(0)).toBe(1);
     expect(await svc.svc.outbox.sweep(0)).toBe(0);
-    expect(await notifyJobs(seeded.mediaId)).toEqual([{ name: JobName.notify, kind: 'media.complete', id: `media.complete-${seeded.mediaId}` }]);
+    expect(await notifyJobs(seeded.mediaId)).toEqual([
+      { name: JobName.notify, kind: 'media.complete', id: `media.complete-${seeded.mediaId}` },
+    ]);
   });
 
   it('an S3 upload is recorded with enqueued_at null, for the gateway sweep', async () => {
     const { userId } = await seedMedia(dbh, []);
     const mediaId = randomUUID();
     const key = `media/${userId}/${mediaId}/song.mp3`;
-    await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: Buffer.from('x'), ContentType: 'audio/mpeg' }));
-    const event = { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: t.bucket }, object: { key } } }] };
+    await t.s3Client.send(
+      new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: Buffer.from('x'), ContentType: 'audio/mpeg' }),
+    );
+    const event = {
+      Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: t.bucket }, object: { key } } }],
+    };
     expect((await deliver(down.url, sns.sign('Notification', JSON.stringify(event)))).status).toBe(200);
     expect(await mediaRow(mediaId)).toMatchObject({ status: 'uploaded', enqueuedAt: null });
   });
@@ -479,7 +556,12 @@ describe('Redis down', () => {
 describe('health', () => {
   it('answers /healthz, /readyz and /metrics with the delivery counter', async () => {
     expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`${svc.url}/readyz`)).json()).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
-    expect(await (await fetch(`${svc.url}/metrics`)).text()).toMatch(/sns_messages_total\{[^}]*type="Notification"[^}]*outcome="processed"/);
+    expect(await (await fetch(`${svc.url}/readyz`)).json()).toEqual({
+      status: 'ok',
+      checks: { postgres: 'ok', redis: 'ok' },
+    });
+    expect(await (await fetch(`${svc.url}/metrics`)).text()).toMatch(
+      /sns_messages_total\{[^}]*type="Notification"[^}]*outcome="processed"/,
+    );
   });
 });

@@ -24,7 +24,11 @@ export const configSchema = z.object({
   /** Next try of a purge that failed or waits for its engine job to end (its end notification wakes it sooner). */
   PURGE_RETRY_MS: z.coerce.number().int().min(100).default(60_000),
   /** How long a purged media's tombstone is kept, so that what arrives late for it is removed too. */
-  PURGE_RETENTION_MS: z.coerce.number().int().min(0).default(24 * 3600_000),
+  PURGE_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(24 * 3600_000),
 });
 
 export type DispatchConfig = z.infer<typeof configSchema>;

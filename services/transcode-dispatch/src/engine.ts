@@ -65,7 +65,14 @@ export class Engine {
     const res = await this.client.send(
       new CreateJobCommand({
         PipelineId: req.pipelineId,
-        Input: { Key: req.inputKey, FrameRate: 'auto', Resolution: 'auto', AspectRatio: 'auto', Interlaced: 'auto', Container: 'auto' },
+        Input: {
+          Key: req.inputKey,
+          FrameRate: 'auto',
+          Resolution: 'auto',
+          AspectRatio: 'auto',
+          Interlaced: 'auto',
+          Container: 'auto',
+        },
         OutputKeyPrefix: req.outputKeyPrefix,
         Outputs: req.outputs.map((o) => ({
           Key: o.key,
@@ -83,7 +90,9 @@ export class Engine {
   async findJobForMedia(pipelineId: string, mediaId: string, since: Date): Promise<Job | null> {
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListJobsByPipelineCommand({ PipelineId: pipelineId, Ascending: 'false', PageToken: token }));
+      const page = await this.client.send(
+        new ListJobsByPipelineCommand({ PipelineId: pipelineId, Ascending: 'false', PageToken: token }),
+      );
       for (const job of page.Jobs ?? []) {
         if (job.UserMetadata?.[MetadataKey.mediaId] === mediaId) return job;
         const created = job.Timing?.SubmitTimeMillis;

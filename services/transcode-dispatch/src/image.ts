@@ -64,7 +64,14 @@ export async function makeImageOutputs(opts: {
         client: opts.s3,
         params: { Bucket: opts.bucket, Key: key, Body: createReadStream(file), ContentType: fmt.mime },
       }).done();
-      made.push({ format: o.format, key, contentType: fmt.mime, size: (await stat(file)).size, width: info.width, height: info.height });
+      made.push({
+        format: o.format,
+        key,
+        contentType: fmt.mime,
+        size: (await stat(file)).size,
+        width: info.width,
+        height: info.height,
+      });
     }
     return made;
   } finally {

@@ -32,12 +32,17 @@ describe('imageTarget', () => {
 
 describe('loadProfile', () => {
   it('refuses a profile with a bad preset id', () => {
-    const bad = JSON.stringify({ ...defaultProfile, audio: [{ format: 'x', presetId: 'nope', suffix: '.x', contentType: 'a' }] });
+    const bad = JSON.stringify({
+      ...defaultProfile,
+      audio: [{ format: 'x', presetId: 'nope', suffix: '.x', contentType: 'a' }],
+    });
     expect(() => loadProfile(bad)).toThrow();
   });
 
   it('refuses two outputs with one key', () => {
     const wav = defaultProfile.audio[0]!;
-    expect(() => loadProfile(JSON.stringify({ ...defaultProfile, audio: [wav, { ...wav, format: 'other' }] }))).toThrow(/share a suffix/);
+    expect(() => loadProfile(JSON.stringify({ ...defaultProfile, audio: [wav, { ...wav, format: 'other' }] }))).toThrow(
+      /share a suffix/,
+    );
   });
 });

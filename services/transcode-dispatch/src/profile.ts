@@ -17,7 +17,8 @@ const ImageOutput = z.object({
   suffix: z.string().regex(/^[\w.-]*$/),
 });
 
-const uniqueSuffixes = <T extends { suffix: string }>(list: T[]) => new Set(list.map((o) => o.suffix)).size === list.length;
+const uniqueSuffixes = <T extends { suffix: string }>(list: T[]) =>
+  new Set(list.map((o) => o.suffix)).size === list.length;
 
 export const Profile = z.object({
   audio: z.array(EngineOutput).min(1).max(30).refine(uniqueSuffixes, 'two audio outputs share a suffix'),
@@ -35,8 +36,20 @@ export const defaultProfile: Profile = {
     { format: 'm4a', presetId: SeedPresets.aacMp4, suffix: '.m4a', contentType: 'audio/mp4', thumbnails: false },
   ],
   video: [
-    { format: 'mp4-720p', presetId: '1351620000001-000010', suffix: '-720p.mp4', contentType: 'video/mp4', thumbnails: true },
-    { format: 'mp4-480p', presetId: '1351620000001-000020', suffix: '-480p.mp4', contentType: 'video/mp4', thumbnails: false },
+    {
+      format: 'mp4-720p',
+      presetId: '1351620000001-000010',
+      suffix: '-720p.mp4',
+      contentType: 'video/mp4',
+      thumbnails: true,
+    },
+    {
+      format: 'mp4-480p',
+      presetId: '1351620000001-000020',
+      suffix: '-480p.mp4',
+      contentType: 'video/mp4',
+      thumbnails: false,
+    },
   ],
   image: [
     { format: 'half', resize: 'half', suffix: '-half' },
@@ -71,7 +84,8 @@ export function planEngineOutputs(profile: Profile, kind: Exclude<MediaKind, 'im
 
 /** Target size of an image output; `half` floors like the original's thumbnail(size / 2). */
 export function imageTarget(o: ImageOutput, width: number, height: number): { width: number; height: number } {
-  if (o.resize === 'half') return { width: Math.max(1, Math.floor(width / 2)), height: Math.max(1, Math.floor(height / 2)) };
+  if (o.resize === 'half')
+    return { width: Math.max(1, Math.floor(width / 2)), height: Math.max(1, Math.floor(height / 2)) };
   const scale = Math.min(1, o.resize / Math.max(width, height));
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }

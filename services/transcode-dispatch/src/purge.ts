@@ -52,7 +52,10 @@ export class MediaPurge {
     const engine = await this.settleEngineJob(t);
     const removed = await deletePrefixes(this.d.s3, this.d.bucket, mediaPrefixes(t.userId, t.mediaId));
     if (!ENDED.has(engine)) {
-      this.d.log.info({ mediaId: t.mediaId, engineJobId: t.engineJobId, engine, removed }, 'deleted media: engine job still running');
+      this.d.log.info(
+        { mediaId: t.mediaId, engineJobId: t.engineJobId, engine, removed },
+        'deleted media: engine job still running',
+      );
       return 'engine job running';
     }
     await this.d.tombstones.markPurged(t);

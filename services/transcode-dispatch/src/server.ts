@@ -76,8 +76,16 @@ export async function buildDispatch(cfg: DispatchConfig): Promise<Dispatch> {
   });
 
   const sweeps = [
-    every(cfg.OUTBOX_SWEEP_INTERVAL_MS, () => outbox.sweep(cfg.OUTBOX_MIN_AGE_MS), (err) => log.warn({ err }, 'outbox sweep failed')),
-    every(cfg.PURGE_SWEEP_INTERVAL_MS, () => purge.sweep(), (err) => log.warn({ err }, 'purge sweep failed')),
+    every(
+      cfg.OUTBOX_SWEEP_INTERVAL_MS,
+      () => outbox.sweep(cfg.OUTBOX_MIN_AGE_MS),
+      (err) => log.warn({ err }, 'outbox sweep failed'),
+    ),
+    every(
+      cfg.PURGE_SWEEP_INTERVAL_MS,
+      () => purge.sweep(),
+      (err) => log.warn({ err }, 'purge sweep failed'),
+    ),
   ];
 
   return {

@@ -44,7 +44,9 @@ const log = createLogger('test', 'silent');
 
 beforeAll(async () => {
   t = await createTestEnv();
-  gateway = await buildGateway(gatewayConfigSchema.parse({ ...t.env, ADMIN_TOKEN: 'test-admin-token-0123456789', SWEEP_INTERVAL_MS: '60000' }));
+  gateway = await buildGateway(
+    gatewayConfigSchema.parse({ ...t.env, ADMIN_TOKEN: 'test-admin-token-0123456789', SWEEP_INTERVAL_MS: '60000' }),
+  );
   gatewayUrl = await gateway.app.listen({ port: 0, host: '127.0.0.1' });
   dbh = createDb(t.databaseUrl, { max: 4 });
   redis = new Redis(t.redisUrl, { maxRetriesPerRequest: null });
@@ -81,7 +83,11 @@ function s3WithHookAfterFirstOutput(during: () => Promise<void>) {
 
 function deps(s3 = t.s3Client): TranscodeDeps {
   const engine = new Engine(
-    new ElasticTranscoderClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }),
+    new ElasticTranscoderClient({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    }),
     'media-pipeline',
   );
   return {
@@ -103,11 +109,20 @@ async function imageMedia() {
   const png = await readFile(await generateMedia('png', path.join(dir, `${id}.png`), { width: 640, height: 480 }));
   const key = mediaKey(user.id, id, 'photo.png');
   await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: png, ContentType: 'image/png' }));
-  await new MediaRepository(dbh.db).insert({ id, userId: user.id, name: 'photo.png', kind: 'image', contentType: 'image/png', size: png.length, s3Key: key });
+  await new MediaRepository(dbh.db).insert({
+    id,
+    userId: user.id,
+    name: 'photo.png',
+    kind: 'image',
+    contentType: 'image/png',
+    size: png.length,
+    s3Key: key,
+  });
   return { user, mediaId: id };
 }
 
-const job = (mediaId: string) => ({ data: { mediaId }, attemptsMade: 0, opts: { attempts: 8 } }) as unknown as Job<TranscodeJob>;
+const job = (mediaId: string) =>
+  ({ data: { mediaId }, attemptsMade: 0, opts: { attempts: 8 } }) as unknown as Job<TranscodeJob>;
 
 const del = (token: string, mediaId: string) =>
   fetch(`${gatewayUrl}/v1/media/${mediaId}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
@@ -134,7 +149,15 @@ it('an image deleted between two of its resized uploads leaves no object, no row
   expect(await dbh.db.select().from(outputs).where(eq(outputs.mediaId, mediaId))).toEqual([]);
   expect(await notify.getJobs(['waiting', 'delayed', 'active', 'completed'])).toEqual([]);
   // Its tombstone was woken and purges cleanly: nothing is left to remove.
-  const purge = new MediaPurge({ tombstones: d.tombstones, engine: d.engine, s3: t.s3Client, bucket: t.bucket, retryMs: 60_000, retentionMs: 60_000, log });
+  const purge = new MediaPurge({
+    tombstones: d.tombstones,
+    engine: d.engine,
+    s3: t.s3Client,
+    bucket: t.bucket,
+    retryMs: 60_000,
+    retentionMs: 60_000,
+    log,
+  });
   expect(await purge.sweep({ mediaId })).toBe(1);
   const [tomb] = await dbh.db.select().from(mediaTombstones).where(eq(mediaTombstones.mediaId, mediaId));
   expect(tomb?.purgedAt).toBeInstanceOf(Date);
@@ -162,11 +185,27 @@ it('a purge that is interrupted leaves its tombstone due, and a later sweep fini
     },
     { step: 'initialize', name: 'down' },
   );
-  const down = new MediaPurge({ tombstones, engine: deps().engine, s3, bucket: t.bucket, retryMs: 100, retentionMs: 60_000, log });
+  const down = new MediaPurge({
+    tombstones,
+    engine: deps().engine,
+    s3,
+    bucket: t.bucket,
+    retryMs: 100,
+    retentionMs: 60_000,
+    log,
+  });
   expect(await down.sweep({ mediaId })).toBe(0);
   expect(await objectsUnder(user.id, mediaId)).toEqual([`media/${user.id}/${mediaId}/photo.png`]);
   expect((await tombstones.get(mediaId))?.purgedAt).toBeNull();
-  const up = new MediaPurge({ tombstones, engine: deps().engine, s3: t.s3Client, bucket: t.bucket, retryMs: 100, retentionMs: 60_000, log });
+  const up = new MediaPurge({
+    tombstones,
+    engine: deps().engine,
+    s3: t.s3Client,
+    bucket: t.bucket,
+    retryMs: 100,
+    retentionMs: 60_000,
+    log,
+  });
   await eventually(async () => (await up.sweep({ mediaId })) === 1);
   expect(await objectsUnder(user.id, mediaId)).toEqual([]);
   s3.destroy();

@@ -12,7 +12,12 @@ import {
 import { createUser } from '@mp/auth';
 import { eq } from 'drizzle-orm';
 import { createDb, media, mediaTombstones, notifyOutbox, outputs, transcodeJobs, type DbHandle } from '@mp/db';
-import { buildSnsIngest, configSchema as ingestConfigSchema, migrateSnsIngest, type SnsIngest } from '@mp/sns-ingest/src/index';
+import {
+  buildSnsIngest,
+  configSchema as ingestConfigSchema,
+  migrateSnsIngest,
+  type SnsIngest,
+} from '@mp/sns-ingest/src/index';
 import { createTestEnv, eventually, freePort, type TestEnv } from '@mp/testbed';
 import { generateMedia } from '@mp/testbed/media';
 import { loadTranscoderConfig, startTranscoder } from '@mp/transcoder';
@@ -60,7 +65,11 @@ beforeAll(async () => {
     }),
     { workers: 1 },
   );
-  client = new ElasticTranscoderClient({ endpoint: et.url, region: 'us-east-1', credentials: { accessKeyId: KEY, secretAccessKey: SECRET } });
+  client = new ElasticTranscoderClient({
+    endpoint: et.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: KEY, secretAccessKey: SECRET },
+  });
   const p = await client.send(
     new CreatePipelineCommand({
       Name: 'media-pipeline',
@@ -73,7 +82,12 @@ beforeAll(async () => {
   pipelineId = p.Pipeline!.Id!;
 
   ingest = await buildSnsIngest(
-    ingestConfigSchema.parse({ ...t.env, SNS_ALLOWED_TOPIC_ARNS: TOPIC, SNS_ALLOWED_CERT_HOSTS: `127.0.0.1:${etPort}`, SNS_REQUIRE_HTTPS: 'false' }),
+    ingestConfigSchema.parse({
+      ...t.env,
+      SNS_ALLOWED_TOPIC_ARNS: TOPIC,
+      SNS_ALLOWED_CERT_HOSTS: `127.0.0.1:${etPort}`,
+      SNS_REQUIRE_HTTPS: 'false',
+    }),
   );
   await ingest.app.listen({ port: ingestPort, host: '127.0.0.1' });
   dispatch = await buildDispatch(
@@ -108,7 +122,11 @@ async function uploadVideo(token: string, seconds: number): Promise<string> {
   const file = await generateMedia('mp4', path.join(dir, `clip-${seconds}.mp4`), { seconds, width: 1280, height: 720 });
   const form = new FormData();
   form.append('file', new Blob([await readFile(file)], { type: 'video/mp4' }), 'clip.mp4');
-  const res = await fetch(`${gatewayUrl}/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  const res = await fetch(`${gatewayUrl}/v1/media`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
   expect(res.status).toBe(201);
   return ((await res.json()) as { id: string }).id;
 }
@@ -150,24 +168,36 @@ describe('deleting a media while the pipeline works on it', () => {
     const user = await createUser(dbh.db, 'deleter');
     const mediaId = await uploadVideo(user.token, 8);
     const jobId = await engineJobOf(mediaId);
-    await eventually(async () => (await engineJob(jobId)).Status === 'Progressing', { timeoutMs: 30_000, intervalMs: 50 });
+    await eventually(async () => (await engineJob(jobId)).Status === 'Progressing', {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
 
-    const res = await fetch(`${gatewayUrl}/v1/media/${mediaId}`, { method: 'DELETE', headers: { authorization: `Bearer ${user.token}` } });
+    const res = await fetch(`${gatewayUrl}/v1/media/${mediaId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${user.token}` },
+    });
     expect(res.status).toBe(204);
     // Deleted mid-transcode: too late for CancelJob, the engine goes on.
     expect((await engineJob(jobId)).Status).toBe('Progressing');
 
-    const done = await eventually(async () => {
-      const job = await engineJob(jobId);
-      return job.Status === 'Complete' ? job : null;
-    }, { timeoutMs: 120_000, intervalMs: 200 });
+    const done = await eventually(
+      async () => {
+        const job = await engineJob(jobId);
+        return job.Status === 'Complete' ? job : null;
+      },
+      { timeoutMs: 120_000, intervalMs: 200 },
+    );
     // It did write its outputs and thumbnails into the media's prefix, after the delete...
     expect(done.Outputs!.map((o) => o.Status)).toEqual(['Complete', 'Complete']);
     expect(done.OutputKeyPrefix).toBe(`transcoded/${user.id}/${mediaId}/`);
     // ...and none of them, nor anything else of the media, remains; nor does any row.
-    await eventually(async () => (await objectsUnder(user.id, mediaId)).length === 0 && (await rowsOf(mediaId)).tombstones === 0, {
-      timeoutMs: 20_000,
-    });
+    await eventually(
+      async () => (await objectsUnder(user.id, mediaId)).length === 0 && (await rowsOf(mediaId)).tombstones === 0,
+      {
+        timeoutMs: 20_000,
+      },
+    );
     expect(await objectsUnder(user.id, mediaId)).toEqual([]);
     expect(await rowsOf(mediaId)).toEqual(none);
   });
@@ -180,7 +210,10 @@ describe('deleting a media while the pipeline works on it', () => {
       const mediaId = await uploadVideo(user.token, 1);
       const jobId = await engineJobOf(mediaId);
       expect((await engineJob(jobId)).Status).toBe('Submitted');
-      const res = await fetch(`${gatewayUrl}/v1/media/${mediaId}`, { method: 'DELETE', headers: { authorization: `Bearer ${user.token}` } });
+      const res = await fetch(`${gatewayUrl}/v1/media/${mediaId}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${user.token}` },
+      });
       expect(res.status).toBe(204);
       await eventually(async () => (await engineJob(jobId)).Status === 'Canceled');
       await eventually(async () => (await rowsOf(mediaId)).tombstones === 0);

@@ -2,12 +2,24 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateJobCommand, CreatePipelineCommand, ElasticTranscoderClient, ListJobsByPipelineCommand } from '@aws-sdk/client-elastic-transcoder';
+import {
+  CreateJobCommand,
+  CreatePipelineCommand,
+  ElasticTranscoderClient,
+  ListJobsByPipelineCommand,
+} from '@aws-sdk/client-elastic-transcoder';
 import { Queue, UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QueueName, type NotifyJob, type TranscodeJob } from '@mp/contracts';
 import { createUser } from '@mp/auth';
-import { MediaRepository, MediaTombstonesRepository, NotifyOutbox, TranscodeJobRepository, createDb, type DbHandle } from '@mp/db';
+import {
+  MediaRepository,
+  MediaTombstonesRepository,
+  NotifyOutbox,
+  TranscodeJobRepository,
+  createDb,
+  type DbHandle,
+} from '@mp/db';
 import { createLogger } from '@mp/logging';
 import { mediaKey } from '@mp/storage';
 import { createTestEnv, type TestEnv } from '@mp/testbed';
@@ -32,12 +44,27 @@ const log = createLogger('test', 'silent');
 beforeAll(async () => {
   t = await createTestEnv();
   et = await startTranscoder(
-    loadTranscoderConfig({ ...t.env, PORT: '0', HOST: '127.0.0.1', ET_CREDENTIALS: `${KEY}:${SECRET}`, ET_PUBLIC_URL: 'http://127.0.0.1:0' }),
+    loadTranscoderConfig({
+      ...t.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ET_CREDENTIALS: `${KEY}:${SECRET}`,
+      ET_PUBLIC_URL: 'http://127.0.0.1:0',
+    }),
     { workers: 0 },
   );
-  client = new ElasticTranscoderClient({ endpoint: et.url, region: 'us-east-1', credentials: { accessKeyId: KEY, secretAccessKey: SECRET } });
+  client = new ElasticTranscoderClient({
+    endpoint: et.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: KEY, secretAccessKey: SECRET },
+  });
   const p = await client.send(
-    new CreatePipelineCommand({ Name: 'media-pipeline', InputBucket: t.bucket, OutputBucket: t.bucket, Role: 'arn:aws:iam::000000000000:role/r' }),
+    new CreatePipelineCommand({
+      Name: 'media-pipeline',
+      InputBucket: t.bucket,
+      OutputBucket: t.bucket,
+      Role: 'arn:aws:iam::000000000000:role/r',
+    }),
   );
   pipelineId = p.Pipeline!.Id!;
   dbh = createDb(t.databaseUrl, { max: 4 });
@@ -56,7 +83,12 @@ beforeEach(() => notify.obliterate({ force: true }));
 
 function deps(endpoint = et.url, profile: Profile = defaultProfile): TranscodeDeps {
   const engine = new Engine(
-    new ElasticTranscoderClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: KEY, secretAccessKey: SECRET }, maxAttempts: 1 }),
+    new ElasticTranscoderClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: KEY, secretAccessKey: SECRET },
+      maxAttempts: 1,
+    }),
     'media-pipeline',
   );
   return {
@@ -77,11 +109,20 @@ async function audioMedia(): Promise<string> {
   const id = randomUUID();
   const key = mediaKey(user.id, id, 'song.mp3');
   await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: Buffer.from('ID3') }));
-  await new MediaRepository(dbh.db).insert({ id, userId: user.id, name: 'song.mp3', kind: 'audio', contentType: 'audio/mpeg', size: 3, s3Key: key });
+  await new MediaRepository(dbh.db).insert({
+    id,
+    userId: user.id,
+    name: 'song.mp3',
+    kind: 'audio',
+    contentType: 'audio/mpeg',
+    size: 3,
+    s3Key: key,
+  });
   return id;
 }
 
-const job = (mediaId: string, attemptsMade = 0) => ({ data: { mediaId }, attemptsMade, opts: { attempts: 8 } }) as unknown as Job<TranscodeJob>;
+const job = (mediaId: string, attemptsMade = 0) =>
+  ({ data: { mediaId }, attemptsMade, opts: { attempts: 8 } }) as unknown as Job<TranscodeJob>;
 
 async function engineJobsFor(mediaId: string) {
   const page = await client.send(new ListJobsByPipelineCommand({ PipelineId: pipelineId }));
@@ -114,7 +155,10 @@ describe('dispatch to the engine', () => {
 
   it('never creates a second engine job when dispatch runs twice at once, or again later', async () => {
     const mediaId = await audioMedia();
-    const [a, b] = await Promise.all([handleTranscode(deps(), job(mediaId), log), handleTranscode(deps(), job(mediaId, 1), log)]);
+    const [a, b] = await Promise.all([
+      handleTranscode(deps(), job(mediaId), log),
+      handleTranscode(deps(), job(mediaId, 1), log),
+    ]);
     const again = await handleTranscode(deps(), job(mediaId, 2), log);
     expect(a).toBe(b);
     expect(again).toBe(a);
@@ -145,13 +189,18 @@ describe('dispatch to the engine', () => {
   it('stops retrying when the engine refuses the job, and marks the media failed with the reason', async () => {
     const mediaId = await audioMedia();
     // A preset the engine does not have: no retry can fix that.
-    const d = deps(et.url, { ...defaultProfile, audio: [{ ...defaultProfile.audio[0]!, presetId: '1351620000001-999999' }] });
+    const d = deps(et.url, {
+      ...defaultProfile,
+      audio: [{ ...defaultProfile.audio[0]!, presetId: '1351620000001-999999' }],
+    });
     const err = await handleTranscode(d, job(mediaId), log).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnrecoverableError);
     const media = (await d.media.get(mediaId))!;
     expect(media.status).toBe('failed');
     expect(media.statusDetail).toMatch(/preset was not found/);
-    expect((await notify.getJobs(['waiting', 'delayed'])).map((j) => j.data)).toEqual([{ mediaId, kind: 'media.failed' }]);
+    expect((await notify.getJobs(['waiting', 'delayed'])).map((j) => j.data)).toEqual([
+      { mediaId, kind: 'media.failed' },
+    ]);
     expect(await engineJobsFor(mediaId)).toHaveLength(0);
   });
 

@@ -26,7 +26,12 @@ let notify: Queue;
 beforeAll(async () => {
   t = await createTestEnv();
   // No engine is needed for images; the endpoint is never called.
-  const cfg = configSchema.parse({ ...t.env, ET_ENDPOINT: 'http://127.0.0.1:9', ET_ACCESS_KEY_ID: 'x', ET_SECRET_ACCESS_KEY: 'y' });
+  const cfg = configSchema.parse({
+    ...t.env,
+    ET_ENDPOINT: 'http://127.0.0.1:9',
+    ET_ACCESS_KEY_ID: 'x',
+    ET_SECRET_ACCESS_KEY: 'y',
+  });
   d = await buildDispatch(cfg);
   dbh = createDb(t.databaseUrl, { max: 2 });
   redis = new Redis(t.redisUrl, { maxRetriesPerRequest: null });
@@ -45,11 +50,24 @@ afterAll(async () => {
 it('resizes an image to exactly half size and a 320 px thumbnail, then queues the owner notification', async () => {
   const user = await createUser(dbh.db, 'alice');
   const mediaId = randomUUID();
-  const png = await readFile(await generateMedia('png', path.join(await mkdtemp(path.join(tmpdir(), 'd-')), 'p.png'), { width: 640, height: 480 }));
+  const png = await readFile(
+    await generateMedia('png', path.join(await mkdtemp(path.join(tmpdir(), 'd-')), 'p.png'), {
+      width: 640,
+      height: 480,
+    }),
+  );
   const key = mediaKey(user.id, mediaId, 'photo.png');
   await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: png, ContentType: 'image/png' }));
   const repo = new MediaRepository(dbh.db);
-  await repo.insert({ id: mediaId, userId: user.id, name: 'photo.png', kind: 'image', contentType: 'image/png', size: png.length, s3Key: key });
+  await repo.insert({
+    id: mediaId,
+    userId: user.id,
+    name: 'photo.png',
+    kind: 'image',
+    contentType: 'image/png',
+    size: png.length,
+    s3Key: key,
+  });
 
   // Twice: a redelivered job must not make a second set of outputs or a second notification.
   await transcode.add(JobName.transcode, { mediaId }, jobOptions('transcode', transcodeJobId(mediaId)));
@@ -62,7 +80,9 @@ it('resizes an image to exactly half size and a 320 px thumbnail, then queues th
     ['half', 'complete', 320, 240, `transcoded/${user.id}/${mediaId}/photo-half.png`],
     ['thumb-320', 'complete', 320, 240, `transcoded/${user.id}/${mediaId}/photo-320.png`],
   ]);
-  const half = await t.s3Client.send(new GetObjectCommand({ Bucket: t.bucket, Key: `transcoded/${user.id}/${mediaId}/photo-half.png` }));
+  const half = await t.s3Client.send(
+    new GetObjectCommand({ Bucket: t.bucket, Key: `transcoded/${user.id}/${mediaId}/photo-half.png` }),
+  );
   const meta = await sharp(Buffer.from(await half.Body!.transformToByteArray())).metadata();
   expect([meta.format, meta.width, meta.height]).toEqual(['png', 320, 240]);
   const jobs = await notify.getJobs(['waiting', 'delayed', 'completed', 'active']);
@@ -76,7 +96,15 @@ it('fails a corrupt image with a readable reason, without retrying', async () =>
   const bytes = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.from('garbage'.repeat(100))]);
   await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: bytes }));
   const repo = new MediaRepository(dbh.db);
-  await repo.insert({ id: mediaId, userId: user.id, name: 'broken.png', kind: 'image', contentType: 'image/png', size: bytes.length, s3Key: key });
+  await repo.insert({
+    id: mediaId,
+    userId: user.id,
+    name: 'broken.png',
+    kind: 'image',
+    contentType: 'image/png',
+    size: bytes.length,
+    s3Key: key,
+  });
   await transcode.add(JobName.transcode, { mediaId }, jobOptions('transcode', transcodeJobId(mediaId)));
   const m = await eventually(async () => {
     const row = await repo.get(mediaId);

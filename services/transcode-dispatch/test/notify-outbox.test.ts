@@ -79,7 +79,12 @@ function queueFailingOnce(): NotifyQueue & { failures: number } {
 
 function deps(outbox: NotifyOutbox): TranscodeDeps {
   const engine = new Engine(
-    new ElasticTranscoderClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 }),
+    new ElasticTranscoderClient({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      maxAttempts: 1,
+    }),
     'media-pipeline',
   );
   return {
@@ -99,17 +104,28 @@ async function insertMedia(kind: 'image' | 'audio') {
   const user = await createUser(dbh.db, `u-${randomUUID().slice(0, 8)}`);
   const id = randomUUID();
   const name = kind === 'image' ? 'photo.png' : 'song.mp3';
-  const body = kind === 'image' ? await readFile(await generateMedia('png', path.join(dir, `${id}.png`))) : Buffer.from('ID3');
+  const body =
+    kind === 'image' ? await readFile(await generateMedia('png', path.join(dir, `${id}.png`))) : Buffer.from('ID3');
   const key = mediaKey(user.id, id, name);
   await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: body }));
   const contentType = kind === 'image' ? 'image/png' : 'audio/mpeg';
-  await new MediaRepository(dbh.db).insert({ id, userId: user.id, name, kind, contentType, size: body.length, s3Key: key });
+  await new MediaRepository(dbh.db).insert({
+    id,
+    userId: user.id,
+    name,
+    kind,
+    contentType,
+    size: body.length,
+    s3Key: key,
+  });
   return { userId: user.id, mediaId: id };
 }
 
-const job = (mediaId: string, attemptsMade = 0) => ({ data: { mediaId }, attemptsMade, opts: { attempts: 8 } }) as unknown as Job<TranscodeJob>;
+const job = (mediaId: string, attemptsMade = 0) =>
+  ({ data: { mediaId }, attemptsMade, opts: { attempts: 8 } }) as unknown as Job<TranscodeJob>;
 
-const notificationsOf = (mediaId: string) => dbh.db.select().from(notifications).where(eq(notifications.mediaId, mediaId));
+const notificationsOf = (mediaId: string) =>
+  dbh.db.select().from(notifications).where(eq(notifications.mediaId, mediaId));
 
 async function notifyJobsOf(mediaId: string) {
   const jobs = await notify.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed']);
@@ -175,7 +191,11 @@ describe('a notify whose add to Redis fails', () => {
     // What a process that died right after committing leaves: the media complete, its notify in the outbox.
     await dbh.db.transaction(async (tx) => {
       await new TranscodeJobRepository(tx).markMediaComplete(mediaId);
-      await new NotifyOutboxRepository(tx).add({ mediaId, kind: 'media.complete', jobId: notifyJobId(mediaId, 'media.complete') });
+      await new NotifyOutboxRepository(tx).add({
+        mediaId,
+        kind: 'media.complete',
+        jobId: notifyJobId(mediaId, 'media.complete'),
+      });
     });
     const d = await buildDispatch(
       configSchema.parse({

@@ -9,7 +9,10 @@ const credentialPairs = z
   .min(1)
   .transform((value, ctx) => {
     const pairs = new Map<string, string>();
-    for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const item of value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const at = item.indexOf(':');
       const id = item.slice(0, at);
       const secret = item.slice(at + 1);
@@ -48,8 +51,14 @@ export const configSchema = z
     HOST: z.string().default('0.0.0.0'),
     /** Key pairs that may sign requests: AKID:SECRET[,AKID2:SECRET2]. */
     ET_CREDENTIALS: credentialPairs,
-    ET_REGION: z.string().regex(/^[a-z0-9-]+$/, 'a region name').default('us-east-1'),
-    ET_ACCOUNT_ID: z.string().regex(/^\d{12}$/, '12 digits').default('000000000000'),
+    ET_REGION: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'a region name')
+      .default('us-east-1'),
+    ET_ACCOUNT_ID: z
+      .string()
+      .regex(/^\d{12}$/, '12 digits')
+      .default('000000000000'),
     /** Jobs of one pipeline transcoding at once, across all workers. */
     PIPELINE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
     /** Jobs one worker process runs at once. */

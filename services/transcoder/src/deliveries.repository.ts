@@ -45,7 +45,12 @@ export class DeliveriesRepository {
     const rows = await this.db
       .select({ id: deliveries.id })
       .from(deliveries)
-      .where(and(eq(deliveries.status, 'pending'), lt(deliveries.createdAt, sql`now() - make_interval(secs => ${olderThanMs / 1000})`)))
+      .where(
+        and(
+          eq(deliveries.status, 'pending'),
+          lt(deliveries.createdAt, sql`now() - make_interval(secs => ${olderThanMs / 1000})`),
+        ),
+      )
       .orderBy(asc(deliveries.createdAt))
       .limit(limit);
     return rows.map((r) => r.id);
@@ -83,7 +88,10 @@ export class DeliveriesRepository {
         and(
           eq(subscriptions.arn, arn),
           eq(subscriptions.status, 'pending'),
-          or(isNull(subscriptions.confirmationSentAt), lt(subscriptions.confirmationSentAt, sql`now() - make_interval(secs => ${everyMs / 1000})`)),
+          or(
+            isNull(subscriptions.confirmationSentAt),
+            lt(subscriptions.confirmationSentAt, sql`now() - make_interval(secs => ${everyMs / 1000})`),
+          ),
         ),
       )
       .returning({ arn: subscriptions.arn });
@@ -106,7 +114,11 @@ export class DeliveriesRepository {
   }
 
   async unsubscribe(arn: string): Promise<SubscriptionRow | undefined> {
-    const [row] = await this.db.update(subscriptions).set({ status: 'unsubscribed' }).where(eq(subscriptions.arn, arn)).returning();
+    const [row] = await this.db
+      .update(subscriptions)
+      .set({ status: 'unsubscribed' })
+      .where(eq(subscriptions.arn, arn))
+      .returning();
     return row;
   }
 }
@@ -121,7 +133,10 @@ export class SigningIdentityRepository {
 
   /** Stores a new identity unless another replica stored one first; returns the one that won. */
   async putIfAbsent(identity: { privateKeyPem: string; certificatePem: string }) {
-    await this.db.insert(signingIdentity).values({ id: 1, ...identity }).onConflictDoNothing();
+    await this.db
+      .insert(signingIdentity)
+      .values({ id: 1, ...identity })
+      .onConflictDoNothing();
     return (await this.get())!;
   }
 }

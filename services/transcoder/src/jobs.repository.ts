@@ -51,7 +51,11 @@ export class JobsRepository {
   async create(job: NewJob, outputs: NewOutput[]): Promise<JobRecord | undefined> {
     return this.db.transaction(async (tx) => {
       // Shares the pipeline row with other CreateJobs, excludes DeletePipeline until commit.
-      const [pipeline] = await tx.select({ id: pipelines.id }).from(pipelines).where(eq(pipelines.id, job.pipelineId)).for('share');
+      const [pipeline] = await tx
+        .select({ id: pipelines.id })
+        .from(pipelines)
+        .where(eq(pipelines.id, job.pipelineId))
+        .for('share');
       if (!pipeline) return undefined;
       const [row] = await tx.insert(jobs).values(job).returning();
       const rows = await tx
@@ -65,7 +69,11 @@ export class JobsRepository {
   async get(id: string, db: TranscoderDb | Tx = this.db): Promise<JobRecord | undefined> {
     const [row] = await db.select().from(jobs).where(eq(jobs.id, id));
     if (!row) return undefined;
-    const outputs = await db.select().from(jobOutputs).where(eq(jobOutputs.jobId, id)).orderBy(asc(jobOutputs.position));
+    const outputs = await db
+      .select()
+      .from(jobOutputs)
+      .where(eq(jobOutputs.jobId, id))
+      .orderBy(asc(jobOutputs.position));
     return { ...row, outputs };
   }
 
@@ -87,7 +95,16 @@ export class JobsRepository {
       .limit(PAGE_SIZE + 1);
     const page = rows.slice(0, PAGE_SIZE);
     const outputs = page.length
-      ? await this.db.select().from(jobOutputs).where(inArray(jobOutputs.jobId, page.map((r) => r.id))).orderBy(asc(jobOutputs.position))
+      ? await this.db
+          .select()
+          .from(jobOutputs)
+          .where(
+            inArray(
+              jobOutputs.jobId,
+              page.map((r) => r.id),
+            ),
+          )
+          .orderBy(asc(jobOutputs.position))
       : [];
     const byJob = new Map<string, OutputRow[]>();
     for (const o of outputs) byJob.set(o.jobId, [...(byJob.get(o.jobId) ?? []), o]);
@@ -139,7 +156,14 @@ export class JobsRepository {
       const [running] = await tx
         .select({ n: sql<number>`count(*)::int` })
         .from(jobs)
-        .where(and(eq(jobs.pipelineId, pipeline.id), eq(jobs.status, 'Progressing'), sql`${jobs.leaseUntil} > now()`, sql`${jobs.id} <> ${id}`));
+        .where(
+          and(
+            eq(jobs.pipelineId, pipeline.id),
+            eq(jobs.status, 'Progressing'),
+            sql`${jobs.leaseUntil} > now()`,
+            sql`${jobs.id} <> ${id}`,
+          ),
+        );
       if (running!.n >= opts.limit) return { kind: 'busy' } as const;
 
       const firstStart = job.status === 'Submitted';
@@ -156,7 +180,10 @@ export class JobsRepository {
         .where(eq(jobs.id, id))
         .returning();
       if (firstStart) {
-        await tx.update(jobOutputs).set({ status: 'Progressing' }).where(and(eq(jobOutputs.jobId, id), eq(jobOutputs.status, 'Submitted')));
+        await tx
+          .update(jobOutputs)
+          .set({ status: 'Progressing' })
+          .where(and(eq(jobOutputs.jobId, id), eq(jobOutputs.status, 'Submitted')));
       }
       const record = (await this.get(id, tx))!;
       if (firstStart) await onStart(tx, record, pipeline);
@@ -177,7 +204,10 @@ export class JobsRepository {
     return rows.length > 0;
   }
 
-  /** Records progress (and extends the lease) for the holder; `onProgress` writes its notification in the same transaction. */
+  /**
+   * Records progress (and extends the lease) for the holder; `onProgress` writes its notification in the same
+   * transaction.
+   */
   async progress(
     id: string,
     owner: string,
@@ -189,7 +219,14 @@ export class JobsRepository {
       const [row] = await tx
         .update(jobs)
         .set({ progress: pct, leaseUntil: sql`now() + make_interval(secs => ${leaseMs / 1000})` })
-        .where(and(eq(jobs.id, id), eq(jobs.leaseOwner, owner), eq(jobs.status, 'Progressing'), sql`coalesce(${jobs.progress}, 0) < ${pct}`))
+        .where(
+          and(
+            eq(jobs.id, id),
+            eq(jobs.leaseOwner, owner),
+            eq(jobs.status, 'Progressing'),
+            sql`coalesce(${jobs.progress}, 0) < ${pct}`,
+          ),
+        )
         .returning({ pipelineId: jobs.pipelineId });
       if (!row) return [];
       const [pipeline] = await tx.select().from(pipelines).where(eq(pipelines.id, row.pipelineId));

@@ -20,7 +20,8 @@ export class PipelinesRepository {
   }
 
   async list(q: PageQuery): Promise<{ rows: PipelineRow[]; next?: string }> {
-    const bound = q.token === undefined ? undefined : q.ascending ? gte(pipelines.id, q.token) : lte(pipelines.id, q.token);
+    const bound =
+      q.token === undefined ? undefined : q.ascending ? gte(pipelines.id, q.token) : lte(pipelines.id, q.token);
     const rows = await this.db
       .select()
       .from(pipelines)

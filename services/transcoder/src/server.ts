@@ -97,7 +97,12 @@ function elasticTranscoderApi(et: FastifyInstance, ctx: ApiContext) {
   });
   et.addHook('preHandler', async (req) => {
     const result = await verifySigV4(
-      { method: req.method, url: req.raw.url ?? req.url, headers: req.headers, body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0) },
+      {
+        method: req.method,
+        url: req.raw.url ?? req.url,
+        headers: req.headers,
+        body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+      },
       ctx.config.ET_CREDENTIALS,
     );
     if (!result.ok) throw new EtError('AccessDeniedException', result.reason);
@@ -105,7 +110,11 @@ function elasticTranscoderApi(et: FastifyInstance, ctx: ApiContext) {
   });
   et.setErrorHandler((err, req, reply) => sendError(reply, asEtError(err, req)));
   et.setNotFoundHandler((req, reply) =>
-    sendError(reply, new EtError('ValidationException', `No operation matches ${req.method} ${req.url.split('?')[0]}.`), 404),
+    sendError(
+      reply,
+      new EtError('ValidationException', `No operation matches ${req.method} ${req.url.split('?')[0]}.`),
+      404,
+    ),
   );
 
   pipelineRoutes(et, ctx);
@@ -116,13 +125,21 @@ function elasticTranscoderApi(et: FastifyInstance, ctx: ApiContext) {
 
 /** The service's error format: status from the model, type in x-amzn-ErrorType, text in `message`. */
 function sendError(reply: FastifyReply, err: EtError, status = err.statusCode) {
-  return reply.code(status).header('x-amzn-ErrorType', err.type).type('application/json').send({ message: err.message });
+  return reply
+    .code(status)
+    .header('x-amzn-ErrorType', err.type)
+    .type('application/json')
+    .send({ message: err.message });
 }
 
 function asEtError(err: unknown, req: FastifyRequest): EtError {
   if (err instanceof EtError) return err;
   const e = err as { statusCode?: number; message?: string };
-  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new EtError('ValidationException', e.message ?? 'Bad request.');
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500)
+    return new EtError('ValidationException', e.message ?? 'Bad request.');
   req.log.error({ err }, 'unhandled error');
-  return new EtError('InternalServiceException', 'Elastic Transcoder encountered an unexpected exception while trying to fulfill the request.');
+  return new EtError(
+    'InternalServiceException',
+    'Elastic Transcoder encountered an unexpected exception while trying to fulfill the request.',
+  );
 }

@@ -42,7 +42,8 @@ async function requireTool(bin: string): Promise<void> {
 function serviceError(err: unknown): { code: number; message: string } | undefined {
   if (err instanceof EngineError) return { code: err.code, message: err.message };
   const e = err as { name?: string; BucketName?: string };
-  if (e?.name === 'NoSuchBucket') return { code: 3005, message: `The specified bucket does not exist: bucket=${e.BucketName ?? 'unknown'}.` };
+  if (e?.name === 'NoSuchBucket')
+    return { code: 3005, message: `The specified bucket does not exist: bucket=${e.BucketName ?? 'unknown'}.` };
   return undefined;
 }
 
@@ -85,9 +86,13 @@ export async function startWorker(
   const owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const shutdown = new AbortController();
   await mkdir(config.ET_TMP_DIR, { recursive: true });
-  for (const dir of await removeStaleScratch(config.ET_TMP_DIR)) log.info({ dir }, 'removed the scratch files of a worker that is gone');
+  for (const dir of await removeStaleScratch(config.ET_TMP_DIR))
+    log.info({ dir }, 'removed the scratch files of a worker that is gone');
   const scratch = await makeScratch(config.ET_TMP_DIR);
-  const { sandbox, reason } = await detectSandbox(config.FFMPEG_SANDBOX, { bwrapPath: config.BWRAP_PATH, probeCommand: config.FFPROBE_PATH });
+  const { sandbox, reason } = await detectSandbox(config.FFMPEG_SANDBOX, {
+    bwrapPath: config.BWRAP_PATH,
+    probeCommand: config.FFPROBE_PATH,
+  });
   if (sandbox.kind === 'none') log.warn({ reason }, 'ffmpeg runs without a sandbox');
   else log.info({ sandbox: sandbox.kind }, 'ffmpeg runs in a sandbox');
 
@@ -116,7 +121,11 @@ export async function startWorker(
     resolvePreset: (id) => presets.find(id, scope),
     targetsOf: targetsFromConfig({ snsEnabled: Boolean(sns), subscriptions: config.ET_DELIVERY_SUBSCRIPTIONS }),
     enqueueDeliveries: (ids) =>
-      queues.enqueueDeliveries(ids).catch((err: Error) => log.warn({ err: err.message }, 'enqueue of deliveries failed; the sweep will queue them')),
+      queues
+        .enqueueDeliveries(ids)
+        .catch((err: Error) =>
+          log.warn({ err: err.message }, 'enqueue of deliveries failed; the sweep will queue them'),
+        ),
     owner,
     leaseMs: config.ET_LEASE_MS,
     pipelineConcurrency: config.PIPELINE_CONCURRENCY,
@@ -131,13 +140,21 @@ export async function startWorker(
     prefix: config.QUEUE_PREFIX,
     logger: log,
     // A killed worker's entry returns to the queue once its lock lapses; the Postgres lease decides who runs it.
-    overrides: { concurrency: config.WORKER_CONCURRENCY, lockDuration: config.ET_LEASE_MS, stalledInterval: config.ET_LEASE_MS },
-    onFailed: (job, err) => log.warn({ etJobId: job?.data.jobId, attempts: job?.attemptsMade, err: err.message }, 'transcode attempt failed'),
+    overrides: {
+      concurrency: config.WORKER_CONCURRENCY,
+      lockDuration: config.ET_LEASE_MS,
+      stalledInterval: config.ET_LEASE_MS,
+    },
+    onFailed: (job, err) =>
+      log.warn({ etJobId: job?.data.jobId, attempts: job?.attemptsMade, err: err.message }, 'transcode attempt failed'),
     handlers: {
       [JobName.etTranscode]: async (job, _log, token) => {
         const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         running++;
-        const outcome = await handleEngineJob(job.data.jobId, transcodeDeps, { signal: shutdown.signal, lastAttempt }).finally(() => running--);
+        const outcome = await handleEngineJob(job.data.jobId, transcodeDeps, {
+          signal: shutdown.signal,
+          lastAttempt,
+        }).finally(() => running--);
         if (outcome === 'paused' || outcome === 'busy') {
           await job.moveToDelayed(Date.now() + (outcome === 'paused' ? PAUSED_RECHECK_MS : BUSY_RECHECK_MS), token);
           throw new DelayedError();
@@ -157,7 +174,10 @@ export async function startWorker(
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1);
       const level = err instanceof RetryLater && !final ? 'info' : 'warn';
-      log[level]({ deliveryId: job.data.deliveryId, attempts: job.attemptsMade, err: err.message }, final ? 'delivery gave up' : 'delivery will be retried');
+      log[level](
+        { deliveryId: job.data.deliveryId, attempts: job.attemptsMade, err: err.message },
+        final ? 'delivery gave up' : 'delivery will be retried',
+      );
       if (final) void deliveries.failed(job.data.deliveryId, err.message).catch(() => {});
     },
     handlers: { [JobName.etDeliver]: (job) => deliverNotification(job.data.deliveryId, deliverDeps) },
@@ -170,7 +190,10 @@ export async function startWorker(
   const runSweep = () => void sweep().catch((err: Error) => log.warn({ err: err.message }, 'sweep failed'));
   const sweeper = setInterval(runSweep, config.ET_SWEEP_INTERVAL_MS);
   runSweep();
-  log.info({ owner, concurrency: config.WORKER_CONCURRENCY, pipelineConcurrency: config.PIPELINE_CONCURRENCY }, 'transcoder worker started');
+  log.info(
+    { owner, concurrency: config.WORKER_CONCURRENCY, pipelineConcurrency: config.PIPELINE_CONCURRENCY },
+    'transcoder worker started',
+  );
 
   return {
     owner,

@@ -32,7 +32,9 @@ afterAll(async () => {
 });
 
 const createPipeline = (name: string, extra: Record<string, unknown> = {}) =>
-  svc.client.send(new CreatePipelineCommand({ Name: name, InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE, ...extra }));
+  svc.client.send(
+    new CreatePipelineCommand({ Name: name, InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE, ...extra }),
+  );
 
 const signedFetch = (method: string, path: string, body?: string) => signedFetchTo(svc.url, method, path, body);
 
@@ -46,7 +48,12 @@ describe('pipelines', () => {
     expect(p.Id).toMatch(/^\d{13}-\w{6}$/);
     expect(p.Arn).toBe(`arn:aws:elastictranscoder:us-east-1:123456789012:pipeline/${p.Id}`);
     expect(p.Status).toBe('Active');
-    expect(p.Notifications).toEqual({ Progressing: '', Completed: 'arn:aws:sns:us-east-1:123456789012:done', Warning: '', Error: '' });
+    expect(p.Notifications).toEqual({
+      Progressing: '',
+      Completed: 'arn:aws:sns:us-east-1:123456789012:done',
+      Warning: '',
+      Error: '',
+    });
     expect(p.ContentConfig).toEqual({ Bucket: t.bucket, Permissions: [] });
     expect(p.ThumbnailConfig).toEqual({ Bucket: t.bucket, Permissions: [] });
     const read = await svc.client.send(new ReadPipelineCommand({ Id: p.Id }));
@@ -59,7 +66,9 @@ describe('pipelines', () => {
     const paused = await svc.client.send(new UpdatePipelineStatusCommand({ Id: Pipeline!.Id, Status: 'Paused' }));
     expect(paused.Pipeline!.Status).toBe('Paused');
     const topic = 'arn:aws:sns:us-east-1:123456789012:errors';
-    const updated = await svc.client.send(new UpdatePipelineNotificationsCommand({ Id: Pipeline!.Id, Notifications: { Error: topic } }));
+    const updated = await svc.client.send(
+      new UpdatePipelineNotificationsCommand({ Id: Pipeline!.Id, Notifications: { Error: topic } }),
+    );
     expect(updated.Pipeline!.Notifications!.Error).toBe(topic);
     expect(updated.Pipeline!.Status).toBe('Paused');
   });
@@ -93,18 +102,28 @@ describe('pipelines', () => {
   });
 
   it('answers ValidationException naming the member at fault', async () => {
-    const err = await errorOf(svc.client.send(new CreatePipelineCommand({ Name: 'x', InputBucket: t.bucket, OutputBucket: t.bucket, Role: 'not-a-role' })));
+    const err = await errorOf(
+      svc.client.send(
+        new CreatePipelineCommand({ Name: 'x', InputBucket: t.bucket, OutputBucket: t.bucket, Role: 'not-a-role' }),
+      ),
+    );
     expect(err.name).toBe('ValidationException');
     expect(err.$metadata?.httpStatusCode).toBe(400);
     expect(err.message).toContain("at 'role'");
-    const both = await errorOf(createPipeline('x', { ContentConfig: { Bucket: t.bucket }, ThumbnailConfig: { Bucket: t.bucket } }));
+    const both = await errorOf(
+      createPipeline('x', { ContentConfig: { Bucket: t.bucket }, ThumbnailConfig: { Bucket: t.bucket } }),
+    );
     expect(both.message).toBe('[OutputBucket and ContentConfig are mutually exclusive.]');
   });
 
   it('TestRole reports whether the buckets can be reached', async () => {
-    const ok = await svc.client.send(new TestRoleCommand({ Role: ROLE, InputBucket: t.bucket, OutputBucket: t.bucket, Topics: [] }));
+    const ok = await svc.client.send(
+      new TestRoleCommand({ Role: ROLE, InputBucket: t.bucket, OutputBucket: t.bucket, Topics: [] }),
+    );
     expect(ok.Success).toBe('true');
-    const bad = await svc.client.send(new TestRoleCommand({ Role: ROLE, InputBucket: t.bucket, OutputBucket: 'no-such-bucket-here', Topics: [] }));
+    const bad = await svc.client.send(
+      new TestRoleCommand({ Role: ROLE, InputBucket: t.bucket, OutputBucket: 'no-such-bucket-here', Topics: [] }),
+    );
     expect(bad.Success).toBe('false');
     expect(bad.Messages![0]).toContain('no-such-bucket-here');
   });
@@ -120,7 +139,14 @@ describe('presets', () => {
     }
     expect(pages).toBe(2);
     expect(ids).toEqual(systemPresets('us-east-1', '123456789012').map((p) => p.Id));
-    expect(ids).toEqual(expect.arrayContaining(['1351620000001-300300', '1351620000001-300110', '1351620000001-100110', '1351620000001-000010']));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        '1351620000001-300300',
+        '1351620000001-300110',
+        '1351620000001-100110',
+        '1351620000001-000010',
+      ]),
+    );
     const first = await svc.client.send(new ListPresetsCommand({}));
     expect(first.Presets).toHaveLength(50);
     expect(first.NextPageToken).toMatch(/^\d{13}-\w{6}$/);
@@ -156,16 +182,35 @@ describe('presets', () => {
 
   it('applies the service rules to CreatePreset', async () => {
     const wrongCodec = await errorOf(
-      svc.client.send(new CreatePresetCommand({ Name: 'bad', Container: 'wav', Audio: { Codec: 'mp3', SampleRate: '44100', BitRate: '128', Channels: '2' } })),
+      svc.client.send(
+        new CreatePresetCommand({
+          Name: 'bad',
+          Container: 'wav',
+          Audio: { Codec: 'mp3', SampleRate: '44100', BitRate: '128', Channels: '2' },
+        }),
+      ),
     );
     expect(wrongCodec.name).toBe('ValidationException');
     expect(wrongCodec.message).toContain('Audio:Codec mp3 is not valid for container wav');
     const video = await errorOf(
-      svc.client.send(new CreatePresetCommand({ Name: 'bad', Container: 'flac', Video: { Codec: 'H.264' }, Audio: { Codec: 'flac', SampleRate: '44100', Channels: '2' } })),
+      svc.client.send(
+        new CreatePresetCommand({
+          Name: 'bad',
+          Container: 'flac',
+          Video: { Codec: 'H.264' },
+          Audio: { Codec: 'flac', SampleRate: '44100', Channels: '2' },
+        }),
+      ),
     );
     expect(video.message).toContain('does not support video');
     const sampleRate = await errorOf(
-      svc.client.send(new CreatePresetCommand({ Name: 'bad', Container: 'mp3', Audio: { Codec: 'mp3', SampleRate: '12345', BitRate: '128', Channels: '2' } })),
+      svc.client.send(
+        new CreatePresetCommand({
+          Name: 'bad',
+          Container: 'mp3',
+          Audio: { Codec: 'mp3', SampleRate: '12345', BitRate: '128', Channels: '2' },
+        }),
+      ),
     );
     expect(sampleRate.message).toContain("at 'audio.sampleRate'");
   });
@@ -190,9 +235,23 @@ describe('signatures and protocol errors', () => {
 
   it('refuses a body that does not match its signature', async () => {
     const url = new URL(`${svc.url}/2012-09-25/pipelines`);
-    const signer = new SignatureV4({ service: 'elastictranscoder', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET } });
+    const signer = new SignatureV4({
+      service: 'elastictranscoder',
+      region: 'us-east-1',
+      sha256: Sha256,
+      credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET },
+    });
     const body = JSON.stringify({ Name: 'a', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE });
-    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers: { host: url.host, 'content-type': 'application/json' }, body });
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query: {},
+      headers: { host: url.host, 'content-type': 'application/json' },
+      body,
+    });
     const res = await fetch(url, { method: 'POST', headers: signed.headers, body: body.replace('"a"', '"b"') });
     expect(res.status).toBe(403);
   });
@@ -205,8 +264,14 @@ describe('signatures and protocol errors', () => {
   });
 
   it('answers a wrongly typed member with ValidationException naming it', async () => {
-    const res = await signedFetch('POST', '/2012-09-25/pipelines', JSON.stringify({ Name: 42, InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE }));
+    const res = await signedFetch(
+      'POST',
+      '/2012-09-25/pipelines',
+      JSON.stringify({ Name: 42, InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE }),
+    );
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { message: string }).message).toBe("1 validation error detected: Value '42' at 'name' failed to satisfy constraint: Member must be of type string");
+    expect(((await res.json()) as { message: string }).message).toBe(
+      "1 validation error detected: Value '42' at 'name' failed to satisfy constraint: Member must be of type string",
+    );
   });
 });

@@ -51,7 +51,9 @@ describe.skipIf(!hasModel)('botocore (old boto3 code)', () => {
   });
 
   it('works end to end through the 2012-09-25 model: paginators, jobs, typed errors, signatures', async () => {
-    const { stdout } = await run('/usr/bin/python3', ['-c', SCRIPT, svc.url, KEY_ID, SECRET, t.bucket, ROLE], { env: { ...process.env, PYTHONPATH: DIST } });
+    const { stdout } = await run('/usr/bin/python3', ['-c', SCRIPT, svc.url, KEY_ID, SECRET, t.bucket, ROLE], {
+      env: { ...process.env, PYTHONPATH: DIST },
+    });
     expect(JSON.parse(stdout)).toEqual({
       found: true,
       presets: systemPresets('us-east-1', '123456789012').length,

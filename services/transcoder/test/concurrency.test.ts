@@ -31,11 +31,17 @@ afterAll(async () => {
 });
 
 it('runs at most PIPELINE_CONCURRENCY jobs of one pipeline at a time, across workers', async () => {
-  const { Pipeline } = await svc.client.send(new CreatePipelineCommand({ Name: 'one-at-a-time', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE }));
+  const { Pipeline } = await svc.client.send(
+    new CreatePipelineCommand({ Name: 'one-at-a-time', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE }),
+  );
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) {
     const { Job } = await svc.client.send(
-      new CreateJobCommand({ PipelineId: Pipeline!.Id, Input: { Key: 'in/a.mp3' }, Outputs: [{ Key: `conc/${i}.flac`, PresetId: SeedPresets.flac }] }),
+      new CreateJobCommand({
+        PipelineId: Pipeline!.Id,
+        Input: { Key: 'in/a.mp3' },
+        Outputs: [{ Key: `conc/${i}.flac`, PresetId: SeedPresets.flac }],
+      }),
     );
     ids.push(Job!.Id!);
   }
@@ -51,6 +57,8 @@ it('runs at most PIPELINE_CONCURRENCY jobs of one pipeline at a time, across wor
       ),
     );
   }
-  const spans = jobs.map((j) => [j.Timing!.StartTimeMillis!, j.Timing!.FinishTimeMillis!] as const).sort((a, b) => a[0] - b[0]);
+  const spans = jobs
+    .map((j) => [j.Timing!.StartTimeMillis!, j.Timing!.FinishTimeMillis!] as const)
+    .sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
 });

@@ -19,7 +19,16 @@ import { createTestEnv, eventually, type TestEnv } from '@mp/testbed';
 import { ffprobe, generateMedia } from '@mp/testbed/media';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, type TranscoderWorker } from '../src/worker.service';
-import { ROLE, errorOf, getObject, putObject, signedFetch, startApi, type RunningApi, finalJob as finalJobOf } from './support';
+import {
+  ROLE,
+  errorOf,
+  getObject,
+  putObject,
+  signedFetch,
+  startApi,
+  type RunningApi,
+  finalJob as finalJobOf,
+} from './support';
 
 let t: TestEnv;
 let svc: RunningApi;
@@ -75,7 +84,14 @@ describe('the seed flow', () => {
     const created = await svc.client.send(
       new CreateJobCommand({
         PipelineId: found,
-        Input: { Key: 'media/song.mp3', FrameRate: 'auto', Resolution: 'auto', AspectRatio: 'auto', Interlaced: 'auto', Container: 'auto' },
+        Input: {
+          Key: 'media/song.mp3',
+          FrameRate: 'auto',
+          Resolution: 'auto',
+          AspectRatio: 'auto',
+          Interlaced: 'auto',
+          Container: 'auto',
+        },
         Outputs: [
           { Key: 'out/song.wav', PresetId: SeedPresets.wav },
           { Key: 'out/song.flac', PresetId: SeedPresets.flac },
@@ -115,7 +131,13 @@ describe('the seed flow', () => {
     const mp4 = await probeObject('out/song.mp4');
     expect(mp4.format.format_name).toContain('mp4');
     expect(mp4.streams).toHaveLength(1);
-    expect(mp4.streams[0]).toMatchObject({ codec_type: 'audio', codec_name: 'aac', profile: 'LC', sample_rate: '44100', channels: 2 });
+    expect(mp4.streams[0]).toMatchObject({
+      codec_type: 'audio',
+      codec_name: 'aac',
+      profile: 'LC',
+      sample_rate: '44100',
+      channels: 2,
+    });
     expect(Number(mp4.streams[0]!.bit_rate)).toBeGreaterThan(200_000);
   });
 
@@ -139,7 +161,9 @@ describe('the seed flow', () => {
     expect(out.Height).toBe(video.height);
     expect(out.FrameRate).toBeTruthy();
     expect(done!.Input!.DetectedProperties).toMatchObject({ Width: 320, Height: 240 });
-    const thumb = await getObject(t, 'video/thumbs/clip-00001.png').catch(() => getObject(t, 'video/thumbs/clip-00001.jpg'));
+    const thumb = await getObject(t, 'video/thumbs/clip-00001.png').catch(() =>
+      getObject(t, 'video/thumbs/clip-00001.jpg'),
+    );
     expect(thumb.length).toBeGreaterThan(100);
   });
 });
@@ -151,7 +175,11 @@ describe('job rules', () => {
     );
     await svc.client.send(new UpdatePipelineStatusCommand({ Id: Pipeline!.Id, Status: 'Paused' }));
     const { Job } = await svc.client.send(
-      new CreateJobCommand({ PipelineId: Pipeline!.Id, Input: { Key: 'media/song.mp3' }, Outputs: [{ Key: 'held/a.wav', PresetId: SeedPresets.wav }] }),
+      new CreateJobCommand({
+        PipelineId: Pipeline!.Id,
+        Input: { Key: 'media/song.mp3' },
+        Outputs: [{ Key: 'held/a.wav', PresetId: SeedPresets.wav }],
+      }),
     );
     const cancel = await svc.client.send(new CancelJobCommand({ Id: Job!.Id }));
     expect(cancel.$metadata.httpStatusCode).toBe(202);
@@ -159,9 +187,16 @@ describe('job rules', () => {
     expect(canceled!.Status).toBe('Canceled');
 
     const { Job: running } = await svc.client.send(
-      new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/song.mp3' }, Outputs: [{ Key: 'cancel/late.wav', PresetId: SeedPresets.wav }] }),
+      new CreateJobCommand({
+        PipelineId: pipelineId,
+        Input: { Key: 'media/song.mp3' },
+        Outputs: [{ Key: 'cancel/late.wav', PresetId: SeedPresets.wav }],
+      }),
     );
-    await eventually(async () => (await svc.client.send(new ReadJobCommand({ Id: running!.Id }))).Job!.Status !== 'Submitted', { timeoutMs: 30_000 });
+    await eventually(
+      async () => (await svc.client.send(new ReadJobCommand({ Id: running!.Id }))).Job!.Status !== 'Submitted',
+      { timeoutMs: 30_000 },
+    );
     const refused = await errorOf(svc.client.send(new CancelJobCommand({ Id: running!.Id })));
     expect(refused.name).toBe('ResourceInUseException');
     expect(refused.$metadata?.httpStatusCode).toBe(409);
@@ -173,7 +208,11 @@ describe('job rules', () => {
     );
     await svc.client.send(new UpdatePipelineStatusCommand({ Id: Pipeline!.Id, Status: 'Paused' }));
     const { Job } = await svc.client.send(
-      new CreateJobCommand({ PipelineId: Pipeline!.Id, Input: { Key: 'media/song.mp3' }, Outputs: [{ Key: 'paused/a.flac', PresetId: SeedPresets.flac }] }),
+      new CreateJobCommand({
+        PipelineId: Pipeline!.Id,
+        Input: { Key: 'media/song.mp3' },
+        Outputs: [{ Key: 'paused/a.flac', PresetId: SeedPresets.flac }],
+      }),
     );
     await new Promise((r) => setTimeout(r, 2000));
     expect((await svc.client.send(new ReadJobCommand({ Id: Job!.Id }))).Job!.Status).toBe('Submitted');
@@ -208,7 +247,11 @@ describe('job rules', () => {
 
   it('ends a job whose input is missing in Error 3001', async () => {
     const { Job } = await svc.client.send(
-      new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/nothing-here.mp3' }, Outputs: [{ Key: 'missing/a.wav', PresetId: SeedPresets.wav }] }),
+      new CreateJobCommand({
+        PipelineId: pipelineId,
+        Input: { Key: 'media/nothing-here.mp3' },
+        Outputs: [{ Key: 'missing/a.wav', PresetId: SeedPresets.wav }],
+      }),
     );
     const done = await finalJob(Job!.Id!);
     expect(done.Status).toBe('Error');
@@ -219,28 +262,50 @@ describe('job rules', () => {
 
   it('ends a job whose output bucket does not exist in Error 3005', async () => {
     const { Pipeline } = await svc.client.send(
-      new CreatePipelineCommand({ Name: 'no-bucket', InputBucket: t.bucket, OutputBucket: 'no-such-output-bucket', Role: ROLE }),
+      new CreatePipelineCommand({
+        Name: 'no-bucket',
+        InputBucket: t.bucket,
+        OutputBucket: 'no-such-output-bucket',
+        Role: ROLE,
+      }),
     );
     const { Job } = await svc.client.send(
-      new CreateJobCommand({ PipelineId: Pipeline!.Id, Input: { Key: 'media/song.mp3' }, Outputs: [{ Key: 'x.wav', PresetId: SeedPresets.wav }] }),
+      new CreateJobCommand({
+        PipelineId: Pipeline!.Id,
+        Input: { Key: 'media/song.mp3' },
+        Outputs: [{ Key: 'x.wav', PresetId: SeedPresets.wav }],
+      }),
     );
     const done = await finalJob(Job!.Id!);
     expect(done.Status).toBe('Error');
-    expect(done.Outputs![0]!.StatusDetail).toMatch(/^3005 [0-9a-f-]{36}: The specified bucket does not exist: bucket=no-such-output-bucket\.$/);
+    expect(done.Outputs![0]!.StatusDetail).toMatch(
+      /^3005 [0-9a-f-]{36}: The specified bucket does not exist: bucket=no-such-output-bucket\.$/,
+    );
   });
 
   it('notes on a Complete output where it departs from its preset', async () => {
     const { Job } = await svc.client.send(
-      new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/song.mp3' }, Outputs: [{ Key: 'remarks/song-720p.mp4', PresetId: '1351620000001-000010' }] }),
+      new CreateJobCommand({
+        PipelineId: pipelineId,
+        Input: { Key: 'media/song.mp3' },
+        Outputs: [{ Key: 'remarks/song-720p.mp4', PresetId: '1351620000001-000010' }],
+      }),
     );
     const done = await finalJob(Job!.Id!);
-    expect(done.Outputs![0]).toMatchObject({ Status: 'Complete', StatusDetail: expect.stringContaining('The input has no video') });
+    expect(done.Outputs![0]).toMatchObject({
+      Status: 'Complete',
+      StatusDetail: expect.stringContaining('The input has no video'),
+    });
   });
 
   it('ends a job with a corrupt input in Error with a readable detail, and the worker goes on', async () => {
     await putObject(t, 'media/garbage.mp3', Buffer.from('this is not media at all '.repeat(200)));
     const { Job } = await svc.client.send(
-      new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/garbage.mp3' }, Outputs: [{ Key: 'corrupt/a.wav', PresetId: SeedPresets.wav }] }),
+      new CreateJobCommand({
+        PipelineId: pipelineId,
+        Input: { Key: 'media/garbage.mp3' },
+        Outputs: [{ Key: 'corrupt/a.wav', PresetId: SeedPresets.wav }],
+      }),
     );
     const done = await finalJob(Job!.Id!);
     expect(done.Status).toBe('Error');
@@ -249,7 +314,11 @@ describe('job rules', () => {
     );
 
     const { Job: next } = await svc.client.send(
-      new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/song.mp3' }, Outputs: [{ Key: 'corrupt/after.wav', PresetId: SeedPresets.wav }] }),
+      new CreateJobCommand({
+        PipelineId: pipelineId,
+        Input: { Key: 'media/song.mp3' },
+        Outputs: [{ Key: 'corrupt/after.wav', PresetId: SeedPresets.wav }],
+      }),
     );
     expect((await finalJob(next!.Id!)).Status).toBe('Complete');
   });
@@ -262,7 +331,8 @@ describe('job rules', () => {
     const asc = await svc.client.send(new ListJobsByPipelineCommand({ PipelineId: pipelineId, Ascending: 'true' }));
     expect(asc.Jobs!.map((j) => j.Id)).toEqual([...ids].reverse());
     let all = 0;
-    for await (const page of paginateListJobsByPipeline({ client: svc.client }, { PipelineId: pipelineId })) all += page.Jobs!.length;
+    for await (const page of paginateListJobsByPipeline({ client: svc.client }, { PipelineId: pipelineId }))
+      all += page.Jobs!.length;
     expect(all).toBe(ids.length);
     const errors = await svc.client.send(new ListJobsByStatusCommand({ Status: 'Error' }));
     expect(errors.Jobs!.every((j) => j.Status === 'Error')).toBe(true);
@@ -271,7 +341,11 @@ describe('job rules', () => {
 
   it('shows progress (extension) in the raw ReadJob body', async () => {
     const { Job } = await svc.client.send(
-      new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/song.mp3' }, Outputs: [{ Key: 'progress/a.wav', PresetId: SeedPresets.wav }] }),
+      new CreateJobCommand({
+        PipelineId: pipelineId,
+        Input: { Key: 'media/song.mp3' },
+        Outputs: [{ Key: 'progress/a.wav', PresetId: SeedPresets.wav }],
+      }),
     );
     await finalJob(Job!.Id!);
     const res = await signedFetch(svc.url, 'GET', `/2012-09-25/jobs/${Job!.Id}`);
@@ -282,16 +356,21 @@ describe('job rules', () => {
 
 describe('CreateJob validation', () => {
   const base = { PipelineId: '', Input: { Key: 'media/song.mp3' } };
-  const send = (input: Record<string, unknown>) => svc.client.send(new CreateJobCommand({ ...base, PipelineId: pipelineId, ...input } as never));
+  const send = (input: Record<string, unknown>) =>
+    svc.client.send(new CreateJobCommand({ ...base, PipelineId: pipelineId, ...input } as never));
 
   it('answers an unknown preset with ResourceNotFoundException', async () => {
     const err = await errorOf(send({ Outputs: [{ Key: 'x.wav', PresetId: '1351620000001-999999' }] }));
     expect(err.name).toBe('ResourceNotFoundException');
-    expect(err.message).toBe('The specified preset was not found: account=123456789012, presetId=1351620000001-999999.');
+    expect(err.message).toBe(
+      'The specified preset was not found: account=123456789012, presetId=1351620000001-999999.',
+    );
   });
 
   it('answers an unknown pipeline with ResourceNotFoundException', async () => {
-    const err = await errorOf(send({ PipelineId: '1111111111111-abcdef', Outputs: [{ Key: 'x.wav', PresetId: SeedPresets.wav }] }));
+    const err = await errorOf(
+      send({ PipelineId: '1111111111111-abcdef', Outputs: [{ Key: 'x.wav', PresetId: SeedPresets.wav }] }),
+    );
     expect(err.name).toBe('ResourceNotFoundException');
   });
 
@@ -299,11 +378,20 @@ describe('CreateJob validation', () => {
     const outputs = Array.from({ length: 31 }, (_, i) => ({ Key: `many/${i}.wav`, PresetId: SeedPresets.wav }));
     const err = await errorOf(send({ Outputs: outputs }));
     expect(err.name).toBe('ValidationException');
-    expect(err.message).toContain("at 'outputs' failed to satisfy constraint: Member must have length less than or equal to 30");
+    expect(err.message).toContain(
+      "at 'outputs' failed to satisfy constraint: Member must have length less than or equal to 30",
+    );
   });
 
   it('refuses two outputs with one key', async () => {
-    const err = await errorOf(send({ Outputs: [{ Key: 'same.wav', PresetId: SeedPresets.wav }, { Key: 'same.wav', PresetId: SeedPresets.flac }] }));
+    const err = await errorOf(
+      send({
+        Outputs: [
+          { Key: 'same.wav', PresetId: SeedPresets.wav },
+          { Key: 'same.wav', PresetId: SeedPresets.flac },
+        ],
+      }),
+    );
     expect(err.name).toBe('ValidationException');
     expect(err.message).toContain("the key 'same.wav' appears more than once");
   });
@@ -313,16 +401,27 @@ describe('CreateJob validation', () => {
     expect(typed.name).toBe('ValidationException');
     expect(typed.message).toContain("at 'outputs.1.member.presetId'");
     const pattern = await errorOf(send({ Outputs: [{ Key: 'a.wav', PresetId: 'wav' }] }));
-    expect(pattern.message).toContain("Value 'wav' at 'outputs.1.member.presetId' failed to satisfy constraint: Member must satisfy regular expression pattern");
+    expect(pattern.message).toContain(
+      "Value 'wav' at 'outputs.1.member.presetId' failed to satisfy constraint: Member must satisfy regular expression pattern",
+    );
     const missing = await errorOf(send({ Input: undefined, Outputs: [{ Key: 'a.wav', PresetId: SeedPresets.wav }] }));
     expect(missing.message).toContain("at 'input'");
   });
 
   it('refuses settings it cannot honour instead of ignoring them', async () => {
-    const encrypted = await errorOf(send({ Outputs: [{ Key: 'enc.wav', PresetId: SeedPresets.wav, Encryption: { Mode: 's3' } }] }));
+    const encrypted = await errorOf(
+      send({ Outputs: [{ Key: 'enc.wav', PresetId: SeedPresets.wav, Encryption: { Mode: 's3' } }] }),
+    );
     expect(encrypted.name).toBe('ValidationException');
-    expect(encrypted.message).toBe('[Outputs:1:Encryption is not supported by this engine yet; submit the job without it.]');
-    const clip = await errorOf(send({ Input: { Key: 'media/song.mp3', TimeSpan: { StartTime: '1' } }, Outputs: [{ Key: 'clip.wav', PresetId: SeedPresets.wav }] }));
+    expect(encrypted.message).toBe(
+      '[Outputs:1:Encryption is not supported by this engine yet; submit the job without it.]',
+    );
+    const clip = await errorOf(
+      send({
+        Input: { Key: 'media/song.mp3', TimeSpan: { StartTime: '1' } },
+        Outputs: [{ Key: 'clip.wav', PresetId: SeedPresets.wav }],
+      }),
+    );
     expect(clip.message).toContain('Input:TimeSpan');
   });
 });

@@ -4,14 +4,26 @@ import path from 'node:path';
 import { CreateJobCommand, CreatePipelineCommand } from '@aws-sdk/client-elastic-transcoder';
 import { EtSubject, SeedPresets, type EtNotification, type SnsEnvelope } from '@mp/contracts';
 import { verifySignature } from '@mp/sns';
-import { createTestEnv, eventually, startSnsSubscriber, type ReceivedDelivery, type SnsSubscriber, type TestEnv } from '@mp/testbed';
+import {
+  createTestEnv,
+  eventually,
+  startSnsSubscriber,
+  type ReceivedDelivery,
+  type SnsSubscriber,
+  type TestEnv,
+} from '@mp/testbed';
 import { generateMedia } from '@mp/testbed/media';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, type TranscoderWorker } from '../src/worker.service';
 import { ROLE, putObject, startApi, type RunningApi } from './support';
 
 const topic = (name: string) => `arn:aws:sns:us-east-1:123456789012:${name}`;
-const TOPICS = { Progressing: topic('et-progressing'), Completed: topic('et-completed'), Warning: '', Error: topic('et-error') };
+const TOPICS = {
+  Progressing: topic('et-progressing'),
+  Completed: topic('et-completed'),
+  Warning: '',
+  Error: topic('et-error'),
+};
 
 /** An HTTP subscriber as a webhook would be: confirms subscriptions, and refuses the first notification once. */
 function subscriber() {
@@ -45,7 +57,13 @@ beforeAll(async () => {
   await generateMedia('mp4', path.join(tmp, 'clip.mp4'), { seconds: 6, width: 640, height: 360 });
   await putObject(t, 'in/clip.mp4', await readFile(path.join(tmp, 'clip.mp4')));
   const { Pipeline } = await svc.client.send(
-    new CreatePipelineCommand({ Name: 'notifying', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE, Notifications: TOPICS }),
+    new CreatePipelineCommand({
+      Name: 'notifying',
+      InputBucket: t.bucket,
+      OutputBucket: t.bucket,
+      Role: ROLE,
+      Notifications: TOPICS,
+    }),
   );
   pipelineId = Pipeline!.Id!;
 });
@@ -58,7 +76,9 @@ afterAll(async () => {
 });
 
 const notificationsOf = (jobId: string) =>
-  sub.received.filter((r) => r.envelope.Type === 'Notification' && (JSON.parse(r.envelope.Message) as EtNotification).jobId === jobId);
+  sub.received.filter(
+    (r) => r.envelope.Type === 'Notification' && (JSON.parse(r.envelope.Message) as EtNotification).jobId === jobId,
+  );
 
 /** Accepted deliveries, one per MessageId. */
 function delivered(jobId: string) {
@@ -83,13 +103,18 @@ describe('direct HTTP delivery in the SNS envelope', () => {
     );
     const jobId = Job!.Id!;
     const completed = await eventually(
-      async () => delivered(jobId).find((r) => (JSON.parse(r.envelope.Message) as EtNotification).state === 'COMPLETED'),
+      async () =>
+        delivered(jobId).find((r) => (JSON.parse(r.envelope.Message) as EtNotification).state === 'COMPLETED'),
       { timeoutMs: 90_000, intervalMs: 200 },
     );
 
     // SubscriptionConfirmation came first, for the topic, with a SubscribeURL on this server.
-    const firstConfirm = sub.received.findIndex((r) => r.envelope.Type === 'SubscriptionConfirmation' && r.envelope.TopicArn === TOPICS.Progressing);
-    const firstProgress = sub.received.findIndex((r) => r.envelope.Type === 'Notification' && r.envelope.TopicArn === TOPICS.Progressing);
+    const firstConfirm = sub.received.findIndex(
+      (r) => r.envelope.Type === 'SubscriptionConfirmation' && r.envelope.TopicArn === TOPICS.Progressing,
+    );
+    const firstProgress = sub.received.findIndex(
+      (r) => r.envelope.Type === 'Notification' && r.envelope.TopicArn === TOPICS.Progressing,
+    );
     expect(firstConfirm).toBeGreaterThanOrEqual(0);
     expect(firstConfirm).toBeLessThan(firstProgress);
     const confirmation = sub.received[firstConfirm]!.envelope;
@@ -125,7 +150,15 @@ describe('direct HTTP delivery in the SNS envelope', () => {
     expect(done).toHaveLength(1);
     expect(done[0]!.r.envelope.Subject).toBe(EtSubject.COMPLETED(jobId));
     expect(done[0]!.m.outputs).toEqual([
-      expect.objectContaining({ id: '1', presetId: '1351620000001-000010', key: 'clip.mp4', status: 'Complete', duration: 6, width: 640, height: 360 }),
+      expect.objectContaining({
+        id: '1',
+        presetId: '1351620000001-000010',
+        key: 'clip.mp4',
+        status: 'Complete',
+        duration: 6,
+        width: 640,
+        height: 360,
+      }),
       expect.objectContaining({ id: '2', presetId: SeedPresets.wav, key: 'clip.wav', status: 'Complete', duration: 6 }),
     ]);
     expect(done[0]!.r.envelope.Message).toContain('"state" : "COMPLETED"');
@@ -138,7 +171,9 @@ describe('direct HTTP delivery in the SNS envelope', () => {
 
     // The refused delivery came back with the same MessageId and the same signed content.
     const refused = sub.received.find((r) => r.answered === 500)!;
-    const retried = sub.received.filter((r) => r.envelope.MessageId === refused.envelope.MessageId && r.answered === 200);
+    const retried = sub.received.filter(
+      (r) => r.envelope.MessageId === refused.envelope.MessageId && r.answered === 200,
+    );
     expect(retried).toHaveLength(1);
     expect(retried[0]!.envelope.Signature).toBe(refused.envelope.Signature);
 
@@ -152,14 +187,23 @@ describe('direct HTTP delivery in the SNS envelope', () => {
 
   it('publishes ERROR with the job-level errorCode and messageDetails when the input is missing', async () => {
     const { Job } = await svc.client.send(
-      new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'in/absent.mp4' }, Outputs: [{ Key: 'absent.wav', PresetId: SeedPresets.wav }] }),
+      new CreateJobCommand({
+        PipelineId: pipelineId,
+        Input: { Key: 'in/absent.mp4' },
+        Outputs: [{ Key: 'absent.wav', PresetId: SeedPresets.wav }],
+      }),
     );
     const jobId = Job!.Id!;
-    const error = await eventually(async () => delivered(jobId).find((r) => r.envelope.TopicArn === TOPICS.Error), { timeoutMs: 60_000, intervalMs: 200 });
+    const error = await eventually(async () => delivered(jobId).find((r) => r.envelope.TopicArn === TOPICS.Error), {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     expect(error.envelope.Subject).toBe(EtSubject.ERROR(jobId));
     const m = JSON.parse(error.envelope.Message) as EtNotification;
     expect(m).toMatchObject({ state: 'ERROR', errorCode: 3001, jobId });
-    expect(m.messageDetails).toMatch(/^3001 [0-9a-f-]{36}: The specified object does not exist in the specified S3 bucket: bucket=.*, key=in\/absent\.mp4\.$/);
+    expect(m.messageDetails).toMatch(
+      /^3001 [0-9a-f-]{36}: The specified object does not exist in the specified S3 bucket: bucket=.*, key=in\/absent\.mp4\.$/,
+    );
     expect(m.outputs![0]).toMatchObject({ status: 'Error', errorCode: 3001 });
   });
 });

@@ -1,7 +1,7 @@
 // The masters the engine writes, played in a real browser by the players sites use: Debian's Chromium
 // driven by playwright-core, hls.js for HLSv3 (it transmuxes MPEG-TS into Media Source Extensions) and
-// dash.js for MPEG-DASH, each object fetched from S3 through a presigned URL. Playback must start and advance, and the player must move to
-// a lower rendition once its network is throttled.
+// dash.js for MPEG-DASH, each object fetched from S3 through a presigned URL. Playback must start and advance, and the
+// player must move to a lower rendition once its network is throttled.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -86,13 +86,16 @@ let browser: Browser;
 let site: { url: string; close(): Promise<void> };
 
 beforeAll(async () => {
-  if (!existsSync(executablePath)) throw new Error(`No browser at ${executablePath}: install Debian's chromium or set CHROMIUM_PATH`);
+  if (!existsSync(executablePath))
+    throw new Error(`No browser at ${executablePath}: install Debian's chromium or set CHROMIUM_PATH`);
   t = await createTestEnv();
   svc = await startApi(t);
   worker = await startWorker(svc.config);
   tmp = await mkdtemp(path.join(os.tmpdir(), 'et-playback-'));
   await putObject(t, 'media/clip.mp4', await readFile(await testClip(path.join(tmp, 'clip.mp4'))));
-  const { Pipeline } = await svc.client.send(new CreatePipelineCommand({ Name: 'playback', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE }));
+  const { Pipeline } = await svc.client.send(
+    new CreatePipelineCommand({ Name: 'playback', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE }),
+  );
   pipelineId = Pipeline!.Id!;
   site = await startSite();
   // The page and S3 are two origins: the bucket lets the page's origin read, as a site's bucket would.
@@ -100,7 +103,15 @@ beforeAll(async () => {
     new PutBucketCorsCommand({
       Bucket: t.bucket,
       CORSConfiguration: {
-        CORSRules: [{ AllowedOrigins: [site.url], AllowedMethods: ['GET', 'HEAD'], AllowedHeaders: ['*'], ExposeHeaders: ['Content-Length', 'Content-Range', 'ETag'], MaxAgeSeconds: 600 }],
+        CORSRules: [
+          {
+            AllowedOrigins: [site.url],
+            AllowedMethods: ['GET', 'HEAD'],
+            AllowedHeaders: ['*'],
+            ExposeHeaders: ['Content-Length', 'Content-Range', 'ETag'],
+            MaxAgeSeconds: 600,
+          },
+        ],
       },
     }),
   );
@@ -108,8 +119,14 @@ beforeAll(async () => {
     executablePath,
     headless: true,
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
     ],
   });
 }, 180_000);
@@ -126,10 +143,28 @@ afterAll(async () => {
 async function testClip(file: string): Promise<string> {
   const s = String(CLIP_SECONDS);
   await execFileAsync(FFMPEG, [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=25:duration=${s}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${s}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=1280x720:rate=25:duration=${s}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=48000:duration=${s}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
+    file,
   ]);
   return file;
 }
@@ -174,14 +209,20 @@ async function presignAll(prefix: string): Promise<Record<string, string>> {
   const page = await t.s3Client.send(new ListObjectsV2Command({ Bucket: t.bucket, Prefix: prefix }));
   const signed: Record<string, string> = {};
   for (const { Key } of page.Contents ?? []) {
-    const url = await getSignedUrl(t.s3Client, new GetObjectCommand({ Bucket: t.bucket, Key: Key! }), { expiresIn: PRESIGN_TTL_SECONDS });
+    const url = await getSignedUrl(t.s3Client, new GetObjectCommand({ Bucket: t.bucket, Key: Key! }), {
+      expiresIn: PRESIGN_TTL_SECONDS,
+    });
     signed[url.split('?')[0]!] = url;
   }
   return signed;
 }
 
 /** Opens a player page over a master; PLAYBACK is in the page before any of its scripts run. */
-async function openPlayer(pagePath: string, masterKey: string, signed: Record<string, string>): Promise<{ page: Page; s3Requests: string[]; close(): Promise<void> }> {
+async function openPlayer(
+  pagePath: string,
+  masterKey: string,
+  signed: Record<string, string>,
+): Promise<{ page: Page; s3Requests: string[]; close(): Promise<void> }> {
   const master = Object.values(signed).find((u) => u.split('?')[0]!.endsWith(`/${t.bucket}/${masterKey}`));
   if (!master) throw new Error(`no presigned URL for ${masterKey}`);
   const context = await browser.newContext();
@@ -192,7 +233,11 @@ async function openPlayer(pagePath: string, masterKey: string, signed: Record<st
     if (new URL(r.url()).origin === s3Origin) s3Requests.push(r.url());
   });
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-  await page.addInitScript((init) => Object.assign(globalThis, { PLAYBACK: init }), { master, signed, unsigned: [] as string[] });
+  await page.addInitScript((init) => Object.assign(globalThis, { PLAYBACK: init }), {
+    master,
+    signed,
+    unsigned: [] as string[],
+  });
   await page.goto(`${site.url}${pagePath}`);
   return { page, s3Requests, close: () => context.close() };
 }
@@ -207,13 +252,19 @@ const playerState = (page: Page) => page.evaluate<PlayerState>('window.PLAYBACK.
 const currentTime = (page: Page) => page.evaluate<number>('window.PLAYBACK.currentTime()');
 
 /** Waits for a condition on the page's state, failing with what the player reported. */
-async function until(page: Page, what: string, ok: (s: PlayerState, time: number) => boolean, timeoutMs = 90_000): Promise<PlayerState> {
+async function until(
+  page: Page,
+  what: string,
+  ok: (s: PlayerState, time: number) => boolean,
+  timeoutMs = 90_000,
+): Promise<PlayerState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const [s, time] = [await playerState(page), await currentTime(page)];
     if (s.errors.length) throw new Error(`player failed while waiting for ${what}: ${s.errors.join('; ')}`);
     if (ok(s, time)) return s;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: currentTime ${time}, ${JSON.stringify(s)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: currentTime ${time}, ${JSON.stringify(s)}`);
     await page.waitForTimeout(250);
   }
 }

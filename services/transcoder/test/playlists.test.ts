@@ -36,7 +36,9 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'et-playlists-'));
   const clip = await generateMedia('mp4', path.join(tmp, 'clip.mp4'), { seconds: 5, width: 1280, height: 720 });
   await putObject(t, 'media/clip.mp4', await readFile(clip));
-  const { Pipeline } = await svc.client.send(new CreatePipelineCommand({ Name: 'hls', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE }));
+  const { Pipeline } = await svc.client.send(
+    new CreatePipelineCommand({ Name: 'hls', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE }),
+  );
   pipelineId = Pipeline!.Id!;
 });
 afterAll(async () => {
@@ -68,19 +70,39 @@ describe('an HLSv3 ladder of six outputs under one playlist', () => {
     const prefix = 'hls/clip/';
     const outputs: CreateJobOutput[] = LADDER.map(([Key, PresetId]) => ({ Key, PresetId, SegmentDuration: '2' }));
     const playlists: CreateJobPlaylist[] = [{ Name: 'index', Format: 'HLSv3', OutputKeys: LADDER.map(([k]) => k) }];
-    const { Job: created } = await svc.client.send(new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/clip.mp4' }, OutputKeyPrefix: prefix, Outputs: outputs, Playlists: playlists }));
-    expect(created!.Playlists).toEqual([{ Name: 'index', Format: 'HLSv3', OutputKeys: LADDER.map(([k]) => k), Status: 'Submitted' }]);
+    const { Job: created } = await svc.client.send(
+      new CreateJobCommand({
+        PipelineId: pipelineId,
+        Input: { Key: 'media/clip.mp4' },
+        OutputKeyPrefix: prefix,
+        Outputs: outputs,
+        Playlists: playlists,
+      }),
+    );
+    expect(created!.Playlists).toEqual([
+      { Name: 'index', Format: 'HLSv3', OutputKeys: LADDER.map(([k]) => k), Status: 'Submitted' },
+    ]);
     expect(created!.Outputs!.map((o) => o.SegmentDuration)).toEqual(LADDER.map(() => '2'));
 
     const done = await finalJob(created!.Id!);
     expect(done.Status).toBe('Complete');
-    expect(done.Playlists).toEqual([{ Name: 'index', Format: 'HLSv3', OutputKeys: LADDER.map(([k]) => k), Status: 'Complete' }]);
+    expect(done.Playlists).toEqual([
+      { Name: 'index', Format: 'HLSv3', OutputKeys: LADDER.map(([k]) => k), Status: 'Complete' },
+    ]);
     const listed = await svc.client.send(new ListJobsByPipelineCommand({ PipelineId: pipelineId }));
     expect(listed.Jobs!.find((j) => j.Id === done.Id)!.Playlists![0]!.Status).toBe('Complete');
 
     // <Key>.m3u8 and <Key>00000.ts … per output (5 s in 2 s segments: three), and index.m3u8.
     const keys = await keysUnder(prefix);
-    const expected = [`${prefix}index.m3u8`, ...LADDER.flatMap(([k]) => [`${prefix}${k}.m3u8`, `${prefix}${k}00000.ts`, `${prefix}${k}00001.ts`, `${prefix}${k}00002.ts`])];
+    const expected = [
+      `${prefix}index.m3u8`,
+      ...LADDER.flatMap(([k]) => [
+        `${prefix}${k}.m3u8`,
+        `${prefix}${k}00000.ts`,
+        `${prefix}${k}00001.ts`,
+        `${prefix}${k}00002.ts`,
+      ]),
+    ];
     expect(keys).toEqual(expected.sort());
 
     // As a player opens it: ffprobe reads the master (hls demuxer) and finds all six renditions.
@@ -89,10 +111,23 @@ describe('an HLSv3 ladder of six outputs under one playlist', () => {
       await mkdir(path.dirname(path.join(local, key)), { recursive: true });
       await writeFile(path.join(local, key), await getObject(t, key));
     }
-    const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-show_entries', 'program=program_id:stream=codec_type,width,height', '-of', 'json', path.join(local, prefix, 'index.m3u8')]);
-    const probed = JSON.parse(stdout) as { programs: unknown[]; streams: Array<{ codec_type: string; width?: number; height?: number }> };
+    const { stdout } = await execFileAsync('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'program=program_id:stream=codec_type,width,height',
+      '-of',
+      'json',
+      path.join(local, prefix, 'index.m3u8'),
+    ]);
+    const probed = JSON.parse(stdout) as {
+      programs: unknown[];
+      streams: Array<{ codec_type: string; width?: number; height?: number }>;
+    };
     expect(probed.programs).toHaveLength(6);
-    const sizes = [...new Set(probed.streams.filter((s) => s.codec_type === 'video').map((s) => `${s.width}x${s.height}`))].sort();
+    const sizes = [
+      ...new Set(probed.streams.filter((s) => s.codec_type === 'video').map((s) => `${s.width}x${s.height}`)),
+    ].sort();
     // Each rendition within its preset's box, at the input's 16:9.
     expect(sizes).toEqual(['1024x576', '400x226', '480x270', '640x360', '960x540']);
     expect(probed.streams.filter((s) => s.codec_type === 'audio').length).toBeGreaterThanOrEqual(1);
@@ -118,27 +153,44 @@ describe('an HLSv4 pair (HLS Video 400k and HLS Audio 64k)', () => {
     expect(done.Status).toBe('Complete');
     expect(done.Playlists![0]!.Status).toBe('Complete');
     expect(await keysUnder(prefix)).toEqual(
-      ['hls_audio_64k.ts', 'hls_audio_64k_v4.m3u8', 'hls_video_400k.ts', 'hls_video_400k_iframe.m3u8', 'hls_video_400k_v4.m3u8', 'index.m3u8'].map((k) => prefix + k),
+      [
+        'hls_audio_64k.ts',
+        'hls_audio_64k_v4.m3u8',
+        'hls_video_400k.ts',
+        'hls_video_400k_iframe.m3u8',
+        'hls_video_400k_v4.m3u8',
+        'index.m3u8',
+      ].map((k) => prefix + k),
     );
 
     const master = (await getObject(t, `${prefix}index.m3u8`)).toString();
     expect(master).toContain('#EXT-X-VERSION:4\n');
-    expect(master).toContain('#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="hls_audio_64k",AUTOSELECT=YES,DEFAULT=YES,URI="hls_audio_64k_v4.m3u8"\n');
-    expect(master).toMatch(/#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,RESOLUTION=400x226,FRAME-RATE=25\.000,CODECS="avc1\.42e01e,mp4a\.40\.2",AUDIO="audio"\nhls_video_400k_v4\.m3u8\n/);
-    expect(master).toMatch(/#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=\d+,RESOLUTION=400x226,CODECS="avc1\.42e01e",URI="hls_video_400k_iframe\.m3u8"\n/);
+    expect(master).toContain(
+      '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="hls_audio_64k",AUTOSELECT=YES,DEFAULT=YES,URI="hls_audio_64k_v4.m3u8"\n',
+    );
+    expect(master).toMatch(
+      /#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,RESOLUTION=400x226,FRAME-RATE=25\.000,CODECS="avc1\.42e01e,mp4a\.40\.2",AUDIO="audio"\nhls_video_400k_v4\.m3u8\n/,
+    );
+    expect(master).toMatch(
+      /#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=\d+,RESOLUTION=400x226,CODECS="avc1\.42e01e",URI="hls_video_400k_iframe\.m3u8"\n/,
+    );
 
     // The media playlist's byte ranges cover the one file, segment after segment.
     const media = parseMediaPlaylist((await getObject(t, `${prefix}hls_video_400k_v4.m3u8`)).toString());
     const file = await getObject(t, `${prefix}hls_video_400k.ts`);
     expect(media.map((m) => m.file)).toEqual(media.map(() => 'hls_video_400k.ts'));
     expect(media[0]!.range!.offset).toBe(0);
-    for (let n = 1; n < media.length; n++) expect(media[n]!.range!.offset).toBe(media[n - 1]!.range!.offset + media[n - 1]!.range!.length);
+    for (let n = 1; n < media.length; n++)
+      expect(media[n]!.range!.offset).toBe(media[n - 1]!.range!.offset + media[n - 1]!.range!.length);
     expect(media.at(-1)!.range!.offset + media.at(-1)!.range!.length).toBe(file.length);
 
     // One I-frame per segment (keyframes on the boundaries), each starting on a TS packet of the file.
     const iframes = (await getObject(t, `${prefix}hls_video_400k_iframe.m3u8`)).toString();
     expect(iframes).toContain('#EXT-X-I-FRAMES-ONLY\n');
-    const ranges = [...iframes.matchAll(/#EXT-X-BYTERANGE:(\d+)@(\d+)/g)].map((m) => ({ length: Number(m[1]), offset: Number(m[2]) }));
+    const ranges = [...iframes.matchAll(/#EXT-X-BYTERANGE:(\d+)@(\d+)/g)].map((m) => ({
+      length: Number(m[1]),
+      offset: Number(m[2]),
+    }));
     expect(ranges).toHaveLength(media.length);
     for (const r of ranges) {
       expect(file[r.offset]).toBe(0x47);
@@ -151,8 +203,18 @@ describe('an HLSv4 pair (HLS Video 400k and HLS Audio 64k)', () => {
       await mkdir(path.dirname(path.join(local, key)), { recursive: true });
       await writeFile(path.join(local, key), await getObject(t, key));
     }
-    const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'json', path.join(local, prefix, 'index.m3u8')]);
-    const types = (JSON.parse(stdout) as { streams: Array<{ codec_type: string }> }).streams.map((s) => s.codec_type).sort();
+    const { stdout } = await execFileAsync('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=codec_type',
+      '-of',
+      'json',
+      path.join(local, prefix, 'index.m3u8'),
+    ]);
+    const types = (JSON.parse(stdout) as { streams: Array<{ codec_type: string }> }).streams
+      .map((s) => s.codec_type)
+      .sort();
     expect(types).toEqual(['audio', 'video']);
   });
 });
@@ -174,12 +236,18 @@ describe('an MPEG-DASH pair (MPEG-Dash Video 1.2M and Audio 128k)', () => {
     );
     const done = await finalJob(Job!.Id!);
     expect(done.Status).toBe('Complete');
-    expect(done.Playlists).toEqual([{ Name: 'index', Format: 'MPEG-DASH', OutputKeys: ['video_1200k', 'audio_128k'], Status: 'Complete' }]);
+    expect(done.Playlists).toEqual([
+      { Name: 'index', Format: 'MPEG-DASH', OutputKeys: ['video_1200k', 'audio_128k'], Status: 'Complete' },
+    ]);
     expect(await keysUnder(prefix)).toEqual([`${prefix}audio_128k`, `${prefix}index.mpd`, `${prefix}video_1200k`]);
 
     const mpd = (await getObject(t, `${prefix}index.mpd`)).toString();
     expect(mpd).toContain('profiles="urn:mpeg:dash:profile:isoff-on-demand:2011" type="static"');
-    const reps = [...mpd.matchAll(/<Representation ([^>]*)>\s*<BaseURL>([^<]+)<\/BaseURL>\s*<SegmentBase indexRange="(\d+)-(\d+)"><Initialization range="0-(\d+)"\/>/g)];
+    const reps = [
+      ...mpd.matchAll(
+        /<Representation ([^>]*)>\s*<BaseURL>([^<]+)<\/BaseURL>\s*<SegmentBase indexRange="(\d+)-(\d+)"><Initialization range="0-(\d+)"\/>/g,
+      ),
+    ];
     expect(reps.map((r) => r[2])).toEqual(['video_1200k', 'audio_128k']);
     expect(reps[0]![1]).toMatch(/codecs="avc1\.4d401e" width="640" height="360" frameRate="30000\/1000"/);
     expect(reps[1]![1]).toMatch(/codecs="mp4a\.40\.2" audioSamplingRate="48000"/);
@@ -197,9 +265,22 @@ describe('an MPEG-DASH pair (MPEG-Dash Video 1.2M and Audio 128k)', () => {
       await mkdir(path.dirname(path.join(local, key)), { recursive: true });
       await writeFile(path.join(local, key), await getObject(t, key));
     }
-    // The service named DASH outputs by their keys alone, without an extension: ffmpeg's own check of extensions is off here.
-    const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-allowed_extensions', 'ALL', '-show_entries', 'stream=codec_name', '-of', 'json', path.join(local, prefix, 'index.mpd')]);
-    expect((JSON.parse(stdout) as { streams: Array<{ codec_name: string }> }).streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+    // The service named DASH outputs by their keys alone, without an extension: ffmpeg's own check of extensions is
+    // off here.
+    const { stdout } = await execFileAsync('ffprobe', [
+      '-v',
+      'error',
+      '-allowed_extensions',
+      'ALL',
+      '-show_entries',
+      'stream=codec_name',
+      '-of',
+      'json',
+      path.join(local, prefix, 'index.mpd'),
+    ]);
+    expect(
+      (JSON.parse(stdout) as { streams: Array<{ codec_name: string }> }).streams.map((s) => s.codec_name).sort(),
+    ).toEqual(['aac', 'h264']);
   });
 });
 
@@ -221,11 +302,18 @@ describe('a Smooth pair (Smooth 800k and 600k)', () => {
     const done = await finalJob(Job!.Id!);
     expect(done.Status).toBe('Complete');
     expect(done.Playlists![0]!.Status).toBe('Complete');
-    expect(await keysUnder(prefix)).toEqual([`${prefix}index.ism`, `${prefix}index.ismc`, `${prefix}s600k`, `${prefix}s800k`]);
+    expect(await keysUnder(prefix)).toEqual([
+      `${prefix}index.ism`,
+      `${prefix}index.ismc`,
+      `${prefix}s600k`,
+      `${prefix}s800k`,
+    ]);
 
     const ism = (await getObject(t, `${prefix}index.ism`)).toString();
     expect(ism).toContain('<meta name="clientManifestRelativePath" content="index.ismc"/>');
-    const entries = [...ism.matchAll(/<(video|audio) src="([^"]+)" systemBitrate="(\d+)">\s*<param name="trackID" value="(\d+)"/g)].map((m) => [m[1], m[2], m[4]]);
+    const entries = [
+      ...ism.matchAll(/<(video|audio) src="([^"]+)" systemBitrate="(\d+)">\s*<param name="trackID" value="(\d+)"/g),
+    ].map((m) => [m[1], m[2], m[4]]);
     expect(entries).toEqual([
       ['video', 's800k', '1'],
       ['video', 's600k', '1'],
@@ -233,16 +321,21 @@ describe('a Smooth pair (Smooth 800k and 600k)', () => {
     ]);
 
     const ismc = (await getObject(t, `${prefix}index.ismc`)).toString();
-    const video = /<StreamIndex Type="video"[^>]*Chunks="(\d+)" QualityLevels="2"[^>]*>([\s\S]*?)<\/StreamIndex>/.exec(ismc)!;
+    const video = /<StreamIndex Type="video"[^>]*Chunks="(\d+)" QualityLevels="2"[^>]*>([\s\S]*?)<\/StreamIndex>/.exec(
+      ismc,
+    )!;
     const audio = /<StreamIndex Type="audio"[^>]*QualityLevels="1"[^>]*>([\s\S]*?)<\/StreamIndex>/.exec(ismc)!;
     expect(video).not.toBeNull();
     expect(audio).not.toBeNull();
-    expect([...video[2]!.matchAll(/FourCC="H264"[^>]*CodecPrivateData="(00000001 ?67[0-9A-F]+00000001 ?68[0-9A-F]+)"/g)]).toHaveLength(2);
+    expect([
+      ...video[2]!.matchAll(/FourCC="H264"[^>]*CodecPrivateData="(00000001 ?67[0-9A-F]+00000001 ?68[0-9A-F]+)"/g),
+    ]).toHaveLength(2);
     // AAC-LC's AudioSpecificConfig (1210: 44.1 kHz stereo), with the SBR extension signalled after it.
     expect(audio[1]).toMatch(/FourCC="AACL" SamplingRate="44100" Channels="2"[^>]*CodecPrivateData="1210[0-9A-F]*"/);
     const audioChunks = [...audio[1]!.matchAll(/<c t="(\d+)" d="(\d+)"\/>/g)].map((m) => [Number(m[1]), Number(m[2])]);
     expect(audioChunks[0]![0]).toBe(0);
-    for (let n = 1; n < audioChunks.length; n++) expect(audioChunks[n]![0]).toBe(audioChunks[n - 1]![0]! + audioChunks[n - 1]![1]!);
+    for (let n = 1; n < audioChunks.length; n++)
+      expect(audioChunks[n]![0]).toBe(audioChunks[n - 1]![0]! + audioChunks[n - 1]![1]!);
     // 5 s in fragments of 2 s, back to back, in 100 ns units.
     const chunks = [...video[2]!.matchAll(/<c t="(\d+)" d="(\d+)"\/>/g)].map((m) => [Number(m[1]), Number(m[2])]);
     expect(chunks.length).toBe(Number(video[1]));
@@ -252,8 +345,18 @@ describe('a Smooth pair (Smooth 800k and 600k)', () => {
     // Each output is an MP4 ffprobe reads, with its video and its audio.
     const file = path.join(tmp, 's800k.ismv');
     await writeFile(file, await getObject(t, `${prefix}s800k`));
-    const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'json', file]);
-    expect((JSON.parse(stdout) as { streams: Array<{ codec_name: string }> }).streams.map((s) => s.codec_name)).toEqual(['h264', 'aac']);
+    const { stdout } = await execFileAsync('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=codec_name',
+      '-of',
+      'json',
+      file,
+    ]);
+    expect((JSON.parse(stdout) as { streams: Array<{ codec_name: string }> }).streams.map((s) => s.codec_name)).toEqual(
+      ['h264', 'aac'],
+    );
   });
 });
 
@@ -278,7 +381,15 @@ describe('HLS content protection (aes-128)', () => {
       KeyStoragePolicy: 'WithVariantPlaylists',
     };
     const { Job } = await svc.client.send(
-      new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/clip.mp4' }, OutputKeyPrefix: 'aes/', Outputs: pair('secure'), Playlists: [{ Name: 'secure/index', Format: 'HLSv3', OutputKeys: ['secure/400k', 'secure/audio'], HlsContentProtection }] }),
+      new CreateJobCommand({
+        PipelineId: pipelineId,
+        Input: { Key: 'media/clip.mp4' },
+        OutputKeyPrefix: 'aes/',
+        Outputs: pair('secure'),
+        Playlists: [
+          { Name: 'secure/index', Format: 'HLSv3', OutputKeys: ['secure/400k', 'secure/audio'], HlsContentProtection },
+        ],
+      }),
     );
     const done = await finalJob(Job!.Id!);
     expect(done.Status).toBe('Complete');
@@ -301,14 +412,34 @@ describe('HLS content protection (aes-128)', () => {
       await mkdir(path.dirname(path.join(local, k)), { recursive: true });
       await writeFile(path.join(local, k), await getObject(t, k));
     }
-    const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-allowed_extensions', 'ALL', '-show_entries', 'program=program_id', '-of', 'json', path.join(local, 'aes/secure/index.m3u8')]);
+    const { stdout } = await execFileAsync('ffprobe', [
+      '-v',
+      'error',
+      '-allowed_extensions',
+      'ALL',
+      '-show_entries',
+      'program=program_id',
+      '-of',
+      'json',
+      path.join(local, 'aes/secure/index.m3u8'),
+    ]);
     expect((JSON.parse(stdout) as { programs: unknown[] }).programs).toHaveLength(2);
   });
 
   it('generates a key when none is given: left out of the CreateJob answer, shown by ReadJob, named by the LicenseAcquisitionUrl', async () => {
-    const HlsContentProtection = { Method: 'aes-128', KeyStoragePolicy: 'NoStore', LicenseAcquisitionUrl: 'https://keys.example.com/job-key' };
+    const HlsContentProtection = {
+      Method: 'aes-128',
+      KeyStoragePolicy: 'NoStore',
+      LicenseAcquisitionUrl: 'https://keys.example.com/job-key',
+    };
     const { Job } = await svc.client.send(
-      new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/clip.mp4' }, OutputKeyPrefix: 'aes-gen/', Outputs: pair('p'), Playlists: [{ Name: 'p/index', Format: 'HLSv3', OutputKeys: ['p/400k', 'p/audio'], HlsContentProtection }] }),
+      new CreateJobCommand({
+        PipelineId: pipelineId,
+        Input: { Key: 'media/clip.mp4' },
+        OutputKeyPrefix: 'aes-gen/',
+        Outputs: pair('p'),
+        Playlists: [{ Name: 'p/index', Format: 'HLSv3', OutputKeys: ['p/400k', 'p/audio'], HlsContentProtection }],
+      }),
     );
     expect(Job!.Playlists![0]!.HlsContentProtection).toEqual(HlsContentProtection);
     const done = await finalJob(Job!.Id!);
@@ -318,7 +449,9 @@ describe('HLS content protection (aes-128)', () => {
     expect(key).toHaveLength(16);
     expect(cp.KeyMd5).toBe(createHash('md5').update(key).digest('base64'));
     const media = (await getObject(t, 'aes-gen/p/400k.m3u8')).toString();
-    expect(media).toContain(`#EXT-X-KEY:METHOD=AES-128,URI="https://keys.example.com/job-key",IV=0x${iv.toString('hex')}\n`);
+    expect(media).toContain(
+      `#EXT-X-KEY:METHOD=AES-128,URI="https://keys.example.com/job-key",IV=0x${iv.toString('hex')}\n`,
+    );
     expect(decrypt(await getObject(t, 'aes-gen/p/400k00000.ts'), key, iv)[0]).toBe(0x47);
     // NoStore: the key is nowhere in the bucket.
     expect((await keysUnder('aes-gen/')).filter((k) => k.endsWith('.key'))).toEqual([]);
@@ -326,38 +459,225 @@ describe('HLS content protection (aes-128)', () => {
 });
 
 describe('CreateJob refuses what the service refused about segments and playlists, and records nothing', () => {
-  const hls = (Key: string, SegmentDuration = '2', PresetId = '1351620000001-200055') => ({ Key, PresetId, SegmentDuration });
+  const hls = (Key: string, SegmentDuration = '2', PresetId = '1351620000001-200055') => ({
+    Key,
+    PresetId,
+    SegmentDuration,
+  });
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['a segment duration of 0', { Outputs: [hls('a', '0')] }, /Value '0' at 'outputs\.1\.member\.segmentDuration' failed to satisfy constraint: Member must be between 1 and 60 seconds/],
-    ['a segment duration of 61', { Outputs: [hls('a', '61')] }, /at 'outputs\.1\.member\.segmentDuration' failed to satisfy constraint: Member must be between 1 and 60 seconds/],
-    ['a segment duration that is not a number', { Outputs: [hls('a', 'ten')] }, /at 'outputs\.1\.member\.segmentDuration' failed to satisfy constraint: Member must satisfy regular expression pattern/],
-    ['a segment duration on an MP4 preset', { Outputs: [hls('a', '2', '1351620000001-000010')] }, /^\[Outputs:1:SegmentDuration applies to presets whose Container is ts or fmp4; preset 1351620000001-000010 has mp4\.\]$/],
-    ['a key too long once segment numbers are added', { Outputs: [hls('k'.repeat(250))] }, /at 'outputs\.1\.member\.key' failed to satisfy constraint: Key plus the segment number and extension \(00000\.ts\) must have length less than or equal to 255/],
-    ['a playlist naming an output that is not in the job', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a', 'b'] }] }, /^\[Playlists:1:OutputKeys: 'b' is not the Key of an output of this job\.\]$/],
-    ['a playlist of outputs with different segment durations', { Outputs: [hls('a', '2'), hls('b', '4')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a', 'b'] }] }, /^\[Playlists:1: all the outputs of a playlist must have the same SegmentDuration\.\]$/],
-    ['a playlist with an unsegmented output', { Outputs: [hls('a'), { Key: 'b', PresetId: '1351620000001-200055' }], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a', 'b'] }] }, /^\[Playlists:1:OutputKeys: 'b' must have a SegmentDuration and a preset whose Container is ts to be in an HLSv3 playlist\.\]$/],
-    ['output keys that do not begin like the playlist name', { Outputs: [hls('a')], Playlists: [{ Name: 'hls/index', Format: 'HLSv3', OutputKeys: ['a'] }] }, /^\[Playlists:1:OutputKeys: 'a' must begin like the playlist's name, with 'hls\/'\.\]$/],
-    ['playlist names in different folders', { Outputs: [hls('x/a'), hls('y/b')], Playlists: [{ Name: 'x/one', Format: 'HLSv3', OutputKeys: ['x/a'] }, { Name: 'y/two', Format: 'HLSv3', OutputKeys: ['y/b'] }] }, /^\[Playlists:2:Name: the part of every playlist name before its last \/ must be the same/],
-    ['two playlists of one name', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'] }, { Name: 'index', Format: 'HLSv3', OutputKeys: ['a'] }] }, /^\[Playlists must have unique names: the name 'index' appears more than once \(Playlists:2\)\.\]$/],
-    ['a format that is not one of the four', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv5', OutputKeys: ['a'] }] }, /at 'playlists\.1\.member\.format' failed to satisfy constraint: Member must satisfy enum value set/],
-    ['a Smooth playlist of ts outputs', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'Smooth', OutputKeys: ['a'] }] }, /^\[Playlists:1:OutputKeys: 'a' must have a SegmentDuration and a preset whose Container is fmp4 to be in an Smooth playlist\.\]$/],
-    ['a Smooth playlist of outputs whose video profiles differ', { Outputs: [{ Key: 'a', PresetId: '1351620000001-400050', SegmentDuration: '2' }, { Key: 'b', PresetId: '1351620000001-500040', SegmentDuration: '2' }], Playlists: [{ Name: 'index', Format: 'Smooth', OutputKeys: ['a', 'b'] }] }, /^\[Playlists:1: the outputs of a Smooth playlist must have the same Video:Profile \(high, main\)\.\]$/],
-    ['a DASH playlist of ts outputs', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'MPEG-DASH', OutputKeys: ['a'] }] }, /^\[Playlists:1:OutputKeys: 'a' must have a SegmentDuration and a preset whose Container is fmp4 to be in an MPEG-DASH playlist\.\]$/],
-    ['an output in an HLSv3 and an HLSv4 playlist', { Outputs: [hls('a')], Playlists: [{ Name: 'v3', Format: 'HLSv3', OutputKeys: ['a'] }, { Name: 'v4', Format: 'HLSv4', OutputKeys: ['a'] }] }, /^\[Playlists:1:OutputKeys: 'a' is also in a playlist of another format \(Playlists:2: HLSv4\)\.\]$/],
-    ['a content protection key that is not 128 bits', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { Key: Buffer.alloc(24).toString('base64'), KeyMd5: 'AAAAAAAAAAAAAAAAAAAAAA==', InitializationVector: Buffer.alloc(16).toString('base64'), KeyStoragePolicy: 'WithVariantPlaylists' } }] }, /at 'playlists\.1\.member\.hlsContentProtection\.key' failed to satisfy constraint: Member must be a base64-encoded 128-bit key for aes-128/],
-    ['a key whose MD5 does not match', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { Key: Buffer.alloc(16, 1).toString('base64'), KeyMd5: Buffer.alloc(16).toString('base64'), InitializationVector: Buffer.alloc(16).toString('base64'), KeyStoragePolicy: 'WithVariantPlaylists' } }] }, /at 'playlists\.1\.member\.hlsContentProtection\.keyMd5' failed to satisfy constraint: Member must be the base64-encoded MD5 digest of the Key/],
-    ['NoStore with no LicenseAcquisitionUrl', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { Method: 'aes-128', KeyStoragePolicy: 'NoStore' } }] }, /at 'playlists\.1\.member\.hlsContentProtection\.licenseAcquisitionUrl' failed to satisfy constraint: Member must be an absolute URL with the KeyStoragePolicy NoStore/],
-    ['WithVariantPlaylists and a LicenseAcquisitionUrl', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], HlsContentProtection: { KeyStoragePolicy: 'WithVariantPlaylists', LicenseAcquisitionUrl: 'https://k.example.com/' } }] }, /Member must be blank with the KeyStoragePolicy WithVariantPlaylists/],
-    ['PlayReady DRM, not made by this engine', { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], PlayReadyDrm: { Format: 'discretix-3.0' } }] }, /^\[Playlists:1:PlayReadyDrm is not supported by this engine yet/],
-    ['more than 30 playlists', { Outputs: [hls('a')], Playlists: Array.from({ length: 31 }, (_, i) => ({ Name: `p${i}`, Format: 'HLSv3', OutputKeys: ['a'] })) }, /at 'playlists' failed to satisfy constraint: Member must have length less than or equal to 30/],
+    [
+      'a segment duration of 0',
+      { Outputs: [hls('a', '0')] },
+      /Value '0' at 'outputs\.1\.member\.segmentDuration' failed to satisfy constraint: Member must be between 1 and 60 seconds/,
+    ],
+    [
+      'a segment duration of 61',
+      { Outputs: [hls('a', '61')] },
+      /at 'outputs\.1\.member\.segmentDuration' failed to satisfy constraint: Member must be between 1 and 60 seconds/,
+    ],
+    [
+      'a segment duration that is not a number',
+      { Outputs: [hls('a', 'ten')] },
+      /at 'outputs\.1\.member\.segmentDuration' failed to satisfy constraint: Member must satisfy regular expression pattern/,
+    ],
+    [
+      'a segment duration on an MP4 preset',
+      { Outputs: [hls('a', '2', '1351620000001-000010')] },
+      /^\[Outputs:1:SegmentDuration applies to presets whose Container is ts or fmp4; preset 1351620000001-000010 has mp4\.\]$/,
+    ],
+    [
+      'a key too long once segment numbers are added',
+      { Outputs: [hls('k'.repeat(250))] },
+      /at 'outputs\.1\.member\.key' failed to satisfy constraint: Key plus the segment number and extension \(00000\.ts\) must have length less than or equal to 255/,
+    ],
+    [
+      'a playlist naming an output that is not in the job',
+      { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a', 'b'] }] },
+      /^\[Playlists:1:OutputKeys: 'b' is not the Key of an output of this job\.\]$/,
+    ],
+    [
+      'a playlist of outputs with different segment durations',
+      {
+        Outputs: [hls('a', '2'), hls('b', '4')],
+        Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a', 'b'] }],
+      },
+      /^\[Playlists:1: all the outputs of a playlist must have the same SegmentDuration\.\]$/,
+    ],
+    [
+      'a playlist with an unsegmented output',
+      {
+        Outputs: [hls('a'), { Key: 'b', PresetId: '1351620000001-200055' }],
+        Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a', 'b'] }],
+      },
+      /^\[Playlists:1:OutputKeys: 'b' must have a SegmentDuration and a preset whose Container is ts to be in an HLSv3 playlist\.\]$/,
+    ],
+    [
+      'output keys that do not begin like the playlist name',
+      { Outputs: [hls('a')], Playlists: [{ Name: 'hls/index', Format: 'HLSv3', OutputKeys: ['a'] }] },
+      /^\[Playlists:1:OutputKeys: 'a' must begin like the playlist's name, with 'hls\/'\.\]$/,
+    ],
+    [
+      'playlist names in different folders',
+      {
+        Outputs: [hls('x/a'), hls('y/b')],
+        Playlists: [
+          { Name: 'x/one', Format: 'HLSv3', OutputKeys: ['x/a'] },
+          { Name: 'y/two', Format: 'HLSv3', OutputKeys: ['y/b'] },
+        ],
+      },
+      /^\[Playlists:2:Name: the part of every playlist name before its last \/ must be the same/,
+    ],
+    [
+      'two playlists of one name',
+      {
+        Outputs: [hls('a')],
+        Playlists: [
+          { Name: 'index', Format: 'HLSv3', OutputKeys: ['a'] },
+          { Name: 'index', Format: 'HLSv3', OutputKeys: ['a'] },
+        ],
+      },
+      /^\[Playlists must have unique names: the name 'index' appears more than once \(Playlists:2\)\.\]$/,
+    ],
+    [
+      'a format that is not one of the four',
+      { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'HLSv5', OutputKeys: ['a'] }] },
+      /at 'playlists\.1\.member\.format' failed to satisfy constraint: Member must satisfy enum value set/,
+    ],
+    [
+      'a Smooth playlist of ts outputs',
+      { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'Smooth', OutputKeys: ['a'] }] },
+      /^\[Playlists:1:OutputKeys: 'a' must have a SegmentDuration and a preset whose Container is fmp4 to be in an Smooth playlist\.\]$/,
+    ],
+    [
+      'a Smooth playlist of outputs whose video profiles differ',
+      {
+        Outputs: [
+          { Key: 'a', PresetId: '1351620000001-400050', SegmentDuration: '2' },
+          { Key: 'b', PresetId: '1351620000001-500040', SegmentDuration: '2' },
+        ],
+        Playlists: [{ Name: 'index', Format: 'Smooth', OutputKeys: ['a', 'b'] }],
+      },
+      /^\[Playlists:1: the outputs of a Smooth playlist must have the same Video:Profile \(high, main\)\.\]$/,
+    ],
+    [
+      'a DASH playlist of ts outputs',
+      { Outputs: [hls('a')], Playlists: [{ Name: 'index', Format: 'MPEG-DASH', OutputKeys: ['a'] }] },
+      /^\[Playlists:1:OutputKeys: 'a' must have a SegmentDuration and a preset whose Container is fmp4 to be in an MPEG-DASH playlist\.\]$/,
+    ],
+    [
+      'an output in an HLSv3 and an HLSv4 playlist',
+      {
+        Outputs: [hls('a')],
+        Playlists: [
+          { Name: 'v3', Format: 'HLSv3', OutputKeys: ['a'] },
+          { Name: 'v4', Format: 'HLSv4', OutputKeys: ['a'] },
+        ],
+      },
+      /^\[Playlists:1:OutputKeys: 'a' is also in a playlist of another format \(Playlists:2: HLSv4\)\.\]$/,
+    ],
+    [
+      'a content protection key that is not 128 bits',
+      {
+        Outputs: [hls('a')],
+        Playlists: [
+          {
+            Name: 'index',
+            Format: 'HLSv3',
+            OutputKeys: ['a'],
+            HlsContentProtection: {
+              Key: Buffer.alloc(24).toString('base64'),
+              KeyMd5: 'AAAAAAAAAAAAAAAAAAAAAA==',
+              InitializationVector: Buffer.alloc(16).toString('base64'),
+              KeyStoragePolicy: 'WithVariantPlaylists',
+            },
+          },
+        ],
+      },
+      /at 'playlists\.1\.member\.hlsContentProtection\.key' failed to satisfy constraint: Member must be a base64-encoded 128-bit key for aes-128/,
+    ],
+    [
+      'a key whose MD5 does not match',
+      {
+        Outputs: [hls('a')],
+        Playlists: [
+          {
+            Name: 'index',
+            Format: 'HLSv3',
+            OutputKeys: ['a'],
+            HlsContentProtection: {
+              Key: Buffer.alloc(16, 1).toString('base64'),
+              KeyMd5: Buffer.alloc(16).toString('base64'),
+              InitializationVector: Buffer.alloc(16).toString('base64'),
+              KeyStoragePolicy: 'WithVariantPlaylists',
+            },
+          },
+        ],
+      },
+      /at 'playlists\.1\.member\.hlsContentProtection\.keyMd5' failed to satisfy constraint: Member must be the base64-encoded MD5 digest of the Key/,
+    ],
+    [
+      'NoStore with no LicenseAcquisitionUrl',
+      {
+        Outputs: [hls('a')],
+        Playlists: [
+          {
+            Name: 'index',
+            Format: 'HLSv3',
+            OutputKeys: ['a'],
+            HlsContentProtection: { Method: 'aes-128', KeyStoragePolicy: 'NoStore' },
+          },
+        ],
+      },
+      /at 'playlists\.1\.member\.hlsContentProtection\.licenseAcquisitionUrl' failed to satisfy constraint: Member must be an absolute URL with the KeyStoragePolicy NoStore/,
+    ],
+    [
+      'WithVariantPlaylists and a LicenseAcquisitionUrl',
+      {
+        Outputs: [hls('a')],
+        Playlists: [
+          {
+            Name: 'index',
+            Format: 'HLSv3',
+            OutputKeys: ['a'],
+            HlsContentProtection: {
+              KeyStoragePolicy: 'WithVariantPlaylists',
+              LicenseAcquisitionUrl: 'https://k.example.com/',
+            },
+          },
+        ],
+      },
+      /Member must be blank with the KeyStoragePolicy WithVariantPlaylists/,
+    ],
+    [
+      'PlayReady DRM, not made by this engine',
+      {
+        Outputs: [hls('a')],
+        Playlists: [{ Name: 'index', Format: 'HLSv3', OutputKeys: ['a'], PlayReadyDrm: { Format: 'discretix-3.0' } }],
+      },
+      /^\[Playlists:1:PlayReadyDrm is not supported by this engine yet/,
+    ],
+    [
+      'more than 30 playlists',
+      {
+        Outputs: [hls('a')],
+        Playlists: Array.from({ length: 31 }, (_, i) => ({ Name: `p${i}`, Format: 'HLSv3', OutputKeys: ['a'] })),
+      },
+      /at 'playlists' failed to satisfy constraint: Member must have length less than or equal to 30/,
+    ],
   ];
 
   it.each(cases)('%s', async (_name, body, message) => {
     const before = (await svc.client.send(new ListJobsByPipelineCommand({ PipelineId: pipelineId }))).Jobs!.length;
-    const err = await errorOf(svc.client.send(new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/clip.mp4' }, ...body } as never)));
+    const err = await errorOf(
+      svc.client.send(
+        new CreateJobCommand({ PipelineId: pipelineId, Input: { Key: 'media/clip.mp4' }, ...body } as never),
+      ),
+    );
     expect(err.name).toBe('ValidationException');
     expect(err.$metadata?.httpStatusCode).toBe(400);
     expect(err.message).toMatch(message);
-    expect((await svc.client.send(new ListJobsByPipelineCommand({ PipelineId: pipelineId }))).Jobs!.length).toBe(before);
+    expect((await svc.client.send(new ListJobsByPipelineCommand({ PipelineId: pipelineId }))).Jobs!.length).toBe(
+      before,
+    );
   });
 });

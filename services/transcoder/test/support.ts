@@ -19,7 +19,12 @@ export interface RunningApi {
 }
 
 export function configFor(t: TestEnv, extra: Record<string, string> = {}): TranscoderConfig {
-  return loadTranscoderConfig({ ...t.env, ET_CREDENTIALS: `${KEY_ID}:${SECRET},OTHERKEY:other-secret`, ET_ACCOUNT_ID: '123456789012', ...extra });
+  return loadTranscoderConfig({
+    ...t.env,
+    ET_CREDENTIALS: `${KEY_ID}:${SECRET},OTHERKEY:other-secret`,
+    ET_ACCOUNT_ID: '123456789012',
+    ...extra,
+  });
 }
 
 /** Starts the API on a free port against the test bed. */
@@ -53,7 +58,9 @@ export async function startApi(t: TestEnv, extra: Record<string, string> = {}): 
 }
 
 /** Catches the error an SDK call rejects with. */
-export async function errorOf(p: Promise<unknown>): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number; requestId?: string } }> {
+export async function errorOf(
+  p: Promise<unknown>,
+): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number; requestId?: string } }> {
   try {
     await p;
   } catch (err) {
@@ -67,7 +74,12 @@ export async function signedFetch(baseUrl: string, method: string, path: string,
   const { SignatureV4 } = await import('@smithy/signature-v4');
   const { Sha256 } = await import('@aws-crypto/sha256-js');
   const url = new URL(baseUrl + path);
-  const signer = new SignatureV4({ service: 'elastictranscoder', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET } });
+  const signer = new SignatureV4({
+    service: 'elastictranscoder',
+    region: 'us-east-1',
+    sha256: Sha256,
+    credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET },
+  });
   const signed = await signer.sign({
     method,
     protocol: 'http:',

@@ -32,9 +32,10 @@ function confirmedPart(found: FoundPreset, served: Preset): Record<string, unkno
   for (const [member, value] of Object.entries(served as Record<string, unknown>)) {
     if (member === 'Arn' || unconfirmed.includes(member)) continue;
     const hidden = unconfirmed.filter((u) => u.startsWith(`${member}.`)).map((u) => u.slice(member.length + 1));
-    out[member] = hidden.length && value && typeof value === 'object'
-      ? Object.fromEntries(Object.entries(value).filter(([k]) => !hidden.includes(k)))
-      : value;
+    out[member] =
+      hidden.length && value && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).filter(([k]) => !hidden.includes(k)))
+        : value;
   }
   return out;
 }
@@ -60,20 +61,24 @@ describe('system presets as the service served them', () => {
     expect(listed).toEqual(fixture.presets.map((p) => p.Id));
     for (const p of fixture.presets) {
       for (const names of Object.values(p.source)) {
-        for (const name of names.split(' + ')) expect(fixture.sources, `${p.Id}: ${name}`).toHaveProperty(name.split(/[ ,]/)[0]!);
+        for (const name of names.split(' + '))
+          expect(fixture.sources, `${p.Id}: ${name}`).toHaveProperty(name.split(/[ ,]/)[0]!);
       }
     }
   });
 
-  it.each(fixture.presets.map((p) => [p.Id, p.Preset.Name as string, p] as const))('ReadPreset %s (%s) matches the service field by field', async (id, _name, found) => {
-    const { Preset } = await svc.client.send(new ReadPresetCommand({ Id: id }));
-    expect(Preset!.Arn).toBe(arnOf(id));
-    if (found.complete) {
-      expect(Preset).toEqual({ ...found.Preset, Arn: arnOf(id) });
-    } else {
-      expect(confirmedPart(found, Preset!)).toEqual(found.Preset);
-    }
-  });
+  it.each(fixture.presets.map((p) => [p.Id, p.Preset.Name as string, p] as const))(
+    'ReadPreset %s (%s) matches the service field by field',
+    async (id, _name, found) => {
+      const { Preset } = await svc.client.send(new ReadPresetCommand({ Id: id }));
+      expect(Preset!.Arn).toBe(arnOf(id));
+      if (found.complete) {
+        expect(Preset).toEqual({ ...found.Preset, Arn: arnOf(id) });
+      } else {
+        expect(confirmedPart(found, Preset!)).toEqual(found.Preset);
+      }
+    },
+  );
 
   it('lists each system preset exactly as ReadPreset answers it', async () => {
     for await (const page of paginateListPresets({ client: svc.client }, {})) {

@@ -28,7 +28,11 @@ beforeAll(async () => {
   t = await createTestEnv();
   subscriber = await startSnsSubscriber<SnsEnvelope>();
   const subUrl = subscriber.url;
-  svc = await startApi(t, { ET_LEASE_MS: LEASE_MS, ET_PROGRESS_INTERVAL_MS: PROGRESS_MS, ET_DELIVERY_SUBSCRIPTIONS: JSON.stringify({ [TOPIC]: [subUrl] }) });
+  svc = await startApi(t, {
+    ET_LEASE_MS: LEASE_MS,
+    ET_PROGRESS_INTERVAL_MS: PROGRESS_MS,
+    ET_DELIVERY_SUBSCRIPTIONS: JSON.stringify({ [TOPIC]: [subUrl] }),
+  });
   tmp = await mkdtemp(path.join(os.tmpdir(), 'et-crash-'));
   await generateMedia('mp4', path.join(tmp, 'long.mp4'), { seconds: SECONDS, width: 1280, height: 720 });
   await putObject(t, 'in/long.mp4', await readFile(path.join(tmp, 'long.mp4')));
@@ -56,7 +60,12 @@ function spawnWorker(): ChildProcess {
     ET_PUBLIC_URL: c.ET_PUBLIC_URL,
     ET_DELIVERY_SUBSCRIPTIONS: JSON.stringify(c.ET_DELIVERY_SUBSCRIPTIONS),
   };
-  return spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], { cwd: path.resolve(import.meta.dirname, '..'), env, detached: true, stdio: 'ignore' });
+  return spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+    cwd: path.resolve(import.meta.dirname, '..'),
+    env,
+    detached: true,
+    stdio: 'ignore',
+  });
 }
 
 /** Waits until ffmpeg is under way (Progressing with some progress); fails at once if the job has ended. */
@@ -67,7 +76,8 @@ async function transcodingUnderWay(jobId: string): Promise<void> {
     const res = await signedFetch(svc.url, 'GET', `/2012-09-25/jobs/${jobId}`);
     const { Job: j } = (await res.json()) as { Job: { Status: string; progress?: number } };
     if (j.Status === 'Progressing' && (j.progress ?? 0) > 0) return;
-    if (j.Status !== 'Submitted' && j.Status !== 'Progressing') throw new Error(`job ${jobId} ended (${j.Status}) before it was seen under way`);
+    if (j.Status !== 'Submitted' && j.Status !== 'Progressing')
+      throw new Error(`job ${jobId} ended (${j.Status}) before it was seen under way`);
     seen = `${j.Status}, progress ${j.progress ?? '-'}`;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -76,7 +86,13 @@ async function transcodingUnderWay(jobId: string): Promise<void> {
 
 it('finishes a job exactly once when its worker is killed in the middle of it', async () => {
   const { Pipeline } = await svc.client.send(
-    new CreatePipelineCommand({ Name: 'crash', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE, Notifications: { Progressing: TOPIC, Completed: TOPIC, Error: TOPIC } }),
+    new CreatePipelineCommand({
+      Name: 'crash',
+      InputBucket: t.bucket,
+      OutputBucket: t.bucket,
+      Role: ROLE,
+      Notifications: { Progressing: TOPIC, Completed: TOPIC, Error: TOPIC },
+    }),
   );
   child = spawnWorker();
   const { Job } = await svc.client.send(
@@ -97,7 +113,8 @@ it('finishes a job exactly once when its worker is killed in the middle of it', 
   await new Promise((r) => child!.once('exit', r));
   expect((await svc.client.send(new ReadJobCommand({ Id: jobId }))).Job!.Status).toBe('Progressing');
   // The killed worker's scratch files (its input and partial outputs) are still there...
-  const scratchOf = async (pid: number) => (await readdir(svc.config.ET_TMP_DIR)).filter((d) => d.startsWith(`${os.hostname()}-${pid}-`));
+  const scratchOf = async (pid: number) =>
+    (await readdir(svc.config.ET_TMP_DIR)).filter((d) => d.startsWith(`${os.hostname()}-${pid}-`));
   const [left] = await scratchOf(child.pid!);
   expect(await readdir(path.join(svc.config.ET_TMP_DIR, left!))).toEqual([expect.stringMatching(/^et-job-/)]);
 
@@ -134,7 +151,9 @@ it('finishes a job exactly once when its worker is killed in the middle of it', 
     await sql.end();
   }
   const completed = await eventually(async () => {
-    const got = subscriber.received.map((r) => r.envelope).filter((e) => e.Type === 'Notification' && (JSON.parse(e.Message) as EtNotification).state === 'COMPLETED');
+    const got = subscriber.received
+      .map((r) => r.envelope)
+      .filter((e) => e.Type === 'Notification' && (JSON.parse(e.Message) as EtNotification).state === 'COMPLETED');
     return got.length > 0 ? got : undefined;
   });
   expect(new Set(completed.map((e) => e.MessageId)).size).toBe(1);
@@ -143,10 +162,16 @@ it('finishes a job exactly once when its worker is killed in the middle of it', 
 }, 240_000);
 
 it('hands a running job over at once when its worker shuts down gracefully', async () => {
-  const { Pipeline } = await svc.client.send(new CreatePipelineCommand({ Name: 'graceful', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE }));
+  const { Pipeline } = await svc.client.send(
+    new CreatePipelineCommand({ Name: 'graceful', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE }),
+  );
   const first = await startWorker(svc.config);
   const { Job } = await svc.client.send(
-    new CreateJobCommand({ PipelineId: Pipeline!.Id, Input: { Key: 'in/long.mp4' }, Outputs: [{ Key: 'graceful/720p.mp4', PresetId: '1351620000001-000010' }] }),
+    new CreateJobCommand({
+      PipelineId: Pipeline!.Id,
+      Input: { Key: 'in/long.mp4' },
+      Outputs: [{ Key: 'graceful/720p.mp4', PresetId: '1351620000001-000010' }],
+    }),
   );
   await transcodingUnderWay(Job!.Id!);
   await first.close();
@@ -161,7 +186,9 @@ it('hands a running job over at once when its worker shuts down gracefully', asy
     );
     expect(done.Status).toBe('Complete');
     const sql = postgres(t.databaseUrl, { max: 1 });
-    const [row] = await sql<{ attempts: number }[]>`select attempts from transcoder.jobs where id = ${Job!.Id!}`.finally(() => sql.end());
+    const [row] = await sql<
+      { attempts: number }[]
+    >`select attempts from transcoder.jobs where id = ${Job!.Id!}`.finally(() => sql.end());
     expect(row!.attempts).toBe(2);
   } finally {
     await second.close();

@@ -3,7 +3,10 @@ const $ = (sel) => document.querySelector(sel);
 const state = { token: localStorage.getItem('token'), config: null, socket: null, media: new Map(), cursor: null };
 
 async function api(path, init = {}) {
-  const res = await fetch(path, { ...init, headers: { ...(init.headers || {}), authorization: `Bearer ${state.token}` } });
+  const res = await fetch(path, {
+    ...init,
+    headers: { ...(init.headers || {}), authorization: `Bearer ${state.token}` },
+  });
   if (res.status === 401) {
     signOut('Your token was refused.');
     throw new Error('unauthenticated');

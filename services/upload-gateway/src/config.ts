@@ -7,11 +7,24 @@ export const configSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   /** Guards POST /v1/users. */
   ADMIN_TOKEN: env.secret(16),
-  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(5 * 1024 ** 3),
+  MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 1024 ** 3),
   /** Multipart part size for the S3 upload; also bounds memory per upload (x queue size). */
-  UPLOAD_PART_BYTES: z.coerce.number().int().min(5 * 1024 ** 2).default(8 * 1024 ** 2),
+  UPLOAD_PART_BYTES: z.coerce
+    .number()
+    .int()
+    .min(5 * 1024 ** 2)
+    .default(8 * 1024 ** 2),
   UPLOAD_QUEUE_SIZE: z.coerce.number().int().min(1).max(16).default(4),
-  PRESIGN_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 24 * 3600).default(300),
+  PRESIGN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 24 * 3600)
+    .default(300),
   /** How often unqueued uploads are re-queued, and how old they must be. */
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   SWEEP_MIN_AGE_MS: z.coerce.number().int().min(0).default(2000),

@@ -4,7 +4,10 @@ import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
-  ListMultipartUploadsCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+  ListMultipartUploadsCommand,
+  GetObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Queue } from 'bullmq';
@@ -79,7 +82,9 @@ export class MediaService {
       await upload.abort().catch(() => {});
       await Promise.allSettled([done, feeding]);
       await this.removePartial(key);
-      throw err instanceof AppError ? err : new AppError(400, 'UPLOAD_FAILED', `The upload did not complete: ${(err as Error).message}.`);
+      throw err instanceof AppError
+        ? err
+        : new AppError(400, 'UPLOAD_FAILED', `The upload did not complete: ${(err as Error).message}.`);
     }
     this.d.onUploadBytes?.(meter.bytes);
     return meter;
@@ -95,7 +100,9 @@ export class MediaService {
       .catch(() => ({ Uploads: [] }));
     for (const u of open.Uploads ?? []) {
       if (u.Key !== key || !u.UploadId) continue;
-      await this.d.s3.send(new AbortMultipartUploadCommand({ Bucket: this.d.bucket, Key: key, UploadId: u.UploadId })).catch(() => {});
+      await this.d.s3
+        .send(new AbortMultipartUploadCommand({ Bucket: this.d.bucket, Key: key, UploadId: u.UploadId }))
+        .catch(() => {});
     }
     await this.d.s3.send(new DeleteObjectCommand({ Bucket: this.d.bucket, Key: key })).catch(() => {});
   }
@@ -114,7 +121,10 @@ export class MediaService {
    * keeps enqueued_at null and the sweep queues it later. The job id is per media, so a double add is a no-op.
    */
   enqueue(mediaId: string): Promise<boolean> {
-    return enqueueTranscode({ queue: this.d.queue, log: this.d.log, markEnqueued: (id) => this.d.repo.markEnqueued(id) }, mediaId);
+    return enqueueTranscode(
+      { queue: this.d.queue, log: this.d.log, markEnqueued: (id) => this.d.repo.markEnqueued(id) },
+      mediaId,
+    );
   }
 
   /** Re-queues uploads whose job never reached the queue. */
@@ -144,7 +154,11 @@ export class MediaService {
     const output = await this.d.repo.getOutput(media.id, outputId);
     if (!output) throw new AppError(404, 'NOT_FOUND', 'No such output.');
     if (output.status !== 'complete') {
-      throw new AppError(409, 'OUTPUT_NOT_READY', `This output is ${output.status}; it can be downloaded once complete.`);
+      throw new AppError(
+        409,
+        'OUTPUT_NOT_READY',
+        `This output is ${output.status}; it can be downloaded once complete.`,
+      );
     }
     const filename = output.s3Key.split('/').pop() ?? 'download';
     return getSignedUrl(
@@ -171,7 +185,10 @@ export class MediaService {
     try {
       await this.removeObjects(media, outputs);
     } catch (err) {
-      this.d.log.warn({ mediaId: media.id, err: (err as Error).message }, 'objects of a deleted media left to its purge');
+      this.d.log.warn(
+        { mediaId: media.id, err: (err as Error).message },
+        'objects of a deleted media left to its purge',
+      );
     }
   }
 

@@ -47,7 +47,11 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
       maxConnectionsPerIp: cfg.MAX_CONNECTIONS_PER_IP,
     },
   });
-  const uploadBytes = new prom.Counter({ name: 'upload_bytes_total', help: 'Bytes uploaded', registers: [metrics.registry] });
+  const uploadBytes = new prom.Counter({
+    name: 'upload_bytes_total',
+    help: 'Bytes uploaded',
+    registers: [metrics.registry],
+  });
 
   const media = new MediaService({
     repo: new MediaRepository(dbh.db),
@@ -100,5 +104,3 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
     },
   };
 }
-
-

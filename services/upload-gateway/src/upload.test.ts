@@ -51,7 +51,8 @@ describe('sniff', () => {
 });
 
 /** The start of an MPEG-1 Layer III stream: one frame header (128 kb/s, 44.1 kHz) and its body. */
-const mp3Frames = () => Buffer.concat(Array.from({ length: 8 }, () => Buffer.concat([Buffer.from('fffb9064', 'hex'), Buffer.alloc(413)])));
+const mp3Frames = () =>
+  Buffer.concat(Array.from({ length: 8 }, () => Buffer.concat([Buffer.from('fffb9064', 'hex'), Buffer.alloc(413)])));
 
 describe('id3Length', () => {
   it('reads the syncsafe size, a footer and tags that follow one another', () => {
@@ -68,28 +69,39 @@ describe('id3Length', () => {
 
 describe('sniff behind an ID3 tag', () => {
   it('accepts MP3 frames behind a tag longer than the first bytes read', async () => {
-    await expect(sniff(Buffer.concat([id3Tag(8000), mp3Frames()]))).resolves.toMatchObject({ mime: 'audio/mpeg', kind: 'audio' });
+    await expect(sniff(Buffer.concat([id3Tag(8000), mp3Frames()]))).resolves.toMatchObject({
+      mime: 'audio/mpeg',
+      kind: 'audio',
+    });
   });
-  it.each(hostileInputs('/etc/secret.ts').filter((h) => h.bytes.subarray(0, 3).toString() === 'ID3').map((h) => [h.name, h.bytes] as const))(
-    'refuses %s with 415',
-    async (_name, bytes) => {
-      await expect(sniff(bytes)).rejects.toMatchObject({
-        statusCode: 415,
-        code: 'UNSUPPORTED_MEDIA_TYPE',
-        message: expect.stringMatching(/^The file starts with an ID3 tag, but what follows it is not audio( \(detected [\w/+.-]+\))?\.$/),
-      });
-    },
-  );
+  it.each(
+    hostileInputs('/etc/secret.ts')
+      .filter((h) => h.bytes.subarray(0, 3).toString() === 'ID3')
+      .map((h) => [h.name, h.bytes] as const),
+  )('refuses %s with 415', async (_name, bytes) => {
+    await expect(sniff(bytes)).rejects.toMatchObject({
+      statusCode: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: expect.stringMatching(
+        /^The file starts with an ID3 tag, but what follows it is not audio( \(detected [\w/+.-]+\))?\.$/,
+      ),
+    });
+  });
   it('refuses a tag that hides a PNG', async () => {
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
-    await expect(sniff(Buffer.concat([id3Tag(50), png]))).rejects.toMatchObject({ statusCode: 415, message: expect.stringContaining('(detected image/png)') });
+    await expect(sniff(Buffer.concat([id3Tag(50), png]))).rejects.toMatchObject({
+      statusCode: 415,
+      message: expect.stringContaining('(detected image/png)'),
+    });
   });
 });
 
 describe('peekMedia', () => {
   it('reads past a long ID3 tag, in small chunks, and gives the whole stream back', async () => {
     const file = Buffer.concat([id3Tag(8000), mp3Frames()]);
-    const chunks = Array.from({ length: Math.ceil(file.length / 1000) }, (_, i) => file.subarray(i * 1000, (i + 1) * 1000));
+    const chunks = Array.from({ length: Math.ceil(file.length / 1000) }, (_, i) =>
+      file.subarray(i * 1000, (i + 1) * 1000),
+    );
     const { head, stream } = await peekMedia(Readable.from(chunks));
     expect(head.length).toBe(Math.min(file.length, 8010 + 4100));
     await expect(sniff(head)).resolves.toMatchObject({ mime: 'audio/mpeg' });
@@ -100,18 +112,31 @@ describe('peekMedia', () => {
   it('refuses a tag declared longer than MAX_ID3_BYTES without reading it', async () => {
     const huge = id3Tag(1).subarray(0, 10);
     huge.writeUInt32BE(0x7f7f7f7f, 6); // 256 MiB, syncsafe
-    await expect(peekMedia(Readable.from([huge, Buffer.alloc(100)]))).rejects.toMatchObject({ statusCode: 415, message: expect.stringContaining(`${MAX_ID3_BYTES}`) });
+    await expect(peekMedia(Readable.from([huge, Buffer.alloc(100)]))).rejects.toMatchObject({
+      statusCode: 415,
+      message: expect.stringContaining(`${MAX_ID3_BYTES}`),
+    });
   });
 });
 
 describe('MeterStream', () => {
   it('counts, hashes, and fails past the limit', async () => {
     const ok = new MeterStream(10);
-    await new Promise((r) => Readable.from([Buffer.from('hello')]).pipe(ok).on('data', () => {}).on('end', r));
+    await new Promise((r) =>
+      Readable.from([Buffer.from('hello')])
+        .pipe(ok)
+        .on('data', () => {})
+        .on('end', r),
+    );
     expect(ok.bytes).toBe(5);
     expect(ok.digest()).toBe('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
     const over = new MeterStream(3);
-    const err = await new Promise((r) => Readable.from([Buffer.from('hello')]).pipe(over).on('error', r).resume());
+    const err = await new Promise((r) =>
+      Readable.from([Buffer.from('hello')])
+        .pipe(over)
+        .on('error', r)
+        .resume(),
+    );
     expect(err).toMatchObject({ statusCode: 413, code: 'FILE_TOO_LARGE' });
   });
 });

@@ -8,7 +8,16 @@ export const SNIFF_BYTES = 4100;
 /** The longest ID3v2 tags looked past (cover art makes them long); a longer one is refused. */
 export const MAX_ID3_BYTES = 16 * 1024 * 1024;
 
-const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/tiff', 'image/avif', 'image/heic', 'image/heif']);
+const IMAGE_TYPES = new Set([
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/gif',
+  'image/tiff',
+  'image/avif',
+  'image/heic',
+  'image/heif',
+]);
 const AUDIO_CONTAINERS = new Set(['application/ogg', 'audio/ogg', 'audio/opus']);
 const VIDEO_CONTAINERS = new Set(['application/mxf', 'video/mp2t']);
 
@@ -68,7 +77,11 @@ export function peek(source: Readable, n: number): Promise<{ head: Buffer; strea
 export function id3Length(head: Buffer): number {
   let at = 0;
   while (head.length >= at + 10 && head.toString('latin1', at, at + 3) === 'ID3') {
-    const size = ((head[at + 6]! & 0x7f) << 21) | ((head[at + 7]! & 0x7f) << 14) | ((head[at + 8]! & 0x7f) << 7) | (head[at + 9]! & 0x7f);
+    const size =
+      ((head[at + 6]! & 0x7f) << 21) |
+      ((head[at + 7]! & 0x7f) << 14) |
+      ((head[at + 8]! & 0x7f) << 7) |
+      (head[at + 9]! & 0x7f);
     at += 10 + size + (head[at + 5]! & 0x10 ? 10 : 0);
   }
   return at;
@@ -83,7 +96,11 @@ export async function peekMedia(source: Readable): Promise<{ head: Buffer; strea
   let peeked = await peek(source, SNIFF_BYTES);
   for (let tags = id3Length(peeked.head), seen = 0; tags > seen; seen = tags, tags = id3Length(peeked.head)) {
     if (tags > MAX_ID3_BYTES) {
-      throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', `The file starts with an ID3 tag longer than ${MAX_ID3_BYTES} bytes.`);
+      throw new AppError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `The file starts with an ID3 tag longer than ${MAX_ID3_BYTES} bytes.`,
+      );
     }
     // A tag may declare a size past what was read; read up to there, and on into what follows it.
     peeked = await peek(peeked.stream, tags + SNIFF_BYTES);

@@ -31,7 +31,15 @@ it('a delete whose objects cannot be removed yet answers 204, removes the rows a
   const key = mediaKey(user.id, mediaId, 'song.mp3');
   await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: Buffer.from('ID3') }));
   const repo = new MediaRepository(dbh.db);
-  await repo.insert({ id: mediaId, userId: user.id, name: 'song.mp3', kind: 'audio', contentType: 'audio/mpeg', size: 3, s3Key: key });
+  await repo.insert({
+    id: mediaId,
+    userId: user.id,
+    name: 'song.mp3',
+    kind: 'audio',
+    contentType: 'audio/mpeg',
+    size: 3,
+    s3Key: key,
+  });
 
   const auth = { authorization: `Bearer ${user.token}` };
   expect((await fetch(`${g.url}/v1/media/${mediaId}`, { method: 'DELETE', headers: auth })).status).toBe(204);

@@ -3,7 +3,12 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { transcodeJobId } from '@mp/contracts';
 import { createDb, media as mediaTable, outputs } from '@mp/db';
 import { generateMedia } from '@mp/testbed/media';
@@ -39,9 +44,18 @@ describe('upload', () => {
     const bytes = await readFile(file);
     const res = await upload(g.url, alice.token, new Blob([bytes]), `sample.${ext}`);
     expect(res.status).toBe(201);
-    const m = res.body as { id: string; kind: string; contentType: string; size: number; sha256: string; status: string };
+    const m = res.body as {
+      id: string;
+      kind: string;
+      contentType: string;
+      size: number;
+      sha256: string;
+      status: string;
+    };
     expect(m).toMatchObject({ kind, contentType: mime, size: bytes.length, sha256: sha(bytes), status: 'queued' });
-    const head = await g.t.s3Client.send(new HeadObjectCommand({ Bucket: g.t.bucket, Key: `media/${alice.id}/${m.id}/sample.${ext}` }));
+    const head = await g.t.s3Client.send(
+      new HeadObjectCommand({ Bucket: g.t.bucket, Key: `media/${alice.id}/${m.id}/sample.${ext}` }),
+    );
     expect(head.ContentLength).toBe(bytes.length);
     const job = await g.gw.queue.getJob(transcodeJobId(m.id));
     expect(job?.data).toEqual({ mediaId: m.id });
@@ -49,7 +63,12 @@ describe('upload', () => {
 
   it('answers 415 for a text file named .mp3 and stores nothing', async () => {
     const before = await objectKeys(`media/${alice.id}/`);
-    const res = await upload(g.url, alice.token, new Blob(['this is not audio at all, only text\n'.repeat(50)]), 'song.mp3');
+    const res = await upload(
+      g.url,
+      alice.token,
+      new Blob(['this is not audio at all, only text\n'.repeat(50)]),
+      'song.mp3',
+    );
     expect(res.status).toBe(415);
     expect(res.body).toMatchObject({ error: { code: 'UNSUPPORTED_MEDIA_TYPE' } });
     expect(await objectKeys(`media/${alice.id}/`)).toEqual(before);
@@ -60,7 +79,10 @@ describe('upload', () => {
     const big = Buffer.alloc(12 * 1024 * 1024, 7);
     wav.copy(big);
     const before = await objectKeys();
-    const res = await upload(g.url, alice.token, new Blob([big]), 'big.wav').catch((err: Error) => ({ status: -1, body: { err: err.message } }));
+    const res = await upload(g.url, alice.token, new Blob([big]), 'big.wav').catch((err: Error) => ({
+      status: -1,
+      body: { err: err.message },
+    }));
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ error: { code: 'FILE_TOO_LARGE' } });
     const uploads = await g.t.s3Client.send(new ListMultipartUploadsCommand({ Bucket: g.t.bucket }));
@@ -86,7 +108,11 @@ describe('upload', () => {
     expect((await upload(g.url, null, png, 'a.png')).status).toBe(401);
     expect((await upload(g.url, 'mpt_wrongwrongwrongwrong', png, 'a.png')).status).toBe(401);
     expect((await fetch(`${g.url}/v1/media`)).status).toBe(401);
-    const res = await fetch(`${g.url}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
+    const res = await fetch(`${g.url}/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"x"}',
+    });
     expect(res.status).toBe(401);
   });
 
@@ -129,7 +155,10 @@ describe('reading, downloading, deleting', () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(((await upload(g.url, u.token, png, `l${i}.png`)).body as { id: string }).id);
     const auth = { authorization: `Bearer ${u.token}` };
-    const p1 = (await (await fetch(`${g.url}/v1/media?limit=2`, { headers: auth })).json()) as { items: { id: string }[]; nextCursor: string };
+    const p1 = (await (await fetch(`${g.url}/v1/media?limit=2`, { headers: auth })).json()) as {
+      items: { id: string }[];
+      nextCursor: string;
+    };
     const p2 = (await (await fetch(`${g.url}/v1/media?limit=2&cursor=${p1.nextCursor}`, { headers: auth })).json()) as {
       items: { id: string }[];
       nextCursor: string | null;
@@ -142,25 +171,35 @@ describe('reading, downloading, deleting', () => {
   it('shows a media with its outputs, and redirects to a presigned URL with the same bytes', async () => {
     const { mediaId, outputId, outBytes } = await uploadedWithOutput();
     const auth = { authorization: `Bearer ${alice.token}` };
-    const got = (await (await fetch(`${g.url}/v1/media/${mediaId}`, { headers: auth })).json()) as { outputs: { id: string; format: string }[] };
+    const got = (await (await fetch(`${g.url}/v1/media/${mediaId}`, { headers: auth })).json()) as {
+      outputs: { id: string; format: string }[];
+    };
     expect(got.outputs).toEqual([expect.objectContaining({ id: outputId, format: 'wav', status: 'complete' })]);
-    const res = await fetch(`${g.url}/v1/media/${mediaId}/outputs/${outputId}/download`, { headers: auth, redirect: 'manual' });
+    const res = await fetch(`${g.url}/v1/media/${mediaId}/outputs/${outputId}/download`, {
+      headers: auth,
+      redirect: 'manual',
+    });
     expect(res.status).toBe(302);
     const location = res.headers.get('location')!;
     expect(location).toContain('X-Amz-Signature');
     const dl = await fetch(location);
     expect(dl.status).toBe(200);
     expect(sha(Buffer.from(await dl.arrayBuffer()))).toBe(sha(outBytes));
-    const asJson = await fetch(`${g.url}/v1/media/${mediaId}/outputs/${outputId}/download?redirect=false`, { headers: auth });
+    const asJson = await fetch(`${g.url}/v1/media/${mediaId}/outputs/${outputId}/download?redirect=false`, {
+      headers: auth,
+    });
     const { url } = (await asJson.json()) as { url: string };
     expect(sha(Buffer.from(await (await fetch(url)).arrayBuffer()))).toBe(sha(outBytes));
   });
 
-  it('answers 404 for another user\'s media, on every route', async () => {
+  it("answers 404 for another user's media, on every route", async () => {
     const { mediaId, outputId } = await uploadedWithOutput();
     const auth = { authorization: `Bearer ${bob.token}` };
     expect((await fetch(`${g.url}/v1/media/${mediaId}`, { headers: auth })).status).toBe(404);
-    expect((await fetch(`${g.url}/v1/media/${mediaId}/outputs/${outputId}/download`, { headers: auth, redirect: 'manual' })).status).toBe(404);
+    expect(
+      (await fetch(`${g.url}/v1/media/${mediaId}/outputs/${outputId}/download`, { headers: auth, redirect: 'manual' }))
+        .status,
+    ).toBe(404);
     expect((await fetch(`${g.url}/v1/media/${mediaId}`, { method: 'DELETE', headers: auth })).status).toBe(404);
     const list = (await (await fetch(`${g.url}/v1/media`, { headers: auth })).json()) as { items: unknown[] };
     expect(list.items).toEqual([]);

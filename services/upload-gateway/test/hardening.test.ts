@@ -128,7 +128,9 @@ describe('slow clients', () => {
 
   it('answers POST /v1/users without the admin token before reading the body', async () => {
     const c = connect(g.url);
-    c.socket.write('POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    c.socket.write(
+      'POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+    );
     await eventually(async () => c.received().length > 0, { timeoutMs: REQUEST_MS / 2, intervalMs: 10 });
     expect(parse(c.received())).toEqual({
       status: 401,
@@ -223,7 +225,11 @@ describe('bad input', () => {
     ['an empty boundary', 'multipart/form-data; boundary='],
     ['a boundary the body does not use', 'multipart/form-data; boundary=another'],
   ])('answers 400 BAD_MULTIPART for a multipart body with %s, and stores nothing', async (_name, contentType) => {
-    const res = await post('/v1/media', { authorization: `Bearer ${alice.token}`, 'content-type': contentType }, Buffer.concat([partHead, mp3, partTail]));
+    const res = await post(
+      '/v1/media',
+      { authorization: `Bearer ${alice.token}`, 'content-type': contentType },
+      Buffer.concat([partHead, mp3, partTail]),
+    );
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ error: { code: 'BAD_MULTIPART' } });
     expect(await mediaRows(alice.id)).toEqual([]);
@@ -244,32 +250,47 @@ describe('bad input', () => {
   const cursor = (s: string) => Buffer.from(s).toString('base64url');
   it.each([
     ['36 dashes for an id', cursor(`2026-01-01T00:00:00.000Z|${'-'.repeat(36)}`)],
-    ['a date past Postgres\'s range', cursor(`+275760-09-13T00:00:00.000Z|${id}`)],
-    ['a date before Postgres\'s range', cursor(`-271821-04-20T00:00:00.000Z|${id}`)],
+    ["a date past Postgres's range", cursor(`+275760-09-13T00:00:00.000Z|${id}`)],
+    ["a date before Postgres's range", cursor(`-271821-04-20T00:00:00.000Z|${id}`)],
     ['year 0', cursor(`0000-06-01T00:00:00.000Z|${id}`)],
   ])('answers 400 BAD_CURSOR for a cursor with %s', async (_name, given) => {
-    const res = await fetch(`${g.url}/v1/media?cursor=${given}`, { headers: { authorization: `Bearer ${alice.token}` } });
+    const res = await fetch(`${g.url}/v1/media?cursor=${given}`, {
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: { code: 'BAD_CURSOR', message: 'The cursor is not one this API gave out.' } });
+    expect(await res.json()).toEqual({
+      error: { code: 'BAD_CURSOR', message: 'The cursor is not one this API gave out.' },
+    });
   });
 
   it.each([
     ['year 1', cursor(`0001-01-01T00:00:00.000Z|${id}`)],
     ['year 9999', cursor(`9999-12-31T23:59:59.999Z|${id}`)],
   ])('takes a well-formed cursor at the edge of the range: %s', async (_name, given) => {
-    const res = await fetch(`${g.url}/v1/media?cursor=${given}`, { headers: { authorization: `Bearer ${alice.token}` } });
+    const res = await fetch(`${g.url}/v1/media?cursor=${given}`, {
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
     expect(res.status).toBe(200);
   });
 
-  it.each([['   '], ['\t\n']])('answers 400 VALIDATION for a user name of only spaces (%j), and creates no user', async (name) => {
-    const before = (await db.db.select().from(users)).length;
-    const res = await post('/v1/users', { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, JSON.stringify({ name }));
-    expect(res).toEqual({
-      status: 400,
-      body: { error: { code: 'VALIDATION', message: 'The name must have at least one character other than spaces.' } },
-    });
-    expect((await db.db.select().from(users)).length).toBe(before);
-  });
+  it.each([['   '], ['\t\n']])(
+    'answers 400 VALIDATION for a user name of only spaces (%j), and creates no user',
+    async (name) => {
+      const before = (await db.db.select().from(users)).length;
+      const res = await post(
+        '/v1/users',
+        { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        JSON.stringify({ name }),
+      );
+      expect(res).toEqual({
+        status: 400,
+        body: {
+          error: { code: 'VALIDATION', message: 'The name must have at least one character other than spaces.' },
+        },
+      });
+      expect((await db.db.select().from(users)).length).toBe(before);
+    },
+  );
 
   it('answers 404 "No such output." for an unknown output of a real media, and "No such media." for an unknown media', async () => {
     const bob = await g.user('bob');
@@ -277,7 +298,9 @@ describe('bad input', () => {
     expect(created.status).toBe(201);
     const mediaId = (created.body as { id: string }).id;
     const download = (m: string) =>
-      fetch(`${g.url}/v1/media/${m}/outputs/${id}/download?redirect=false`, { headers: { authorization: `Bearer ${bob.token}` } });
+      fetch(`${g.url}/v1/media/${m}/outputs/${id}/download?redirect=false`, {
+        headers: { authorization: `Bearer ${bob.token}` },
+      });
 
     const noOutput = await download(mediaId);
     expect(noOutput.status).toBe(404);
@@ -307,7 +330,14 @@ describe('a client that disconnects in the first bytes of an upload (the process
       rest = split.pop()!;
       for (const line of split) if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
     });
-    await eventually(() => fetch(`${url}/healthz`).then((r) => r.ok, () => false), { timeoutMs: 30_000 });
+    await eventually(
+      () =>
+        fetch(`${url}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      { timeoutMs: 30_000 },
+    );
   });
   afterAll(() => {
     child?.kill('SIGTERM');
@@ -326,7 +356,9 @@ describe('a client that disconnects in the first bytes of an upload (the process
     await sleep(100);
     c.socket.destroy();
     const abandoned = 'upload abandoned: the connection closed before the file arrived';
-    await eventually(async () => lines.slice(from).find((l) => l.msg === abandoned || Number(l.level) >= 50), { timeoutMs: 5000 });
+    await eventually(async () => lines.slice(from).find((l) => l.msg === abandoned || Number(l.level) >= 50), {
+      timeoutMs: 5000,
+    });
     await sleep(200);
     const after = lines.slice(from);
     expect(after.filter((l) => Number(l.level) >= 50)).toEqual([]);
@@ -335,4 +367,3 @@ describe('a client that disconnects in the first bytes of an upload (the process
     expect(await fetch(`${url}/healthz`).then((r) => r.status)).toBe(200);
   });
 });
-

@@ -15,7 +15,13 @@ export interface Running {
 
 export async function startGateway(overrides: Record<string, string> = {}, t?: TestEnv): Promise<Running> {
   const env = t ?? (await createTestEnv());
-  const cfg = configSchema.parse({ ...env.env, ADMIN_TOKEN: ADMIN, SWEEP_INTERVAL_MS: '200', SWEEP_MIN_AGE_MS: '0', ...overrides });
+  const cfg = configSchema.parse({
+    ...env.env,
+    ADMIN_TOKEN: ADMIN,
+    SWEEP_INTERVAL_MS: '200',
+    SWEEP_MIN_AGE_MS: '0',
+    ...overrides,
+  });
   const gw = await buildGateway(cfg);
   await gw.app.listen({ port: 0, host: '127.0.0.1' });
   const addr = gw.app.server.address();
@@ -32,7 +38,13 @@ export async function startGateway(overrides: Record<string, string> = {}, t?: T
   };
 }
 
-export async function upload(url: string, token: string | null, body: Blob | null, filename = 'file.bin', extra: Record<string, string> = {}) {
+export async function upload(
+  url: string,
+  token: string | null,
+  body: Blob | null,
+  filename = 'file.bin',
+  extra: Record<string, string> = {},
+) {
   const form = new FormData();
   for (const [k, v] of Object.entries(extra)) form.append(k, v);
   if (body) form.append('file', body, filename);

@@ -34,14 +34,24 @@ async function listed(): Promise<unknown[]> {
 }
 
 describe('an upload that hides something else behind an ID3 tag', () => {
-  it.each(hostileInputs('/etc/passwd').map((h) => [h.name, h.bytes] as const))('%s is refused with 415, and nothing is kept', async (_name, bytes) => {
-    const res = await upload(g.url, alice.token, new Blob([bytes]), 'song.mp3');
-    expect(res.status).toBe(415);
-    expect(res.body).toMatchObject({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringMatching(/^The file (starts with an ID3 tag, but what follows it is not audio|is not audio, video or an image)/) } });
-    expect(await stored()).toEqual([]);
-    expect(await listed()).toEqual([]);
-    expect((await fetch(`${g.url}/healthz`)).status).toBe(200);
-  });
+  it.each(hostileInputs('/etc/passwd').map((h) => [h.name, h.bytes] as const))(
+    '%s is refused with 415, and nothing is kept',
+    async (_name, bytes) => {
+      const res = await upload(g.url, alice.token, new Blob([bytes]), 'song.mp3');
+      expect(res.status).toBe(415);
+      expect(res.body).toMatchObject({
+        error: {
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          message: expect.stringMatching(
+            /^The file (starts with an ID3 tag, but what follows it is not audio|is not audio, video or an image)/,
+          ),
+        },
+      });
+      expect(await stored()).toEqual([]);
+      expect(await listed()).toEqual([]);
+      expect((await fetch(`${g.url}/healthz`)).status).toBe(200);
+    },
+  );
 
   it('accepts a real MP3 behind a tag of 8,000 bytes, whole', async () => {
     const mp3 = await readFile(await generateMedia('mp3', path.join(dir, 'song.mp3'), { seconds: 1 }));

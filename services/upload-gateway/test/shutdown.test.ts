@@ -24,9 +24,20 @@ it('on SIGTERM stops accepting, finishes the upload in flight, then exits 0', as
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const url = `http://127.0.0.1:${port}`;
-  await eventually(() => fetch(`${url}/healthz`).then((r) => r.ok, () => false), { timeoutMs: 30_000 });
+  await eventually(
+    () =>
+      fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    { timeoutMs: 30_000 },
+  );
   const user = (await (
-    await fetch(`${url}/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: '{"name":"a"}' })
+    await fetch(`${url}/v1/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: '{"name":"a"}',
+    })
   ).json()) as { token: string };
 
   const mp3 = await readFile(await generateMedia('mp3', path.join(await mkdtemp(path.join(tmpdir(), 'gw-')), 'a.mp3')));

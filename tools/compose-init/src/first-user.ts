@@ -15,7 +15,11 @@ const FILE = 'first-user.json';
  * The first user, created once. Its token is kept in the data folder (mode 600) because the database only
  * holds its hash; if the database was reset since, a new user is made and the file replaced.
  */
-export async function ensureFirstUser(db: Db, dataDir: string, name: string): Promise<{ user: FirstUser; created: boolean }> {
+export async function ensureFirstUser(
+  db: Db,
+  dataDir: string,
+  name: string,
+): Promise<{ user: FirstUser; created: boolean }> {
   const file = path.join(dataDir, FILE);
   const saved = await readSaved(file);
   if (saved && (await stillValid(db, saved))) return { user: saved, created: false };

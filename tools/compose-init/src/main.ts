@@ -12,7 +12,15 @@ try {
   const log = createLogger('compose-init', config.LOG_LEVEL);
 
   const pipeline = await ensurePipeline(config);
-  log.info({ pipelineId: pipeline.id, name: config.ET_PIPELINE_NAME, topicArn: config.ET_TOPIC_ARN, outcome: pipeline.outcome }, 'pipeline ready');
+  log.info(
+    {
+      pipelineId: pipeline.id,
+      name: config.ET_PIPELINE_NAME,
+      topicArn: config.ET_TOPIC_ARN,
+      outcome: pipeline.outcome,
+    },
+    'pipeline ready',
+  );
 
   const handle = createDb(config.DATABASE_URL, { max: 1 });
   try {

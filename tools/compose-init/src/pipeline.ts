@@ -12,11 +12,20 @@ export type PipelineOutcome = 'created' | 'notifications-updated' | 'unchanged';
 
 type PipelineSettings = Pick<
   ComposeInitConfig,
-  'ET_ENDPOINT' | 'ET_REGION' | 'ET_ACCOUNT_ID' | 'ET_ACCESS_KEY_ID' | 'ET_SECRET_ACCESS_KEY' | 'ET_PIPELINE_NAME' | 'ET_TOPIC_ARN' | 'S3_BUCKET'
+  | 'ET_ENDPOINT'
+  | 'ET_REGION'
+  | 'ET_ACCOUNT_ID'
+  | 'ET_ACCESS_KEY_ID'
+  | 'ET_SECRET_ACCESS_KEY'
+  | 'ET_PIPELINE_NAME'
+  | 'ET_TOPIC_ARN'
+  | 'S3_BUCKET'
 >;
 
 /** Every job state is announced on the one topic sns-ingest subscribes to. */
-export function wantedNotifications(topicArn: string): Required<Pick<Notifications, 'Progressing' | 'Completed' | 'Warning' | 'Error'>> {
+export function wantedNotifications(
+  topicArn: string,
+): Required<Pick<Notifications, 'Progressing' | 'Completed' | 'Warning' | 'Error'>> {
   return { Progressing: topicArn, Completed: topicArn, Warning: topicArn, Error: topicArn };
 }
 

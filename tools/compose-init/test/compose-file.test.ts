@@ -51,7 +51,10 @@ function containerEnv(name: string, shell: Record<string, string>): Record<strin
       if (shell[key] !== undefined) out[key] = shell[key];
       continue;
     }
-    out[key] = String(value).replace(/\$\{(\w+)(?::-([^}]*))?\}/g, (_m, v: string, def?: string) => shell[v] || def || '');
+    out[key] = String(value).replace(
+      /\$\{(\w+)(?::-([^}]*))?\}/g,
+      (_m, v: string, def?: string) => shell[v] || def || '',
+    );
   }
   return out;
 }
@@ -92,7 +95,7 @@ describe('docker-compose.yml', () => {
     expect((svc('transcoder-worker') as { build?: { target?: string } }).build?.target).toBe('app-ffmpeg');
   });
 
-  it("trusts the host LocalStack writes into SigningCertURL and SubscribeURL, and reaches it by that name", () => {
+  it('trusts the host LocalStack writes into SigningCertURL and SubscribeURL, and reaches it by that name', () => {
     const localstack = containerEnv('localstack', {});
     const advertised = localstack.LOCALSTACK_HOST!;
     const ingest = containerEnv('sns-ingest', {});
@@ -143,7 +146,15 @@ describe('docker-compose.yml', () => {
 
   it('migrates once before every service and creates the pipeline before dispatch starts', () => {
     const waitsFor = (name: string, dep: string) => svc(name).depends_on?.[dep]?.condition;
-    for (const name of ['upload-gateway', 'notifier', 'sns-ingest', 'transcoder', 'transcoder-worker', 'transcode-dispatch', 'compose-init']) {
+    for (const name of [
+      'upload-gateway',
+      'notifier',
+      'sns-ingest',
+      'transcoder',
+      'transcoder-worker',
+      'transcode-dispatch',
+      'compose-init',
+    ]) {
       expect(waitsFor(name, 'migrate'), name).toBe('service_completed_successfully');
     }
     expect(waitsFor('transcode-dispatch', 'compose-init')).toBe('service_completed_successfully');

@@ -82,13 +82,21 @@ describe('ensurePipeline', () => {
     const { id } = await ensurePipeline(settings());
     const client = etClient();
     await client.send(
-      new UpdatePipelineNotificationsCommand({ Id: id, Notifications: { Progressing: '', Completed: TOPIC, Warning: '', Error: '' } }),
+      new UpdatePipelineNotificationsCommand({
+        Id: id,
+        Notifications: { Progressing: '', Completed: TOPIC, Warning: '', Error: '' },
+      }),
     );
 
     expect(await ensurePipeline(settings())).toEqual({ id, outcome: 'notifications-updated' });
     const { Pipelines } = await client.send(new ListPipelinesCommand({}));
     client.destroy();
-    expect(Pipelines?.find((p) => p.Id === id)?.Notifications).toEqual({ Progressing: TOPIC, Completed: TOPIC, Warning: TOPIC, Error: TOPIC });
+    expect(Pipelines?.find((p) => p.Id === id)?.Notifications).toEqual({
+      Progressing: TOPIC,
+      Completed: TOPIC,
+      Warning: TOPIC,
+      Error: TOPIC,
+    });
   });
 });
 

@@ -5,8 +5,14 @@ import { repoRoot, startStack } from './stack';
 
 const cfg = loadConfig(
   z.object({
-    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').default('postgres://postgres@127.0.0.1:5432/postgres'),
-    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// URL').default('redis://127.0.0.1:6379'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+      .default('postgres://postgres@127.0.0.1:5432/postgres'),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'a redis:// URL')
+      .default('redis://127.0.0.1:6379'),
     STACK_DATA_DIR: z.string().default(path.join(repoRoot, '.data')),
     STACK_BASE_PORT: z.coerce.number().int().min(1024).max(65000).default(3000),
     QUEUE_PREFIX: z.string().default('mp'),

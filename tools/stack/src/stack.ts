@@ -57,7 +57,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const secrets = await loadSecrets(o.dataDir);
   const p = (i: number) => o.basePort + i;
   const url = (i: number) => `http://127.0.0.1:${p(i)}`;
-  const urls = { gateway: url(0), notifier: url(1), snsIngest: url(2), transcoder: url(3), dispatch: url(4), s3: url(5) };
+  const urls = {
+    gateway: url(0),
+    notifier: url(1),
+    snsIngest: url(2),
+    transcoder: url(3),
+    dispatch: url(4),
+    s3: url(5),
+  };
   const children: Array<{ name: string; proc: ChildProcess }> = [];
   const stop = async () => {
     for (const c of children.reverse()) {
@@ -71,7 +78,12 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   };
 
   try {
-    const s3 = spawnTs('s3', 'libs/testbed/src/s3rver-main.ts', { S3RVER_PORT: String(p(5)), S3RVER_DIR: path.join(o.dataDir, 's3') }, o.stdio);
+    const s3 = spawnTs(
+      's3',
+      'libs/testbed/src/s3rver-main.ts',
+      { S3RVER_PORT: String(p(5)), S3RVER_DIR: path.join(o.dataDir, 's3') },
+      o.stdio,
+    );
     children.push({ name: 's3', proc: s3 });
     await waitForHttp(`${urls.s3}/`, s3, 'S3');
     const s3client = createS3Client({
@@ -180,7 +192,12 @@ export function spawnTs(
   return proc;
 }
 
-async function runOnce(name: string, entry: string, env: Record<string, string>, stdio: 'inherit' | 'ignore'): Promise<void> {
+async function runOnce(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  stdio: 'inherit' | 'ignore',
+): Promise<void> {
   const proc = spawnTs(name, entry, env, stdio);
   const code = await new Promise<number | null>((r) => proc.once('exit', r));
   if (code !== 0) throw new Error(`${name} failed with code ${code}`);

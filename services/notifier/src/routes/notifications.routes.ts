@@ -30,7 +30,8 @@ export function notificationsRoutes(deps: { db: Db; notifications: Notifications
     app.decorateRequest('user', null);
     app.addHook('onRequest', async (req) => {
       req.user = await authenticate(deps.db, bearerToken(req.headers.authorization));
-      if (!req.user) throw new AppError(401, 'UNAUTHORIZED', 'A valid API token is required (Authorization: Bearer <token>).');
+      if (!req.user)
+        throw new AppError(401, 'UNAUTHORIZED', 'A valid API token is required (Authorization: Bearer <token>).');
     });
 
     app.get('/notifications', async (req) => {

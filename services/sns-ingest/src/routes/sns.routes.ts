@@ -31,7 +31,9 @@ export async function registerSnsRoutes(app: FastifyInstance, opts: SnsRouteOpti
   await app.register(async (scope) => {
     // The body stays a string whatever Content-Type SNS was configured to send (headerContentType).
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.maxBodyBytes }, (_req, body, done) =>
+      done(null, body),
+    );
     scope.setErrorHandler((err: { code?: string }) => {
       if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
         throw new AppError(413, 'SNS_BODY_TOO_LARGE', `The body is larger than ${opts.maxBodyBytes} bytes.`);
@@ -45,7 +47,10 @@ export async function registerSnsRoutes(app: FastifyInstance, opts: SnsRouteOpti
       const verified = await verifyEnvelope(envelope, opts.verify);
       if (!verified.ok) {
         opts.onOutcome(envelope.Type, 'refused');
-        req.log.warn({ code: verified.code, messageId: envelope.MessageId, topicArn: envelope.TopicArn }, 'SNS message refused');
+        req.log.warn(
+          { code: verified.code, messageId: envelope.MessageId, topicArn: envelope.TopicArn },
+          'SNS message refused',
+        );
         throw new AppError(STATUS[verified.code], verified.code, verified.message);
       }
       const log = req.log.child({ snsMessageId: envelope.MessageId, snsType: envelope.Type });

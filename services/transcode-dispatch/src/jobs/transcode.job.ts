@@ -52,7 +52,9 @@ export async function handleTranscode(d: TranscodeDeps, job: Job<TranscodeJob>, 
     if (isPermanent(err) || err instanceof UnrecoverableError || finalAttempt) {
       const reason = (err as Error).message || 'The transcode could not be started.';
       log.warn({ mediaId: media.id, reason }, 'media failed');
-      await changeAndNotify(d, media.id, 'media.failed', (tx) => new TranscodeJobRepository(tx).markMediaFailed(media.id, reason));
+      await changeAndNotify(d, media.id, 'media.failed', (tx) =>
+        new TranscodeJobRepository(tx).markMediaFailed(media.id, reason),
+      );
       throw new UnrecoverableError(reason);
     }
     throw err;
@@ -117,7 +119,11 @@ async function resizeImage(d: TranscodeDeps, media: Media, log: Logger): Promise
   const recorded = await changeAndNotify(d, media.id, 'media.complete', (tx) => recordImages(tx, media.id, made));
   if (recorded === 'media gone') {
     // Deleted during the resize: the delete could not see these objects, so they go here.
-    await deleteKeys(d.s3, d.bucket, made.map((m) => m.key));
+    await deleteKeys(
+      d.s3,
+      d.bucket,
+      made.map((m) => m.key),
+    );
     return mediaGone(d, media.id, log);
   }
   log.info({ mediaId: media.id, outputs: made.length }, 'image outputs made');
@@ -132,16 +138,18 @@ async function recordImages(tx: DbTransaction, mediaId: string, made: MadeImage[
   await lockMedia(tx, mediaId);
   if (!(await new MediaRepository(tx).get(mediaId))) return 'media gone';
   const jobs = new TranscodeJobRepository(tx);
-  await jobs.recordOutputs(made.map((m): NewOutput => ({
-    mediaId,
-    format: m.format,
-    s3Key: m.key,
-    contentType: m.contentType,
-    status: 'complete',
-    size: m.size,
-    width: m.width,
-    height: m.height,
-  })));
+  await jobs.recordOutputs(
+    made.map((m): NewOutput => ({
+      mediaId,
+      format: m.format,
+      s3Key: m.key,
+      contentType: m.contentType,
+      status: 'complete',
+      size: m.size,
+      width: m.width,
+      height: m.height,
+    })),
+  );
   return jobs.markMediaComplete(mediaId);
 }
 
@@ -157,7 +165,8 @@ async function changeAndNotify<T>(
 ): Promise<T> {
   const { result, row } = await d.db.transaction(async (tx) => {
     const result = await change(tx);
-    const row: NotifyOutboxRow | null = result === true ? await d.outbox.add(tx, { mediaId, kind, jobId: notifyJobId(mediaId, kind) }) : null;
+    const row: NotifyOutboxRow | null =
+      result === true ? await d.outbox.add(tx, { mediaId, kind, jobId: notifyJobId(mediaId, kind) }) : null;
     return { result, row };
   });
   if (row) await d.outbox.flush([row]);

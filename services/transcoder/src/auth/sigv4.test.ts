@@ -7,7 +7,16 @@ const secrets = new Map([['AKIDEXAMPLE', 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEK
 const NOW = new Date('2026-11-21T10:00:00Z');
 
 /** Signs as the SDK does, then hands the server what it would receive on the wire. */
-async function received(opts: { method?: string; path?: string; query?: Record<string, string>; body?: string; secret?: string; at?: Date } = {}): Promise<ReceivedRequest> {
+async function received(
+  opts: {
+    method?: string;
+    path?: string;
+    query?: Record<string, string>;
+    body?: string;
+    secret?: string;
+    at?: Date;
+  } = {},
+): Promise<ReceivedRequest> {
   const signer = new SignatureV4({
     service: 'elastictranscoder',
     region: 'us-east-1',
@@ -40,7 +49,10 @@ describe('verifySigV4', () => {
   });
 
   it('accepts query strings and encoded path segments as the SDK signs them', async () => {
-    const req = await received({ path: '/2012-09-25/jobsByPipeline/1111111111111-abcdef', query: { Ascending: 'true', PageToken: '1111111111111-abcdeg' } });
+    const req = await received({
+      path: '/2012-09-25/jobsByPipeline/1111111111111-abcdef',
+      query: { Ascending: 'true', PageToken: '1111111111111-abcdeg' },
+    });
     expect((await verifySigV4(req, secrets, NOW)).ok).toBe(true);
   });
 
@@ -54,7 +66,9 @@ describe('verifySigV4', () => {
   });
 
   it('allows 14 minutes of clock skew', async () => {
-    expect((await verifySigV4(await received({ at: new Date(NOW.getTime() + 14 * 60_000) }), secrets, NOW)).ok).toBe(true);
+    expect((await verifySigV4(await received({ at: new Date(NOW.getTime() + 14 * 60_000) }), secrets, NOW)).ok).toBe(
+      true,
+    );
   });
 
   it('refuses a changed body, path or query', async () => {
@@ -63,13 +77,24 @@ describe('verifySigV4', () => {
     const path = await received();
     expect((await verifySigV4({ ...path, url: '/2012-09-25/presets' }, secrets, NOW)).ok).toBe(false);
     const query = await received({ query: { Ascending: 'true' } });
-    expect((await verifySigV4({ ...query, url: '/2012-09-25/pipelines?Ascending=false' }, secrets, NOW)).ok).toBe(false);
+    expect((await verifySigV4({ ...query, url: '/2012-09-25/pipelines?Ascending=false' }, secrets, NOW)).ok).toBe(
+      false,
+    );
   });
 
   it('refuses an unknown key id and a missing header', async () => {
     const req = await received();
-    const unknown = { ...req, headers: { ...req.headers, authorization: String(req.headers.authorization).replace('AKIDEXAMPLE', 'AKIDOTHER') } };
-    expect(await verifySigV4(unknown, secrets, NOW)).toEqual({ ok: false, reason: 'The security token included in the request is invalid' });
-    expect(await verifySigV4({ ...req, headers: {} }, secrets, NOW)).toEqual({ ok: false, reason: 'Missing Authentication Token' });
+    const unknown = {
+      ...req,
+      headers: { ...req.headers, authorization: String(req.headers.authorization).replace('AKIDEXAMPLE', 'AKIDOTHER') },
+    };
+    expect(await verifySigV4(unknown, secrets, NOW)).toEqual({
+      ok: false,
+      reason: 'The security token included in the request is invalid',
+    });
+    expect(await verifySigV4({ ...req, headers: {} }, secrets, NOW)).toEqual({
+      ok: false,
+      reason: 'Missing Authentication Token',
+    });
   });
 });

@@ -4,7 +4,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 
 export const SIGNING_SERVICE = 'elastictranscoder';
 const MAX_SKEW_MS = 15 * 60_000;
-const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;_.-]+),\s*Signature=([0-9a-f]{64})$/;
+const AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;_.-]+),\s*Signature=([0-9a-f]{64})$/;
 
 export interface ReceivedRequest {
   method: string;

@@ -9,7 +9,8 @@ export type DbHandle = Handle<TranscoderDb>;
 export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
 /** Applies this service's own migrations (schema `transcoder`), once across replicas. */
-export const migrate = (url: string) => runMigrations(url, { folder: migrationsFolder, table: '__migrations_transcoder' });
+export const migrate = (url: string) =>
+  runMigrations(url, { folder: migrationsFolder, table: '__migrations_transcoder' });
 
 /** The transcoder's tables (schema `transcoder`) through the shared constructor. */
 export function openDb(url: string, max = 10): DbHandle {

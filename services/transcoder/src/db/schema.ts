@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import type { EtPreset } from '../engine/types';
 import type { CreateJobOutputSpec, JobInputSpec, PipelineNotifications, PipelineOutputConfig } from '../et/shapes';
 
@@ -160,7 +171,10 @@ export const subscriptions = transcoder.table(
     confirmationSentAt: ts('confirmation_sent_at'),
     confirmedAt: ts('confirmed_at'),
   },
-  (t) => [uniqueIndex('subscriptions_topic_endpoint').on(t.topicArn, t.endpoint), uniqueIndex('subscriptions_token').on(t.token)],
+  (t) => [
+    uniqueIndex('subscriptions_topic_endpoint').on(t.topicArn, t.endpoint),
+    uniqueIndex('subscriptions_token').on(t.token),
+  ],
 );
 
 /** The key every replica signs direct deliveries with, created once. */
@@ -168,5 +182,7 @@ export const signingIdentity = transcoder.table('signing_identity', {
   id: integer('id').primaryKey().default(1),
   privateKeyPem: text('private_key_pem').notNull(),
   certificatePem: text('certificate_pem').notNull(),
-  createdAt: ts('created_at').notNull().default(sql`now()`),
+  createdAt: ts('created_at')
+    .notNull()
+    .default(sql`now()`),
 });

@@ -23,7 +23,15 @@ function sidx(refs: Array<[number, number]>): Buffer {
 }
 
 describe('fragmented MP4 layout', () => {
-  const file = Buffer.concat([box('ftyp', Buffer.alloc(24)), box('moov', Buffer.alloc(100)), sidx([[250_000, 2000], [120_000, 1000]]), box('moof', Buffer.alloc(10))]);
+  const file = Buffer.concat([
+    box('ftyp', Buffer.alloc(24)),
+    box('moov', Buffer.alloc(100)),
+    sidx([
+      [250_000, 2000],
+      [120_000, 1000],
+    ]),
+    box('moof', Buffer.alloc(10)),
+  ]);
 
   it('finds the top-level boxes', () => {
     expect(topLevelBoxes(file).map((b) => [b.type, b.offset, b.size])).toEqual([
@@ -35,14 +43,23 @@ describe('fragmented MP4 layout', () => {
   });
 
   it('reads the segment index', () => {
-    expect(parseSidx(file.subarray(140, 196))).toEqual({ timescale: 1000, references: [{ size: 250_000, duration: 2000 }, { size: 120_000, duration: 1000 }] });
+    expect(parseSidx(file.subarray(140, 196))).toEqual({
+      timescale: 1000,
+      references: [
+        { size: 250_000, duration: 2000 },
+        { size: 120_000, duration: 1000 },
+      ],
+    });
   });
 
   it('gives the Initialization range, the indexRange and the segments', () => {
     expect(dashLayout(file)).toEqual({
       init: { first: 0, last: 139 },
       index: { first: 140, last: 195 },
-      segments: [{ bytes: 250_000, seconds: 2 }, { bytes: 120_000, seconds: 1 }],
+      segments: [
+        { bytes: 250_000, seconds: 2 },
+        { bytes: 120_000, seconds: 1 },
+      ],
     });
     expect(() => dashLayout(box('ftyp', Buffer.alloc(4)))).toThrow(/segment index/);
   });
@@ -50,11 +67,35 @@ describe('fragmented MP4 layout', () => {
 
 describe('dashManifest', () => {
   it('writes an on-demand MPD: video and audio adaptation sets, byte ranges, relative escaped BaseURLs', () => {
-    const layout = { init: { first: 0, last: 139 }, index: { first: 140, last: 195 }, segments: [{ bytes: 1, seconds: 2 }] };
-    const text = dashManifest('p/dash/index.mpd', [
-      { key: 'p/dash/audio & more', bandwidth: 130_000, codecs: ['mp4a.40.2'], sampleRate: 48000, audioOnly: true, layout },
-      { key: 'p/dash/v1', bandwidth: 900_000, codecs: ['avc1.4d401e'], width: 640, height: 360, frameRate: 30, audioOnly: false, layout },
-    ], 5.04);
+    const layout = {
+      init: { first: 0, last: 139 },
+      index: { first: 140, last: 195 },
+      segments: [{ bytes: 1, seconds: 2 }],
+    };
+    const text = dashManifest(
+      'p/dash/index.mpd',
+      [
+        {
+          key: 'p/dash/audio & more',
+          bandwidth: 130_000,
+          codecs: ['mp4a.40.2'],
+          sampleRate: 48000,
+          audioOnly: true,
+          layout,
+        },
+        {
+          key: 'p/dash/v1',
+          bandwidth: 900_000,
+          codecs: ['avc1.4d401e'],
+          width: 640,
+          height: 360,
+          frameRate: 30,
+          audioOnly: false,
+          layout,
+        },
+      ],
+      5.04,
+    );
     expect(text).toBe(
       [
         '<?xml version="1.0" encoding="UTF-8"?>',

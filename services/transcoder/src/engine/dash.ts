@@ -63,7 +63,8 @@ export function dashLayout(head: Buffer): DashLayout {
   const boxes = topLevelBoxes(head);
   const moov = boxes.find((b) => b.type === 'moov');
   const sidx = boxes.find((b) => b.type === 'sidx');
-  if (!moov || !sidx || sidx.offset + sidx.size > head.length) throw new Error('not a fragmented MP4 with a segment index');
+  if (!moov || !sidx || sidx.offset + sidx.size > head.length)
+    throw new Error('not a fragmented MP4 with a segment index');
   const index = parseSidx(head.subarray(sidx.offset, sidx.offset + sidx.size));
   return {
     init: { first: 0, last: moov.offset + moov.size - 1 },
@@ -85,16 +86,20 @@ export interface DashRepresentation {
 }
 
 /** Text and attribute values in XML. */
-export const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const xml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** ISO 8601 duration, as MPD attributes take it: 5.04 → PT5.040S. */
 export function isoDuration(seconds: number): string {
   return `PT${seconds.toFixed(3)}S`;
 }
 
-
 /** The manifest `<prefix><Name>.mpd`: one adaptation set for the video representations, one for audio. */
-export function dashManifest(manifestKey: string, representations: DashRepresentation[], durationSeconds: number): string {
+export function dashManifest(
+  manifestKey: string,
+  representations: DashRepresentation[],
+  durationSeconds: number,
+): string {
   const maxSegment = Math.max(1, ...representations.flatMap((r) => r.layout.segments.map((s) => s.seconds)));
   const sets = [
     { type: 'video', mime: 'video/mp4', reps: representations.filter((r) => !r.audioOnly) },
@@ -107,7 +112,9 @@ export function dashManifest(manifestKey: string, representations: DashRepresent
   ];
   let id = 0;
   sets.forEach((set, n) => {
-    lines.push(`    <AdaptationSet id="${n}" contentType="${set.type}" mimeType="${set.mime}" segmentAlignment="true" subsegmentAlignment="true" subsegmentStartsWithSAP="1">`);
+    lines.push(
+      `    <AdaptationSet id="${n}" contentType="${set.type}" mimeType="${set.mime}" segmentAlignment="true" subsegmentAlignment="true" subsegmentStartsWithSAP="1">`,
+    );
     for (const r of [...set.reps].sort((a, b) => b.bandwidth - a.bandwidth)) {
       const attrs = [`id="${id++}"`, `bandwidth="${r.bandwidth}"`, `codecs="${xml(r.codecs.join(','))}"`];
       if (r.width && r.height) attrs.push(`width="${r.width}"`, `height="${r.height}"`);

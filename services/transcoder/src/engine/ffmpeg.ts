@@ -13,7 +13,12 @@ export interface FfmpegJob {
 }
 
 /** Spawns ffmpeg (argv, no shell), in the job's sandbox; true on success. Killed when the job is aborted. */
-export function runFfmpeg(args: string[], job: FfmpegJob, onTime: (micros: number) => void, nice = 0): Promise<boolean> {
+export function runFfmpeg(
+  args: string[],
+  job: FfmpegJob,
+  onTime: (micros: number) => void,
+  nice = 0,
+): Promise<boolean> {
   return new Promise((resolve, reject) => {
     if (job.signal?.aborted) return reject(job.signal.reason);
     const ffmpeg = job.ffmpegPath ?? 'ffmpeg';

@@ -53,12 +53,16 @@ export function segmentKey(outputKey: string, n: number): string {
   return `${outputKey}${String(n).padStart(5, '0')}.ts`;
 }
 
-export const variantPlaylistKey = (outputKey: string, version: HlsVersion = 3) => `${outputKey}${version === 4 ? '_v4' : ''}.m3u8`;
+export const variantPlaylistKey = (outputKey: string, version: HlsVersion = 3) =>
+  `${outputKey}${version === 4 ? '_v4' : ''}.m3u8`;
 export const singleFileKey = (outputKey: string) => `${outputKey}.ts`;
 export const iframePlaylistKey = (outputKey: string) => `${outputKey}_iframe.m3u8`;
 export const masterPlaylistKey = (prefix: string, name: string) => `${prefix}${name}.m3u8`;
 
-/** The last part of a key, as a URI relative to the playlist or manifest beside it (keys share its folder: the service's rule). */
+/**
+ * The last part of a key, as a URI relative to the playlist or manifest beside it (keys share its folder: the service's
+ * rule).
+ */
 export function relativeUri(key: string, fromKey: string): string {
   const dir = fromKey.slice(0, fromKey.lastIndexOf('/') + 1);
   const rest = key.startsWith(dir) ? key.slice(dir.length) : key.slice(key.lastIndexOf('/') + 1);
@@ -66,7 +70,12 @@ export function relativeUri(key: string, fromKey: string): string {
 }
 
 /** The variant playlist as stored: the same segments under their S3 names, relative to the playlist. */
-export function variantPlaylist(segments: Segment[], outputKey: string, targetSeconds: number, key?: SegmentKey): string {
+export function variantPlaylist(
+  segments: Segment[],
+  outputKey: string,
+  targetSeconds: number,
+  key?: SegmentKey,
+): string {
   const target = Math.max(Math.ceil(targetSeconds), ...segments.map((s) => Math.ceil(s.seconds)));
   const v4 = segments.some((s) => s.range);
   const playlistKey = variantPlaylistKey(outputKey, v4 ? 4 : 3);
@@ -98,7 +107,11 @@ export interface IFrame {
  * The I-frames of one file, from its video packets in order (ffprobe: time, byte position, key flag):
  * each keyframe lasts until the next and spans the bytes up to the next video packet. Pure.
  */
-export function iframesOf(packets: Array<{ time: number; pos: number; key: boolean }>, durationSeconds: number, fileSize: number): IFrame[] {
+export function iframesOf(
+  packets: Array<{ time: number; pos: number; key: boolean }>,
+  durationSeconds: number,
+  fileSize: number,
+): IFrame[] {
   const keys = packets.map((p, i) => ({ ...p, i })).filter((p) => p.key && p.pos >= 0);
   const start = packets[0]?.time ?? 0;
   return keys.map((k, n) => {
@@ -130,7 +143,10 @@ export function iframePlaylist(frames: IFrame[], outputKey: string): string {
 }
 
 /** Peak and average bit rates of the written segments, in bits per second (BANDWIDTH, AVERAGE-BANDWIDTH). */
-export function measuredBandwidth(segments: Array<{ bytes: number; seconds: number }>): { peak: number; average: number } {
+export function measuredBandwidth(segments: Array<{ bytes: number; seconds: number }>): {
+  peak: number;
+  average: number;
+} {
   const timed = segments.filter((s) => s.seconds > 0);
   if (timed.length === 0) return { peak: 0, average: 0 };
   // A last segment much shorter than the rest overstates its rate (its header bytes dominate); the spec
@@ -162,7 +178,8 @@ export function codecsAttribute(c: StreamCodecs): string[] {
     const level = (c.video.level && c.video.level > 0 ? c.video.level : 31).toString(16).padStart(2, '0');
     out.push(`avc1.${profile}${level}`);
   }
-  if (c.audio?.codec === 'aac') out.push(c.audio.profile === 'HE-AAC' ? 'mp4a.40.5' : c.audio.profile === 'HE-AACv2' ? 'mp4a.40.29' : 'mp4a.40.2');
+  if (c.audio?.codec === 'aac')
+    out.push(c.audio.profile === 'HE-AAC' ? 'mp4a.40.5' : c.audio.profile === 'HE-AACv2' ? 'mp4a.40.29' : 'mp4a.40.2');
   else if (c.audio?.codec === 'mp3') out.push('mp4a.40.34');
   else if (c.audio?.codec === 'ac3') out.push('ac-3');
   return out;
@@ -184,8 +201,14 @@ export interface Rendition {
   iframe?: { playlistKey: string; bandwidth: number };
 }
 
-function streamInf(r: Rendition, extra: { peak?: number; average?: number; codecs?: string[]; audio?: string } = {}): string {
-  const attrs = [`BANDWIDTH=${r.bandwidth.peak + (extra.peak ?? 0)}`, `AVERAGE-BANDWIDTH=${r.bandwidth.average + (extra.average ?? 0)}`];
+function streamInf(
+  r: Rendition,
+  extra: { peak?: number; average?: number; codecs?: string[]; audio?: string } = {},
+): string {
+  const attrs = [
+    `BANDWIDTH=${r.bandwidth.peak + (extra.peak ?? 0)}`,
+    `AVERAGE-BANDWIDTH=${r.bandwidth.average + (extra.average ?? 0)}`,
+  ];
   if (r.width && r.height) attrs.push(`RESOLUTION=${r.width}x${r.height}`);
   if (r.frameRate) attrs.push(`FRAME-RATE=${r.frameRate.toFixed(3)}`);
   const codecs = [...new Set([...r.codecs, ...(extra.codecs ?? [])])];
@@ -207,13 +230,26 @@ export function masterPlaylist(masterKey: string, renditions: Rendition[], versi
   const group = streams.length < renditions.length ? audio : [];
   group.forEach((r, n) => {
     const name = r.key.slice(r.key.lastIndexOf('/') + 1);
-    lines.push(`#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="${name}",AUTOSELECT=YES,DEFAULT=${n === 0 ? 'YES' : 'NO'},URI="${relativeUri(r.playlistKey, masterKey)}"`);
+    lines.push(
+      `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="${name}",AUTOSELECT=YES,DEFAULT=${n === 0 ? 'YES' : 'NO'},URI="${relativeUri(r.playlistKey, masterKey)}"`,
+    );
   });
-  const loudest = group.length ? { peak: Math.max(...group.map((r) => r.bandwidth.peak)), average: Math.max(...group.map((r) => r.bandwidth.average)), codecs: group[0]!.codecs, audio: 'audio' } : {};
+  const loudest = group.length
+    ? {
+        peak: Math.max(...group.map((r) => r.bandwidth.peak)),
+        average: Math.max(...group.map((r) => r.bandwidth.average)),
+        codecs: group[0]!.codecs,
+        audio: 'audio',
+      }
+    : {};
   for (const r of streams) lines.push(streamInf(r, loudest), relativeUri(r.playlistKey, masterKey));
   for (const r of streams) {
     if (!r.iframe) continue;
-    const attrs = [`BANDWIDTH=${r.iframe.bandwidth}`, ...(r.width && r.height ? [`RESOLUTION=${r.width}x${r.height}`] : []), ...(r.codecs[0] ? [`CODECS="${r.codecs[0]}"`] : [])];
+    const attrs = [
+      `BANDWIDTH=${r.iframe.bandwidth}`,
+      ...(r.width && r.height ? [`RESOLUTION=${r.width}x${r.height}`] : []),
+      ...(r.codecs[0] ? [`CODECS="${r.codecs[0]}"`] : []),
+    ];
     lines.push(`#EXT-X-I-FRAME-STREAM-INF:${attrs.join(',')},URI="${relativeUri(r.iframe.playlistKey, masterKey)}"`);
   }
   return `${lines.join('\n')}\n`;

@@ -34,7 +34,10 @@ export interface PlanOutputSpec {
    * CreateJobOutput.SegmentDuration, for an `fmp4` preset (MPEG-DASH): fragments of about this many
    * seconds, on keyframes forced at the same instants in every rendition, indexed by a sidx up front.
    */
-  fragments?: { seconds: number; /** Smooth Streaming: ffmpeg's ismv muxer (a tfxd box in every fragment). */ smooth?: boolean };
+  fragments?: {
+    seconds: number;
+    /** Smooth Streaming: ffmpeg's ismv muxer (a tfxd box in every fragment). */ smooth?: boolean;
+  };
 }
 
 export interface PlanOptions {
@@ -127,8 +130,21 @@ interface ContainerInfo {
 }
 
 const CONTAINERS: Record<string, ContainerInfo> = {
-  mp4: { format: 'mp4', muxerArgs: ['-movflags', '+faststart'], videoType: 'video/mp4', audioType: 'audio/mp4', audioOnly: true, rewritesWhole: true },
-  fmp4: { format: 'mp4', muxerArgs: ['-movflags', '+frag_keyframe+empty_moov+default_base_moof'], videoType: 'video/mp4', audioType: 'audio/mp4', audioOnly: true },
+  mp4: {
+    format: 'mp4',
+    muxerArgs: ['-movflags', '+faststart'],
+    videoType: 'video/mp4',
+    audioType: 'audio/mp4',
+    audioOnly: true,
+    rewritesWhole: true,
+  },
+  fmp4: {
+    format: 'mp4',
+    muxerArgs: ['-movflags', '+frag_keyframe+empty_moov+default_base_moof'],
+    videoType: 'video/mp4',
+    audioType: 'audio/mp4',
+    audioOnly: true,
+  },
   ts: { format: 'mpegts', muxerArgs: [], videoType: 'video/MP2T', audioType: 'audio/MP2T', audioOnly: true },
   webm: { format: 'webm', muxerArgs: [], videoType: 'video/webm', audioType: 'audio/webm', audioOnly: true },
   flv: { format: 'flv', muxerArgs: [], videoType: 'video/x-flv', audioType: 'video/x-flv', audioOnly: true },
@@ -193,22 +209,40 @@ export function encoderCost(codec: string): number {
 export function planAudioFanOut(input: PlanInput, plan: JobPlan, decodedPath: string): FanOutPlan | undefined {
   const audio = input.probe.audio;
   const runnable = plan.outputs.filter((o) => !o.error);
-  if (!audio || runnable.length < 2 || runnable.some((o) => !o.expected?.audio || o.expected.video || o.thumbnails)) return undefined;
-  const decoder = [...head(input.inputPath, input.inputFormat), '-map', `0:${audio.index}`, '-c:a', losslessPcm(audio.sampleFormat), '-f', 'nut', decodedPath];
+  if (!audio || runnable.length < 2 || runnable.some((o) => !o.expected?.audio || o.expected.video || o.thumbnails))
+    return undefined;
+  const decoder = [
+    ...head(input.inputPath, input.inputFormat),
+    '-map',
+    `0:${audio.index}`,
+    '-c:a',
+    losslessPcm(audio.sampleFormat),
+    '-f',
+    'nut',
+    decodedPath,
+  ];
   // The decoded file holds one stream: the audio, stream 0.
   const { video: _video, ...rest } = input.probe;
   const decoded: MediaProbe = { ...rest, audio: { ...audio, index: 0 } };
   const costliest = Math.max(...runnable.map((o) => encoderCost(o.expected!.audio!.codec)));
   const encoders = runnable.map((output) => {
     const i = plan.outputs.indexOf(output);
-    const argv = planOutput({ ...input, inputPath: decodedPath, inputFormat: 'nut', probe: decoded }, input.outputs[i]!, i).argv;
+    const argv = planOutput(
+      { ...input, inputPath: decodedPath, inputFormat: 'nut', probe: decoded },
+      input.outputs[i]!,
+      i,
+    ).argv;
     return { output, argv, nice: encoderCost(output.expected!.audio!.codec) < costliest ? 10 : 0 };
   });
   return { decoder, decodedPath, encoders };
 }
 
 /** Bytes per second of decoded audio in the fan-out's file, to bound its size. */
-export function decodedBytesPerSecond(audio: { sampleRate?: number; channels?: number; sampleFormat?: string }): number {
+export function decodedBytesPerSecond(audio: {
+  sampleRate?: number;
+  channels?: number;
+  sampleFormat?: string;
+}): number {
   return (audio.sampleRate ?? 48_000) * (audio.channels ?? 2) * losslessSample(audio.sampleFormat).bytes;
 }
 
@@ -234,7 +268,20 @@ function losslessSample(sampleFormat: string | undefined): { codec: string; byte
 function head(inputPath: string, inputFormat?: string): string[] {
   const demuxer = inputFormat ? ['-f', inputFormat] : [];
   const restrictions = inputRestrictions(inputFormat ? [inputFormat] : INPUT_DEMUXERS);
-  return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', ...restrictions, ...demuxer, '-i', inputPath];
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-nostats',
+    '-progress',
+    'pipe:1',
+    '-y',
+    ...restrictions,
+    ...demuxer,
+    '-i',
+    inputPath,
+  ];
 }
 
 function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): OutputPlan {
@@ -244,9 +291,16 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): OutputPl
   const info = CONTAINERS[container];
   const notes: string[] = [];
   const failed = (code: number, message: string): OutputPlan => ({
-    localPath: spec.localPath, args: [], filterComplex: [], argv: [], sequential: false, error: { code, message }, notes,
+    localPath: spec.localPath,
+    args: [],
+    filterComplex: [],
+    argv: [],
+    sequential: false,
+    error: { code, message },
+    notes,
   });
-  if (!info) return failed(PRESET_INPUT_MISMATCH, `Amazon Elastic Transcoder does not support the container ${container}.`);
+  if (!info)
+    return failed(PRESET_INPUT_MISMATCH, `Amazon Elastic Transcoder does not support the container ${container}.`);
 
   const wantsAudio = !!preset.Audio?.Codec && preset.Audio.Channels !== '0';
   let useVideo = !!preset.Video?.Codec && !!probe.video;
@@ -269,8 +323,16 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): OutputPl
     format: info.format,
     contentType: useVideo ? info.videoType! : info.audioType,
   };
-  if (spec.segments && container !== 'ts') return failed(PRESET_INPUT_MISMATCH, `Amazon Elastic Transcoder cannot segment the container ${container} into HLS.`);
-  if (spec.fragments && container !== 'fmp4') return failed(PRESET_INPUT_MISMATCH, `Amazon Elastic Transcoder cannot fragment the container ${container} for MPEG-DASH.`);
+  if (spec.segments && container !== 'ts')
+    return failed(
+      PRESET_INPUT_MISMATCH,
+      `Amazon Elastic Transcoder cannot segment the container ${container} into HLS.`,
+    );
+  if (spec.fragments && container !== 'fmp4')
+    return failed(
+      PRESET_INPUT_MISMATCH,
+      `Amazon Elastic Transcoder cannot fragment the container ${container} for MPEG-DASH.`,
+    );
   const cut = spec.segments ?? spec.fragments;
   if (useVideo) {
     const video = planVideo(preset.Video!, probe, spec.rotate, input.options ?? {});
@@ -303,13 +365,27 @@ function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): OutputPl
     }
   }
 
-  const solo = [...head(input.inputPath, input.inputFormat), ...(filterComplex.length ? ['-filter_complex', filterComplex.join(';')] : []), ...args];
+  const solo = [
+    ...head(input.inputPath, input.inputFormat),
+    ...(filterComplex.length ? ['-filter_complex', filterComplex.join(';')] : []),
+    ...args,
+  ];
   return {
-    localPath: spec.localPath, args, filterComplex, argv: solo, sequential: !info.rewritesWhole && !cut, expected, ...(thumbnails ? { thumbnails } : {}), notes,
+    localPath: spec.localPath,
+    args,
+    filterComplex,
+    argv: solo,
+    sequential: !info.rewritesWhole && !cut,
+    expected,
+    ...(thumbnails ? { thumbnails } : {}),
+    notes,
   };
 }
 
-/** A fragmented MP4 for MPEG-DASH: a fragment per keyframe (video) or per `seconds` (audio), a global sidx after the moov. */
+/**
+ * A fragmented MP4 for MPEG-DASH: a fragment per keyframe (video) or per `seconds` (audio), a global sidx after the
+ * moov.
+ */
 function dashMuxer(seconds: number, video: boolean): string[] {
   return video
     ? ['-f', 'mp4', '-movflags', '+dash+global_sidx+frag_keyframe']
@@ -318,20 +394,37 @@ function dashMuxer(seconds: number, video: boolean): string[] {
 
 /** A Smooth Streaming file: ffmpeg's ismv muxer, a fragment per keyframe (video) or per `seconds` (audio). */
 function smoothMuxer(seconds: number, video: boolean): string[] {
-  return video ? ['-f', 'ismv', '-movflags', '+frag_keyframe'] : ['-f', 'ismv', '-frag_duration', String(Math.round(seconds * 1e6))];
+  return video
+    ? ['-f', 'ismv', '-movflags', '+frag_keyframe']
+    : ['-f', 'ismv', '-frag_duration', String(Math.round(seconds * 1e6))];
 }
 
 /** ffmpeg's hls muxer writing a whole VOD playlist of MPEG-TS segments numbered from 0. */
 function hlsMuxer(segments: NonNullable<PlanOutputSpec['segments']>): string[] {
   return [
-    '-f', 'hls', '-hls_time', String(segments.seconds), '-hls_list_size', '0', '-hls_playlist_type', 'vod',
-    '-start_number', '0', '-hls_segment_type', 'mpegts', '-hls_segment_filename', segments.template,
+    '-f',
+    'hls',
+    '-hls_time',
+    String(segments.seconds),
+    '-hls_list_size',
+    '0',
+    '-hls_playlist_type',
+    'vod',
+    '-start_number',
+    '0',
+    '-hls_segment_type',
+    'mpegts',
+    '-hls_segment_filename',
+    segments.template,
     ...(segments.singleFile ? ['-hls_flags', 'single_file'] : []),
     ...(segments.keyInfoFile ? ['-hls_key_info_file', segments.keyInfoFile] : []),
   ];
 }
 
-function displayedSource(probe: MediaProbe, rotate: string | undefined): { width: number; height: number; filters: string[] } {
+function displayedSource(
+  probe: MediaProbe,
+  rotate: string | undefined,
+): { width: number; height: number; filters: string[] } {
   const v = probe.video!;
   // Non-square input pixels are resized to square ones first.
   const width = Math.round(v.width * (v.sampleAspectRatio || 1));
@@ -377,7 +470,12 @@ function planVideo(video: EtVideoParameters, probe: MediaProbe, rotate: string |
   const expectedRate = rate ?? (probe.video!.frameRate ? formatFrameRate(probe.video!.frameRate) : undefined);
   return {
     args: [...codecArgs.args, '-vf', dedupeScale(filters).join(',')],
-    expected: { codec: codecArgs.probeName, width: g.width, height: g.height, ...(expectedRate ? { frameRate: expectedRate } : {}) },
+    expected: {
+      codec: codecArgs.probeName,
+      width: g.width,
+      height: g.height,
+      ...(expectedRate ? { frameRate: expectedRate } : {}),
+    },
   };
 }
 
@@ -392,7 +490,11 @@ function dedupeScale(filters: string[]): string[] {
   return out;
 }
 
-function videoCodecArgs(codec: string, video: EtVideoParameters, options: PlanOptions): { args: string[]; probeName: string } {
+function videoCodecArgs(
+  codec: string,
+  video: EtVideoParameters,
+  options: PlanOptions,
+): { args: string[]; probeName: string } {
   const o = video.CodecOptions ?? {};
   const kmd = numeric(video.KeyframesMaxDist);
   const fixedGop = video.FixedGOP === 'true';
@@ -413,7 +515,14 @@ function videoCodecArgs(codec: string, video: EtVideoParameters, options: PlanOp
     }
     case 'vp8':
     case 'vp9': {
-      const args = ['-c:v', codec === 'vp8' ? 'libvpx' : 'libvpx-vp9', '-deadline', 'good', '-cpu-used', String(options.vpxCpuUsed ?? 4)];
+      const args = [
+        '-c:v',
+        codec === 'vp8' ? 'libvpx' : 'libvpx-vp9',
+        '-deadline',
+        'good',
+        '-cpu-used',
+        String(options.vpxCpuUsed ?? 4),
+      ];
       if (codec === 'vp9') args.push('-row-mt', '1');
       if (o.Profile && /^[0-3]$/.test(o.Profile)) args.push('-profile:v', o.Profile);
       args.push(...rateArgs(video));
@@ -480,9 +589,13 @@ function planAudio(audio: EtAudioParameters, probe: MediaProbe, i: number, optio
     if (mos > 0) {
       filterComplex.push(`[0:${a.index}]${resample}aformat=channel_layouts=${layout},asplit=2[o${i}all][o${i}mos]`);
       filterComplex.push(`[o${i}all]anull${split}${labels.map((l) => `[${l}]`).join('')}`);
-      filterComplex.push(`[o${i}mos]pan=mono|c0=0*c0,volume=0${mos > 1 ? `,asplit=${mos}` : ''}${silent.map((l) => `[${l}]`).join('')}`);
+      filterComplex.push(
+        `[o${i}mos]pan=mono|c0=0*c0,volume=0${mos > 1 ? `,asplit=${mos}` : ''}${silent.map((l) => `[${l}]`).join('')}`,
+      );
     } else {
-      filterComplex.push(`[0:${a.index}]${resample}aformat=channel_layouts=${layout}${split}${labels.map((l) => `[${l}]`).join('')}`);
+      filterComplex.push(
+        `[0:${a.index}]${resample}aformat=channel_layouts=${layout}${split}${labels.map((l) => `[${l}]`).join('')}`,
+      );
     }
     for (const l of [...labels, ...silent]) args.push('-map', `[${l}]`);
     args.push('-c:a', codec.name, ...codec.args);
@@ -496,14 +609,22 @@ function planAudio(audio: EtAudioParameters, probe: MediaProbe, i: number, optio
   };
 }
 
-function audioCodec(audio: EtAudioParameters, options: PlanOptions, notes: string[]): { name: string; args: string[]; probeName: string } {
+function audioCodec(
+  audio: EtAudioParameters,
+  options: PlanOptions,
+  notes: string[],
+): { name: string; args: string[]; probeName: string } {
   const bitRate = numeric(audio.BitRate) ? ['-b:a', `${audio.BitRate}k`] : [];
   const o = audio.CodecOptions ?? {};
   switch ((audio.Codec ?? '').toLowerCase()) {
     case 'aac': {
       const he = o.Profile === 'HE-AAC' || o.Profile === 'HE-AACv2';
       if (he && options.heAac) {
-        return { name: 'libfdk_aac', args: ['-profile:a', o.Profile === 'HE-AAC' ? 'aac_he' : 'aac_he_v2', ...bitRate], probeName: 'aac' };
+        return {
+          name: 'libfdk_aac',
+          args: ['-profile:a', o.Profile === 'HE-AAC' ? 'aac_he' : 'aac_he_v2', ...bitRate],
+          probeName: 'aac',
+        };
       }
       if (he) notes.push(`${o.Profile} is made as AAC-LC: this ffmpeg has no HE-AAC encoder.`);
       const coder = options.aacCoder ? ['-aac_coder', options.aacCoder] : [];
@@ -543,7 +664,12 @@ function planThumbnails(preset: EtPreset, probe: MediaProbe, rotate: string | un
   const t = preset.Thumbnails!;
   const format = t.Format === 'jpg' ? 'jpg' : 'png';
   const source = displayedSource(probe, rotate);
-  const g = fitGeometry({ width: source.width, height: source.height }, { width: t.MaxWidth, height: t.MaxHeight }, t.SizingPolicy, t.PaddingPolicy);
+  const g = fitGeometry(
+    { width: source.width, height: source.height },
+    { width: t.MaxWidth, height: t.MaxHeight },
+    t.SizingPolicy,
+    t.PaddingPolicy,
+  );
   const interval = numeric(t.Interval) ?? '60';
   // The first frame, then the first frame at least Interval seconds after the last one taken.
   const every = `select='isnan(prev_selected_t)+gte(t-prev_selected_t,${interval})'`;
@@ -552,10 +678,27 @@ function planThumbnails(preset: EtPreset, probe: MediaProbe, rotate: string | un
   const codec = format === 'png' ? ['-c:v', 'png'] : ['-c:v', 'mjpeg', '-q:v', '2', '-pix_fmt', 'yuvj420p'];
   return {
     thumbnails: {
-      dir, format, width: g.width, height: g.height, localTemplate,
+      dir,
+      format,
+      width: g.width,
+      height: g.height,
+      localTemplate,
       pattern: pattern.replaceAll('{resolution}', `${g.width}x${g.height}`),
     } satisfies PlannedThumbnails,
-    args: ['-map', `0:${probe.video!.index}`, '-vf', filters.join(','), '-fps_mode', 'vfr', ...codec, '-f', 'image2', '-start_number', '1', localTemplate],
+    args: [
+      '-map',
+      `0:${probe.video!.index}`,
+      '-vf',
+      filters.join(','),
+      '-fps_mode',
+      'vfr',
+      ...codec,
+      '-f',
+      'image2',
+      '-start_number',
+      '1',
+      localTemplate,
+    ],
   };
 }
 

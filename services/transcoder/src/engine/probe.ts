@@ -79,7 +79,21 @@ interface RawProbe {
  * Never a playlist or script demuxer (hls, dash, concat, sdp, image sequences, …): those open other
  * files or URLs named inside the input, so an upload could read a file of the worker's.
  */
-export const INPUT_DEMUXERS = ['mov', 'aac', 'asf', 'avi', 'flv', 'matroska', 'mp3', 'mpeg', 'mpegts', 'mxf', 'ogg', 'wav', 'flac'] as const;
+export const INPUT_DEMUXERS = [
+  'mov',
+  'aac',
+  'asf',
+  'avi',
+  'flv',
+  'matroska',
+  'mp3',
+  'mpeg',
+  'mpegts',
+  'mxf',
+  'ogg',
+  'wav',
+  'flac',
+] as const;
 /** Outputs are read back for their facts: the same, plus what only the engine writes. */
 export const OUTPUT_DEMUXERS = [...INPUT_DEMUXERS, 'gif'] as const;
 /** Inputs are local files and nothing else: no http, no concat:, subfile:, data:, … */
@@ -110,7 +124,16 @@ export interface ProbeOptions {
 
 export async function probeFile(file: string, opts: ProbeOptions = {}): Promise<MediaProbe> {
   const demuxers = opts.demuxers ?? INPUT_DEMUXERS;
-  const args = ['-v', 'error', ...inputRestrictions(demuxers), '-print_format', 'json', '-show_format', '-show_streams', file];
+  const args = [
+    '-v',
+    'error',
+    ...inputRestrictions(demuxers),
+    '-print_format',
+    'json',
+    '-show_format',
+    '-show_streams',
+    file,
+  ];
   const cmd = (opts.sandbox ?? noSandbox).wrap(opts.ffprobePath ?? 'ffprobe', args, path.dirname(file));
   let raw: RawProbe;
   try {
@@ -124,7 +147,9 @@ export async function probeFile(file: string, opts: ProbeOptions = {}): Promise<
   const { size } = await stat(file);
   const probe = parseProbe(raw, size);
   if (!allowedDemuxer(probe.formatName, demuxers)) {
-    throw new NotMediaError(`its container (${probe.formatName.split(',')[0] || 'unknown'}) is not an audio or video format the service accepts`);
+    throw new NotMediaError(
+      `its container (${probe.formatName.split(',')[0] || 'unknown'}) is not an audio or video format the service accepts`,
+    );
   }
   if (!probe.video && !probe.audio) throw new NotMediaError('it has no audio or video stream');
   return probe;
@@ -206,6 +231,6 @@ function rotationOf(s: RawStream): number {
   const fromSide = s.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation;
   // Display matrices are counter-clockwise; the legacy tag is clockwise.
   const degrees = fromSide !== undefined ? -fromSide : Number(s.tags?.rotate ?? 0);
-  const normal = ((Math.round(degrees / 90) * 90) % 360 + 360) % 360;
+  const normal = (((Math.round(degrees / 90) * 90) % 360) + 360) % 360;
   return normal;
 }

@@ -4,7 +4,10 @@ import { progressThrottle } from './progress';
 function record(minIntervalMs?: number) {
   const seen: number[] = [];
   let clock = 1_000;
-  const report = progressThrottle((pct) => seen.push(pct), { ...(minIntervalMs === undefined ? {} : { minIntervalMs }), now: () => clock });
+  const report = progressThrottle((pct) => seen.push(pct), {
+    ...(minIntervalMs === undefined ? {} : { minIntervalMs }),
+    now: () => clock,
+  });
   return { seen, report, advance: (ms: number) => (clock += ms) };
 }
 

@@ -13,12 +13,28 @@ import { objectExists } from '@mp/storage';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { containerExtension, decodedBytesPerSecond, planAudioFanOut, planJob, thumbnailName } from './plan';
 import type { FanOutPlan, JobPlan, PlanInput, OutputPlan, PlanOptions, PlanOutputSpec } from './plan';
-import { allowedDemuxer, detectedProperties, formatFrameRate, inputRestrictions, NotMediaError, OUTPUT_DEMUXERS, probeFile } from './probe';
+import {
+  allowedDemuxer,
+  detectedProperties,
+  formatFrameRate,
+  inputRestrictions,
+  NotMediaError,
+  OUTPUT_DEMUXERS,
+  probeFile,
+} from './probe';
 import type { MediaProbe, ProbeOptions } from './probe';
 import { noSandbox, type Sandbox } from './sandbox';
 import type { DetectedProperties, EtPreset } from './types';
 import { dashLayout, dashManifest, type DashRepresentation } from './dash';
-import { clientManifest, fragmentTime, manifestTracks, serverManifest, smoothTracks, toTicks, type SmoothQuality } from './smooth';
+import {
+  clientManifest,
+  fragmentTime,
+  manifestTracks,
+  serverManifest,
+  smoothTracks,
+  toTicks,
+  type SmoothQuality,
+} from './smooth';
 import {
   codecsAttribute,
   iframePlaylist,
@@ -61,7 +77,8 @@ export function formatStatusDetail(code: number, text: string): string {
 }
 
 const ErrorText = {
-  inputMissing: (bucket: string, key: string) => `The specified object does not exist in the specified S3 bucket: bucket=${bucket}, key=${key}.`,
+  inputMissing: (bucket: string, key: string) =>
+    `The specified object does not exist in the specified S3 bucket: bucket=${bucket}, key=${key}.`,
   outputExists: (bucket: string, key: string) =>
     `The specified object could not be saved in the specified bucket because an object by that name already exists: bucket=${bucket}, key=${key}.`,
   notMedia: 'Amazon Elastic Transcoder could not interpret the media file.',
@@ -93,7 +110,9 @@ export interface RunPlaylistSpec {
   key: string;
   /** Indexes into `outputs` of its renditions. */
   outputs: number[];
-  /** An HLS master of this version, an MPEG-DASH manifest, or Smooth's server (`key`) and client (`.ismc`) manifests. */
+  /**
+   * An HLS master of this version, an MPEG-DASH manifest, or Smooth's server (`key`) and client (`.ismc`) manifests.
+   */
   version: HlsVersion | 'dash' | 'smooth';
   /** KeyStoragePolicy WithVariantPlaylists: the key object stored beside the playlists. */
   keyObject?: { key: string; bytes: Buffer };
@@ -187,22 +206,36 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
 
     const todo = job.outputs.map((o, i) => ({ o, i })).filter(({ i }) => !results[i]);
     for (const { o, i } of todo) if (isHls(o)) await mkdir(path.join(dir, `hls-${i}`));
-    for (const { o, i } of todo) if (isHls(o) && o.encryption) await writeKeyInfo(path.join(dir, `hls-${i}`), o.encryption);
+    for (const { o, i } of todo)
+      if (isHls(o) && o.encryption) await writeKeyInfo(path.join(dir, `hls-${i}`), o.encryption);
     const specs = todo.map(({ o, i }) => ({
       preset: o.preset,
-      localPath: isHls(o) ? path.join(dir, `hls-${i}`, 'index.m3u8') : path.join(dir, `output-${i}.${containerExtension(o.preset.Container ?? 'mp4')}`),
+      localPath: isHls(o)
+        ? path.join(dir, `hls-${i}`, 'index.m3u8')
+        : path.join(dir, `output-${i}.${containerExtension(o.preset.Container ?? 'mp4')}`),
       ...(isHls(o) ? { segments: segmentsSpec(path.join(dir, `hls-${i}`), o) } : {}),
       ...(isDash(o) ? { fragments: { seconds: o.segmentSeconds!, ...(o.smooth ? { smooth: true } : {}) } } : {}),
-      ...(o.thumbnailPattern ? { thumbnailDir: path.join(dir, `thumbnails-${i}`), thumbnailPattern: o.thumbnailPattern } : {}),
+      ...(o.thumbnailPattern
+        ? { thumbnailDir: path.join(dir, `thumbnails-${i}`), thumbnailPattern: o.thumbnailPattern }
+        : {}),
       ...(o.rotate ? { rotate: o.rotate } : {}),
     }));
-    const planInput: PlanInput = { inputPath, inputFormat: allowedDemuxer(probe.formatName)!, probe, outputs: specs, ...(job.planOptions ? { options: job.planOptions } : {}) };
+    const planInput: PlanInput = {
+      inputPath,
+      inputFormat: allowedDemuxer(probe.formatName)!,
+      probe,
+      outputs: specs,
+      ...(job.planOptions ? { options: job.planOptions } : {}),
+    };
     const plan = planJob(planInput);
     for (const p of plan.outputs) if (p.thumbnails) await mkdir(p.thumbnails.dir, { recursive: true });
-    for (const [n, p] of plan.outputs.entries()) if (p.error) results[todo[n]!.i] = failure(p.error.code, p.error.message, p.notes);
+    for (const [n, p] of plan.outputs.entries())
+      if (p.error) results[todo[n]!.i] = failure(p.error.code, p.error.message, p.notes);
     const outputDone = async (p: OutputPlan, n: number, ok: boolean) => {
       const { i, o } = todo[n]!;
-      results[i] = ok ? await deliverOutput(job, o, p, following.get(p)) : failure(4000, ErrorText.transcodeFailed, p.notes);
+      results[i] = ok
+        ? await deliverOutput(job, o, p, following.get(p))
+        : failure(4000, ErrorText.transcodeFailed, p.notes);
     };
 
     const fanOut = fanOutFor(job, planInput, plan, dir);
@@ -210,7 +243,13 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
       // Outputs written front to back are stored while ffmpeg still writes them.
       for (const [n, p] of plan.outputs.entries()) {
         if (p.error || !p.sequential) continue;
-        const target = { s3, bucket: job.outputBucket, key: todo[n]!.o.key, contentType: p.expected!.contentType, signal };
+        const target = {
+          s3,
+          bucket: job.outputBucket,
+          key: todo[n]!.o.key,
+          contentType: p.expected!.contentType,
+          signal,
+        };
         following.set(p, new FollowingUpload(target, p.localPath));
       }
       const failedRuns = await runPlan(plan, probe, { ...job, scratchDir: dir }, following);
@@ -227,7 +266,8 @@ export async function runTranscode(job: RunTranscodeInput): Promise<RunTranscode
 }
 
 async function assertInputExists(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<void> {
-  if (!(await objectExists(s3, bucket, key, { signal }))) throw new EngineError(3001, ErrorText.inputMissing(bucket, key));
+  if (!(await objectExists(s3, bucket, key, { signal })))
+    throw new EngineError(3001, ErrorText.inputMissing(bucket, key));
 }
 
 /** A segmented `ts` output: HLS. */
@@ -238,11 +278,21 @@ const isDash = (o: RunOutputSpec) => Boolean(o.segmentSeconds) && o.preset.Conta
 /** The names an output will take that are known before it is made: checked once, when the job starts. */
 function outputKeys(o: RunOutputSpec): string[] {
   if (!isHls(o)) return [o.key];
-  if (o.hlsVersion === 4) return [singleFileKey(o.key), variantPlaylistKey(o.key, 4), ...(o.preset.Video?.Codec ? [iframePlaylistKey(o.key)] : [])];
+  if (o.hlsVersion === 4)
+    return [
+      singleFileKey(o.key),
+      variantPlaylistKey(o.key, 4),
+      ...(o.preset.Video?.Codec ? [iframePlaylistKey(o.key)] : []),
+    ];
   return [segmentKey(o.key, 0), variantPlaylistKey(o.key)];
 }
 
-async function takenKey(s3: S3Client, bucket: string, keys: string[], signal?: AbortSignal): Promise<string | undefined> {
+async function takenKey(
+  s3: S3Client,
+  bucket: string,
+  keys: string[],
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   for (const key of keys) if (await objectExists(s3, bucket, key, { signal })) return key;
   return undefined;
 }
@@ -356,7 +406,10 @@ async function runFanOut(
 }
 
 /** ffmpeg's out_time in microseconds → the job's progress (see progressThrottle). */
-function progressReporter(durationMillis: number | undefined, onProgress?: (pct: number) => void): (outTimeMicros: number) => void {
+function progressReporter(
+  durationMillis: number | undefined,
+  onProgress?: (pct: number) => void,
+): (outTimeMicros: number) => void {
   if (!onProgress || !durationMillis) return () => {};
   const report = progressThrottle(onProgress);
   return (micros) => report(micros / 10 / durationMillis);
@@ -365,7 +418,12 @@ function progressReporter(durationMillis: number | undefined, onProgress?: (pct:
 /** A job with the directory its files are in: all its ffmpeg runs may touch. */
 type JobInScratch = RunTranscodeInput & { scratchDir: string };
 
-async function deliverOutput(job: RunTranscodeInput, spec: RunOutputSpec, p: OutputPlan, following?: FollowingUpload): Promise<RunOutputResult> {
+async function deliverOutput(
+  job: RunTranscodeInput,
+  spec: RunOutputSpec,
+  p: OutputPlan,
+  following?: FollowingUpload,
+): Promise<RunOutputResult> {
   if (isHls(spec)) return deliverSegmented(job, spec, p);
   const thumbnailBucket = job.thumbnailBucket ?? job.outputBucket;
   const thumbnailFiles = p.thumbnails ? (await readdir(p.thumbnails.dir)).sort() : [];
@@ -375,21 +433,39 @@ async function deliverOutput(job: RunTranscodeInput, spec: RunOutputSpec, p: Out
   const takenThumbnail = await takenKey(job.s3, thumbnailBucket, thumbnailKeys, job.signal);
   if (takenThumbnail) return failure(3002, ErrorText.outputExists(thumbnailBucket, takenThumbnail), p.notes);
 
-  const target = { s3: job.s3, bucket: job.outputBucket, key: spec.key, contentType: p.expected!.contentType, signal: job.signal };
+  const target = {
+    s3: job.s3,
+    bucket: job.outputBucket,
+    key: spec.key,
+    contentType: p.expected!.contentType,
+    signal: job.signal,
+  };
   const contentType = p.thumbnails?.format === 'jpg' ? 'image/jpeg' : 'image/png';
   const [facts] = await allEnded([
     outputFacts(p.localPath, job),
     allEnded([
       following ? following.finish() : uploadFile(target, p.localPath),
       ...thumbnailFiles.map((file, n) =>
-        uploadFile({ ...target, bucket: thumbnailBucket, key: thumbnailKeys[n]!, contentType }, path.join(p.thumbnails!.dir, file)),
+        uploadFile(
+          { ...target, bucket: thumbnailBucket, key: thumbnailKeys[n]!, contentType },
+          path.join(p.thumbnails!.dir, file),
+        ),
       ),
     ]),
   ]);
-  return { status: 'Complete', ...facts, thumbnailKeys, notes: p.notes, ...(isDash(spec) && !spec.smooth ? { dash: await dashRepresentation(p.localPath, spec, job) } : {}), ...(isDash(spec) && spec.smooth ? { smooth: await smoothQuality(p.localPath, spec) } : {}) };
+  return {
+    status: 'Complete',
+    ...facts,
+    thumbnailKeys,
+    notes: p.notes,
+    ...(isDash(spec) && !spec.smooth ? { dash: await dashRepresentation(p.localPath, spec, job) } : {}),
+    ...(isDash(spec) && spec.smooth ? { smooth: await smoothQuality(p.localPath, spec) } : {}),
+  };
 }
 
-/** A Smooth output's tracks as quality levels: codec private data, size or rate, and fragments, from the file's boxes. */
+/**
+ * A Smooth output's tracks as quality levels: codec private data, size or rate, and fragments, from the file's boxes.
+ */
 async function smoothQuality(file: string, spec: RunOutputSpec): Promise<SmoothQuality[]> {
   const handle = await open(file, 'r');
   try {
@@ -402,7 +478,7 @@ async function smoothQuality(file: string, spec: RunOutputSpec): Promise<SmoothQ
     let moov: Buffer | undefined;
     const fragments: Array<{ trackId: number; time: number; duration: number; bytes: number }> = [];
     // Walk the top-level boxes by their headers; read the small ones (moov, moof) whole.
-    for (let at = 0; at + 8 <= size; ) {
+    for (let at = 0; at + 8 <= size;) {
       const head = await read(at, 16);
       let boxSize = head.readUInt32BE(0);
       if (boxSize === 1) boxSize = Number(head.readBigUInt64BE(8));
@@ -420,7 +496,12 @@ async function smoothQuality(file: string, spec: RunOutputSpec): Promise<SmoothQ
       const own = fragments.filter((f) => f.trackId === track.trackId);
       const seconds = own.reduce((t, f) => t + f.duration, 0) / track.timescale;
       const bytes = own.reduce((t, f) => t + f.bytes, 0);
-      return { key: spec.key, bitrate: seconds > 0 ? Math.round((bytes * 8) / seconds) : 0, track, chunks: toTicks(own, track.timescale) };
+      return {
+        key: spec.key,
+        bitrate: seconds > 0 ? Math.round((bytes * 8) / seconds) : 0,
+        track,
+        chunks: toTicks(own, track.timescale),
+      };
     });
   } finally {
     await handle.close();
@@ -428,7 +509,11 @@ async function smoothQuality(file: string, spec: RunOutputSpec): Promise<SmoothQ
 }
 
 /** A DASH output's representation: where its header and index are, its measured bit rate and codecs. */
-async function dashRepresentation(file: string, spec: RunOutputSpec, job: RunTranscodeInput): Promise<DashRepresentation> {
+async function dashRepresentation(
+  file: string,
+  spec: RunOutputSpec,
+  job: RunTranscodeInput,
+): Promise<DashRepresentation> {
   const handle = await open(file, 'r');
   let head: Buffer;
   try {
@@ -454,11 +539,16 @@ async function dashRepresentation(file: string, spec: RunOutputSpec, job: RunTra
   };
 }
 
-/** A segmented output's ffmpeg files: segments, and the key info when encrypted (its key file stays in the job's scratch). */
+/**
+ * A segmented output's ffmpeg files: segments, and the key info when encrypted (its key file stays in the job's
+ * scratch).
+ */
 function segmentsSpec(dir: string, o: RunOutputSpec): NonNullable<PlanOutputSpec['segments']> {
   return {
     seconds: o.segmentSeconds!,
-    ...(o.hlsVersion === 4 ? { template: path.join(dir, 'media.ts'), singleFile: true } : { template: path.join(dir, 'seg%05d.ts') }),
+    ...(o.hlsVersion === 4
+      ? { template: path.join(dir, 'media.ts'), singleFile: true }
+      : { template: path.join(dir, 'seg%05d.ts') }),
     ...(o.encryption ? { keyInfoFile: path.join(dir, 'keyinfo') } : {}),
   };
 }
@@ -480,30 +570,45 @@ async function deliverSegmented(job: RunTranscodeInput, spec: RunOutputSpec, p: 
   const dir = path.dirname(p.localPath);
   const version: HlsVersion = spec.hlsVersion ?? 3;
   const segments = parseMediaPlaylist(await readFile(p.localPath, 'utf8'));
-  const files = version === 4 ? [{ file: path.join(dir, 'media.ts'), key: singleFileKey(spec.key) }] : segments.map((s, n) => ({ file: path.join(dir, s.file), key: segmentKey(spec.key, n) }));
+  const files =
+    version === 4
+      ? [{ file: path.join(dir, 'media.ts'), key: singleFileKey(spec.key) }]
+      : segments.map((s, n) => ({ file: path.join(dir, s.file), key: segmentKey(spec.key, n) }));
   const playlistKey = variantPlaylistKey(spec.key, version);
   const isVideo = Boolean(p.expected?.video);
   const iframeKey = version === 4 && isVideo ? iframePlaylistKey(spec.key) : undefined;
   // The names of outputKeys(spec) were checked when the job started; the later segments' are known only now.
   const checked = new Set(outputKeys(spec));
-  const unchecked = [...files.map((f) => f.key), playlistKey, ...(iframeKey ? [iframeKey] : [])].filter((key) => !checked.has(key));
+  const unchecked = [...files.map((f) => f.key), playlistKey, ...(iframeKey ? [iframeKey] : [])].filter(
+    (key) => !checked.has(key),
+  );
   const taken = await takenKey(job.s3, job.outputBucket, unchecked, job.signal);
   if (taken) return failure(3002, ErrorText.outputExists(job.outputBucket, taken), p.notes);
 
-  const sizes = version === 4 ? segments.map((s) => s.range?.length ?? 0) : await Promise.all(files.map(async (f) => (await stat(f.file)).size));
+  const sizes =
+    version === 4
+      ? segments.map((s) => s.range?.length ?? 0)
+      : await Promise.all(files.map(async (f) => (await stat(f.file)).size));
   const sized = segments.map((s, n) => ({ seconds: s.seconds, bytes: sizes[n]! }));
   const target = { s3: job.s3, bucket: job.outputBucket, signal: job.signal };
   for (let n = 0; n < files.length; n += 4) {
-    await allEnded(files.slice(n, n + 4).map((f) => uploadFile({ ...target, key: f.key, contentType: SEGMENT_TYPE }, f.file)));
+    await allEnded(
+      files.slice(n, n + 4).map((f) => uploadFile({ ...target, key: f.key, contentType: SEGMENT_TYPE }, f.file)),
+    );
   }
   const seconds = segments.reduce((t, s) => t + s.seconds, 0);
   const firstFile = files[0]?.file;
-  const first = firstFile ? await probeFile(firstFile, { ...probeOptions(job), demuxers: OUTPUT_DEMUXERS }).catch(() => undefined) : undefined;
+  const first = firstFile
+    ? await probeFile(firstFile, { ...probeOptions(job), demuxers: OUTPUT_DEMUXERS }).catch(() => undefined)
+    : undefined;
   let iframe: Rendition['iframe'];
   if (iframeKey && firstFile) {
     const frames = iframesOf(await videoPackets(firstFile, job), seconds, (await stat(firstFile)).size);
     await uploadText(job, iframeKey, iframePlaylist(frames, spec.key), dir);
-    iframe = { playlistKey: iframeKey, bandwidth: measuredBandwidth(frames.map((f) => ({ bytes: f.length, seconds: f.seconds }))).peak };
+    iframe = {
+      playlistKey: iframeKey,
+      bandwidth: measuredBandwidth(frames.map((f) => ({ bytes: f.length, seconds: f.seconds }))).peak,
+    };
   }
   // The media playlist last, so that a player never finds a playlist whose media is missing.
   await uploadText(job, playlistKey, variantPlaylist(segments, spec.key, spec.segmentSeconds!, spec.encryption), dir);
@@ -540,12 +645,28 @@ async function uploadText(job: RunTranscodeInput, key: string, text: string, dir
 }
 
 /** The video packets of a file in order: time, byte position, keyframe. */
-async function videoPackets(file: string, job: RunTranscodeInput): Promise<Array<{ time: number; pos: number; key: boolean }>> {
+async function videoPackets(
+  file: string,
+  job: RunTranscodeInput,
+): Promise<Array<{ time: number; pos: number; key: boolean }>> {
   const { execFile } = await import('node:child_process');
-  const args = ['-v', 'error', ...inputRestrictions(['mpegts']), '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,pos,flags', '-of', 'csv=p=0', file];
+  const args = [
+    '-v',
+    'error',
+    ...inputRestrictions(['mpegts']),
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'packet=pts_time,pos,flags',
+    '-of',
+    'csv=p=0',
+    file,
+  ];
   const cmd = (job.sandbox ?? noSandbox).wrap(job.ffprobePath ?? 'ffprobe', args, path.dirname(file));
   const stdout = await new Promise<string>((resolve, reject) =>
-    execFile(cmd.file, cmd.args, { maxBuffer: 64 * 1024 * 1024, signal: job.signal }, (err, out) => (err ? reject(err) : resolve(out))),
+    execFile(cmd.file, cmd.args, { maxBuffer: 64 * 1024 * 1024, signal: job.signal }, (err, out) =>
+      err ? reject(err) : resolve(out),
+    ),
   );
   return stdout
     .split('\n')
@@ -562,7 +683,15 @@ function codecsOf(probe: MediaProbe | undefined): string[] {
   const v = probe?.video;
   const a = probe?.audio;
   return codecsAttribute({
-    ...(v ? { video: { codec: v.codec, ...(v.profile ? { profile: v.profile } : {}), ...(v.level ? { level: v.level } : {}) } } : {}),
+    ...(v
+      ? {
+          video: {
+            codec: v.codec,
+            ...(v.profile ? { profile: v.profile } : {}),
+            ...(v.level ? { level: v.level } : {}),
+          },
+        }
+      : {}),
     ...(a ? { audio: { codec: a.codec, ...(a.profile ? { profile: a.profile } : {}) } } : {}),
   });
 }
@@ -570,46 +699,98 @@ function codecsOf(probe: MediaProbe | undefined): string[] {
 export const PLAYLIST_DEPENDENCY =
   'Amazon Elastic Transcoder could not generate the playlist because it encountered an error with one or more of the playlists dependencies.';
 
-/** Each master playlist once all its outputs are stored; one whose output failed fails with 1001, as the service did. */
+/**
+ * Each master playlist once all its outputs are stored; one whose output failed fails with 1001, as the service did.
+ */
 async function writePlaylists(job: RunTranscodeInput, outputs: RunOutputResult[]): Promise<RunPlaylistResult[]> {
   const results: RunPlaylistResult[] = [];
   for (const pl of job.playlists ?? []) {
     const members = pl.outputs.map((i) => outputs[i]);
-    if (!members.every((o) => o?.status === 'Complete' && (pl.version === 'dash' ? o.dash : pl.version === 'smooth' ? o.smooth : o.rendition))) {
+    if (
+      !members.every(
+        (o) =>
+          o?.status === 'Complete' &&
+          (pl.version === 'dash' ? o.dash : pl.version === 'smooth' ? o.smooth : o.rendition),
+      )
+    ) {
       results.push({ status: 'Error', statusDetail: formatStatusDetail(1001, PLAYLIST_DEPENDENCY) });
       continue;
     }
     if (await objectExists(job.s3, job.outputBucket, pl.key, { signal: job.signal })) {
-      results.push({ status: 'Error', statusDetail: formatStatusDetail(3002, ErrorText.outputExists(job.outputBucket, pl.key)) });
+      results.push({
+        status: 'Error',
+        statusDetail: formatStatusDetail(3002, ErrorText.outputExists(job.outputBucket, pl.key)),
+      });
       continue;
     }
     if (pl.keyObject) {
-      await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.keyObject.key, Body: pl.keyObject.bytes, ContentType: 'application/octet-stream' }), { abortSignal: job.signal });
+      await job.s3.send(
+        new PutObjectCommand({
+          Bucket: job.outputBucket,
+          Key: pl.keyObject.key,
+          Body: pl.keyObject.bytes,
+          ContentType: 'application/octet-stream',
+        }),
+        { abortSignal: job.signal },
+      );
     }
     if (pl.version === 'smooth') {
       const clientKey = `${pl.key}c`;
       const qualities = manifestTracks(members.map((o) => o!.smooth!));
       if (await objectExists(job.s3, job.outputBucket, clientKey, { signal: job.signal })) {
-        results.push({ status: 'Error', statusDetail: formatStatusDetail(3002, ErrorText.outputExists(job.outputBucket, clientKey)) });
+        results.push({
+          status: 'Error',
+          statusDetail: formatStatusDetail(3002, ErrorText.outputExists(job.outputBucket, clientKey)),
+        });
         continue;
       }
-      await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: clientKey, Body: clientManifest(qualities), ContentType: 'text/xml' }), { abortSignal: job.signal });
-      await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.key, Body: serverManifest(clientKey, qualities), ContentType: 'application/smil+xml' }), { abortSignal: job.signal });
+      await job.s3.send(
+        new PutObjectCommand({
+          Bucket: job.outputBucket,
+          Key: clientKey,
+          Body: clientManifest(qualities),
+          ContentType: 'text/xml',
+        }),
+        { abortSignal: job.signal },
+      );
+      await job.s3.send(
+        new PutObjectCommand({
+          Bucket: job.outputBucket,
+          Key: pl.key,
+          Body: serverManifest(clientKey, qualities),
+          ContentType: 'application/smil+xml',
+        }),
+        { abortSignal: job.signal },
+      );
       results.push({ status: 'Complete' });
       continue;
     }
     const body =
       pl.version === 'dash'
-        ? dashManifest(pl.key, members.map((o) => o!.dash!), Math.max(...members.map((o) => (o!.durationMillis ?? 0) / 1000)))
-        : masterPlaylist(pl.key, members.map((o) => o!.rendition!), pl.version);
+        ? dashManifest(
+            pl.key,
+            members.map((o) => o!.dash!),
+            Math.max(...members.map((o) => (o!.durationMillis ?? 0) / 1000)),
+          )
+        : masterPlaylist(
+            pl.key,
+            members.map((o) => o!.rendition!),
+            pl.version,
+          );
     const contentType = pl.version === 'dash' ? 'application/dash+xml' : PLAYLIST_TYPE;
-    await job.s3.send(new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.key, Body: body, ContentType: contentType }), { abortSignal: job.signal });
+    await job.s3.send(
+      new PutObjectCommand({ Bucket: job.outputBucket, Key: pl.key, Body: body, ContentType: contentType }),
+      { abortSignal: job.signal },
+    );
     results.push({ status: 'Complete' });
   }
   return results;
 }
 
-async function outputFacts(file: string, job: RunTranscodeInput): Promise<Omit<RunOutputResult, 'status' | 'thumbnailKeys' | 'notes'>> {
+async function outputFacts(
+  file: string,
+  job: RunTranscodeInput,
+): Promise<Omit<RunOutputResult, 'status' | 'thumbnailKeys' | 'notes'>> {
   const { size } = await stat(file);
   let probe: MediaProbe | undefined;
   try {
@@ -630,11 +811,15 @@ async function outputFacts(file: string, job: RunTranscodeInput): Promise<Omit<R
  * Like Promise.all, but waits for every promise to end before it rejects with the first failure, so that
  * nothing of a job still runs once the job has moved on.
  */
-async function allEnded<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+async function allEnded<T extends readonly unknown[]>(
+  promises: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   const settled = await Promise.allSettled(promises);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
 }
 
 function failure(code: number, text: string, notes: string[] = []): RunOutputResult {

@@ -25,7 +25,23 @@ export interface Sandbox {
 export const noSandbox: Sandbox = { kind: 'none', wrap: (file, args) => ({ file, args }) };
 
 /** What the programs need to start: Debian's merged /usr, the library cache and alternatives links. */
-const SYSTEM_BINDS = ['--ro-bind', '/usr', '/usr', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin'];
+const SYSTEM_BINDS = [
+  '--ro-bind',
+  '/usr',
+  '/usr',
+  '--symlink',
+  'usr/lib',
+  '/lib',
+  '--symlink',
+  'usr/lib64',
+  '/lib64',
+  '--symlink',
+  'usr/bin',
+  '/bin',
+  '--symlink',
+  'usr/sbin',
+  '/sbin',
+];
 const SYSTEM_FILES = ['/etc/alternatives', '/etc/ld.so.cache'];
 
 /** bubblewrap (`bwrap`): the argv is pure, so tests check it as data. */
@@ -40,15 +56,22 @@ export function bwrapSandbox(bwrapPath = 'bwrap'): Sandbox {
           ...SYSTEM_BINDS,
           ...SYSTEM_FILES.flatMap((f) => ['--ro-bind-try', f, f]),
           ...own,
-          '--dev', '/dev',
-          '--proc', '/proc',
-          '--bind', dir, dir,
-          '--chdir', dir,
+          '--dev',
+          '/dev',
+          '--proc',
+          '/proc',
+          '--bind',
+          dir,
+          dir,
+          '--chdir',
+          dir,
           '--unshare-all',
           '--die-with-parent',
           '--new-session',
           '--clearenv',
-          '--setenv', 'PATH', '/usr/bin:/bin',
+          '--setenv',
+          'PATH',
+          '/usr/bin:/bin',
           '--',
           command,
           ...args,

@@ -7,16 +7,27 @@ import { makeScratch, removeStaleScratch } from './scratch';
 const tmpRoot = () => mkdtemp(path.join(os.tmpdir(), 'scratch-test-'));
 
 describe('worker scratch directories', () => {
-  it('removes what dead workers of this host left, keeps live ones and other hosts\'', async () => {
+  it("removes what dead workers of this host left, keeps live ones and other hosts'", async () => {
     const root = await tmpRoot();
     const mine = await makeScratch(root, 'box');
-    for (const name of ['box-111-0000000a', 'box-222-0000000b', 'other-111-0000000c', 'et-job-xyz', 'box-notapid-0000000d']) {
+    for (const name of [
+      'box-111-0000000a',
+      'box-222-0000000b',
+      'other-111-0000000c',
+      'et-job-xyz',
+      'box-notapid-0000000d',
+    ]) {
       await mkdir(path.join(root, name, 'et-job-1'), { recursive: true });
       await writeFile(path.join(root, name, 'et-job-1', 'decoded.nut'), 'pcm');
     }
-    const removed = await removeStaleScratch(root, { host: 'box', isAlive: (pid) => pid === 222 || pid === process.pid });
+    const removed = await removeStaleScratch(root, {
+      host: 'box',
+      isAlive: (pid) => pid === 222 || pid === process.pid,
+    });
     expect(removed).toEqual([path.join(root, 'box-111-0000000a')]);
-    expect((await readdir(root)).sort()).toEqual(['box-222-0000000b', 'box-notapid-0000000d', 'et-job-xyz', 'other-111-0000000c', path.basename(mine)].sort());
+    expect((await readdir(root)).sort()).toEqual(
+      ['box-222-0000000b', 'box-notapid-0000000d', 'et-job-xyz', 'other-111-0000000c', path.basename(mine)].sort(),
+    );
   });
 
   it('removes a directory of its own pid only when it is older than this process (a restarted container)', async () => {

@@ -39,7 +39,8 @@ export async function removeStaleScratch(root: string, opts: StaleScratchOptions
     const pid = Number(m[2]);
     const dir = path.join(root, name);
     let stale = !isAlive(pid);
-    if (!stale && pid === process.pid) stale = ((await stat(dir).catch(() => undefined))?.mtimeMs ?? Infinity) < startedAt;
+    if (!stale && pid === process.pid)
+      stale = ((await stat(dir).catch(() => undefined))?.mtimeMs ?? Infinity) < startedAt;
     if (!stale) continue;
     await rm(dir, { recursive: true, force: true });
     removed.push(dir);

@@ -59,7 +59,9 @@ export function fitGeometry(
       scale = Math.min(1, fit);
       fitsInside = true;
   }
-  const scaled = stretch ? { width: boxW, height: boxH } : { width: evenNear(sw * scale!), height: evenNear(sh * scale!) };
+  const scaled = stretch
+    ? { width: boxW, height: boxH }
+    : { width: evenNear(sw * scale!), height: evenNear(sh * scale!) };
   // Fit-like policies never exceed the box, even after rounding to even sizes.
   if (fitsInside) {
     scaled.width = Math.min(scaled.width, boxW);
@@ -80,7 +82,10 @@ export function fitGeometry(
 }
 
 /** The MaxWidth x MaxHeight box, even-sized. */
-export function boxSize(max: { width?: string | undefined; height?: string | undefined }): { width: number; height: number } {
+export function boxSize(max: { width?: string | undefined; height?: string | undefined }): {
+  width: number;
+  height: number;
+} {
   return { width: evenDown(dimension(max.width, 1920)), height: evenDown(dimension(max.height, 1080)) };
 }
 
@@ -92,7 +97,8 @@ function dimension(value: string | undefined, auto: number): number {
 /** The ffmpeg filters that produce a geometry, in order (scale, crop, pad). */
 export function geometryFilters(source: { width: number; height: number }, g: Geometry): string[] {
   const filters: string[] = [];
-  if (g.scaled.width !== source.width || g.scaled.height !== source.height) filters.push(`scale=${g.scaled.width}:${g.scaled.height}`);
+  if (g.scaled.width !== source.width || g.scaled.height !== source.height)
+    filters.push(`scale=${g.scaled.width}:${g.scaled.height}`);
   if (g.crop) filters.push(`crop=${g.crop.width}:${g.crop.height}`);
   if (g.pad) filters.push(`pad=${g.pad.width}:${g.pad.height}:(ow-iw)/2:(oh-ih)/2`);
   return filters;

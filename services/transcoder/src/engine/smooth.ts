@@ -50,7 +50,9 @@ export function fragmentTime(moof: Buffer): { trackId: number; time: number; dur
   const tfhd = findBox(moof, ['moof', 'traf', 'tfhd']);
   if (!traf || !tfhd) return undefined;
   const trackId = moof.readUInt32BE(tfhd.body + 4);
-  const uuid = childBoxes(moof, traf.body, traf.offset + traf.size).find((b) => b.type === 'uuid' && moof.toString('hex', b.body, b.body + 16) === TFXD);
+  const uuid = childBoxes(moof, traf.body, traf.offset + traf.size).find(
+    (b) => b.type === 'uuid' && moof.toString('hex', b.body, b.body + 16) === TFXD,
+  );
   if (!uuid) return undefined;
   const at = uuid.body + 16;
   const version = moof[at]!;
@@ -106,7 +108,9 @@ function smoothTrack(trak: Buffer): SmoothTrack {
     type: 'audio',
     trackId,
     timescale,
-    codecPrivateData: decoderSpecificInfo(moov.subarray(esds.body + 4, esds.offset + esds.size)).toString('hex').toUpperCase(),
+    codecPrivateData: decoderSpecificInfo(moov.subarray(esds.body + 4, esds.offset + esds.size))
+      .toString('hex')
+      .toUpperCase(),
     channels: moov.readUInt16BE(mp4a.body + 16),
     sampleRate: moov.readUInt32BE(mp4a.body + 24) >>> 16,
   };
@@ -128,7 +132,10 @@ function annexB(avcC: Buffer): string {
     nals.push(avcC.subarray(at + 2, at + 2 + len));
     at += 2 + len;
   }
-  return nals.map((n) => `00000001${n.toString('hex')}`).join('').toUpperCase();
+  return nals
+    .map((n) => `00000001${n.toString('hex')}`)
+    .join('')
+    .toUpperCase();
 }
 
 /** The DecoderSpecificInfo (tag 5) inside an ES_Descriptor (ISO/IEC 14496-1, 7.2.6). */
@@ -177,20 +184,30 @@ export function manifestTracks(perOutput: SmoothQuality[][]): SmoothQuality[] {
 /** The client manifest `<Name>.ismc`: a stream index per type, its quality levels and chunks. */
 export function clientManifest(qualities: SmoothQuality[]): string {
   const duration = Math.max(0, ...qualities.map((q) => q.chunks.reduce((t, c) => Math.max(t, c.time + c.duration), 0)));
-  const lines = [`<?xml version="1.0" encoding="UTF-8"?>`, `<SmoothStreamingMedia MajorVersion="2" MinorVersion="0" TimeScale="${TICKS}" Duration="${duration}">`];
+  const lines = [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<SmoothStreamingMedia MajorVersion="2" MinorVersion="0" TimeScale="${TICKS}" Duration="${duration}">`,
+  ];
   for (const type of ['video', 'audio'] as const) {
     const levels = qualities.filter((q) => q.track.type === type).sort((a, b) => b.bitrate - a.bitrate);
     if (!levels.length) continue;
     const chunks = levels[0]!.chunks;
-    const size = type === 'video' ? ` MaxWidth="${Math.max(...levels.map((l) => l.track.width ?? 0))}" MaxHeight="${Math.max(...levels.map((l) => l.track.height ?? 0))}"` : '';
-    lines.push(`  <StreamIndex Type="${type}" Name="${type}" Chunks="${chunks.length}" QualityLevels="${levels.length}" Url="QualityLevels({bitrate})/Fragments(${type}={start time})"${size}>`);
+    const size =
+      type === 'video'
+        ? ` MaxWidth="${Math.max(...levels.map((l) => l.track.width ?? 0))}" MaxHeight="${Math.max(...levels.map((l) => l.track.height ?? 0))}"`
+        : '';
+    lines.push(
+      `  <StreamIndex Type="${type}" Name="${type}" Chunks="${chunks.length}" QualityLevels="${levels.length}" Url="QualityLevels({bitrate})/Fragments(${type}={start time})"${size}>`,
+    );
     levels.forEach((l, i) => {
       const t = l.track;
       const attrs =
         type === 'video'
           ? `FourCC="H264" MaxWidth="${t.width}" MaxHeight="${t.height}"`
           : `FourCC="AACL" SamplingRate="${t.sampleRate}" Channels="${t.channels}" BitsPerSample="16" PacketSize="4" AudioTag="255"`;
-      lines.push(`    <QualityLevel Index="${i}" Bitrate="${l.bitrate}" ${attrs} CodecPrivateData="${t.codecPrivateData}"/>`);
+      lines.push(
+        `    <QualityLevel Index="${i}" Bitrate="${l.bitrate}" ${attrs} CodecPrivateData="${t.codecPrivateData}"/>`,
+      );
     });
     for (const c of chunks) lines.push(`    <c t="${c.time}" d="${c.duration}"/>`);
     lines.push('  </StreamIndex>');
@@ -199,7 +216,10 @@ export function clientManifest(qualities: SmoothQuality[]): string {
   return lines.join('\n');
 }
 
-/** The server manifest `<Name>.ism` (SMIL 2.0): every output, with its bit rate and track, and the client manifest's name. */
+/**
+ * The server manifest `<Name>.ism` (SMIL 2.0): every output, with its bit rate and track, and the client manifest's
+ * name.
+ */
 export function serverManifest(clientManifestKey: string, qualities: SmoothQuality[]): string {
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -210,7 +230,9 @@ export function serverManifest(clientManifestKey: string, qualities: SmoothQuali
     '  <body>',
     '    <switch>',
   ];
-  for (const q of [...qualities].sort((a, b) => (a.track.type === b.track.type ? b.bitrate - a.bitrate : a.track.type === 'video' ? -1 : 1))) {
+  for (const q of [...qualities].sort((a, b) =>
+    a.track.type === b.track.type ? b.bitrate - a.bitrate : a.track.type === 'video' ? -1 : 1,
+  )) {
     lines.push(
       `      <${q.track.type} src="${xml(baseName(q.key))}" systemBitrate="${q.bitrate}">`,
       `        <param name="trackID" value="${q.track.trackId}" valuetype="data"/>`,
@@ -225,7 +247,10 @@ export function serverManifest(clientManifestKey: string, qualities: SmoothQuali
  * Fragment times in the track's timescale → 100 ns units. An AAC encoder's priming starts the first audio
  * fragment a little before 0; a Smooth timeline starts at 0, so that fragment starts at 0 and is shorter.
  */
-export function toTicks(chunks: Array<{ time: number; duration: number }>, timescale: number): Array<{ time: number; duration: number }> {
+export function toTicks(
+  chunks: Array<{ time: number; duration: number }>,
+  timescale: number,
+): Array<{ time: number; duration: number }> {
   const k = TICKS / timescale;
   return chunks.map((c) => {
     const start = Math.round(c.time * k);

@@ -22,9 +22,17 @@ describe('system presets', () => {
     const byId = new Map(all.map((p) => [p.Id, p]));
     expect(byId.get(SeedPresets.wav)).toMatchObject({
       Container: 'wav',
-      Audio: { Codec: 'pcm', SampleRate: '44100', Channels: '2', CodecOptions: { BitDepth: '16', BitOrder: 'LittleEndian', Signed: 'Signed' } },
+      Audio: {
+        Codec: 'pcm',
+        SampleRate: '44100',
+        Channels: '2',
+        CodecOptions: { BitDepth: '16', BitOrder: 'LittleEndian', Signed: 'Signed' },
+      },
     });
-    expect(byId.get(SeedPresets.flac)).toMatchObject({ Container: 'flac', Audio: { Codec: 'flac', SampleRate: '44100', Channels: '2' } });
+    expect(byId.get(SeedPresets.flac)).toMatchObject({
+      Container: 'flac',
+      Audio: { Codec: 'flac', SampleRate: '44100', Channels: '2' },
+    });
     expect(byId.get(SeedPresets.aacMp4)).toEqual({
       Id: '1351620000001-100110',
       Arn: 'arn:aws:elastictranscoder:us-east-1:000000000000:preset/1351620000001-100110',
@@ -40,13 +48,36 @@ describe('system presets', () => {
     const p = systemPreset('1351620000001-200045', 'ap-southeast-2', '512561797349')!;
     expect(p.Video).toMatchObject({
       Codec: 'H.264',
-      CodecOptions: { BufferSize: '4248', ColorSpaceConversionMode: 'None', InterlacedMode: 'Progressive', Level: '3', MaxBitRate: '472', MaxReferenceFrames: '3', Profile: 'baseline' },
-      KeyframesMaxDist: '90', FixedGOP: 'true', BitRate: '472', FrameRate: 'auto', MaxFrameRate: '60', MaxWidth: '480', MaxHeight: '320',
-      DisplayAspectRatio: 'auto', SizingPolicy: 'ShrinkToFit', PaddingPolicy: 'NoPad',
+      CodecOptions: {
+        BufferSize: '4248',
+        ColorSpaceConversionMode: 'None',
+        InterlacedMode: 'Progressive',
+        Level: '3',
+        MaxBitRate: '472',
+        MaxReferenceFrames: '3',
+        Profile: 'baseline',
+      },
+      KeyframesMaxDist: '90',
+      FixedGOP: 'true',
+      BitRate: '472',
+      FrameRate: 'auto',
+      MaxFrameRate: '60',
+      MaxWidth: '480',
+      MaxHeight: '320',
+      DisplayAspectRatio: 'auto',
+      SizingPolicy: 'ShrinkToFit',
+      PaddingPolicy: 'NoPad',
     });
     expect(p.Video!.Watermarks).toHaveLength(4);
     expect(p.Audio).toBeUndefined();
-    expect(p.Thumbnails).toEqual({ Format: 'png', Interval: '300', MaxWidth: '192', MaxHeight: '108', SizingPolicy: 'ShrinkToFit', PaddingPolicy: 'NoPad' });
+    expect(p.Thumbnails).toEqual({
+      Format: 'png',
+      Interval: '300',
+      MaxWidth: '192',
+      MaxHeight: '108',
+      SizingPolicy: 'ShrinkToFit',
+      PaddingPolicy: 'NoPad',
+    });
   });
 
   it('resolves deprecated ids under the id asked for', () => {

@@ -85,7 +85,9 @@ export class FollowingUpload {
     const { size } = await stat(this.file);
     if (size <= this.partSize || size < (this.next - 1) * this.partSize) {
       await this.abort();
-      return size <= this.partSize ? this.putWhole(size) : new FollowingUpload(this.target, this.file, this.partSize, 0).finish();
+      return size <= this.partSize
+        ? this.putWhole(size)
+        : new FollowingUpload(this.target, this.file, this.partSize, 0).finish();
     }
     try {
       const early = [...this.sent.keys()];
@@ -109,9 +111,16 @@ export class FollowingUpload {
         }
       }
       if (this.failure) throw this.failure;
-      const Parts = [...this.sent.entries()].sort(([a], [b]) => a - b).map(([PartNumber, p]) => ({ PartNumber, ETag: p.etag }));
+      const Parts = [...this.sent.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([PartNumber, p]) => ({ PartNumber, ETag: p.etag }));
       await this.target.s3.send(
-        new CompleteMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.target.key, UploadId: this.uploadId, MultipartUpload: { Parts } }),
+        new CompleteMultipartUploadCommand({
+          Bucket: this.target.bucket,
+          Key: this.target.key,
+          UploadId: this.uploadId,
+          MultipartUpload: { Parts },
+        }),
         { abortSignal: this.target.signal },
       );
       this.uploadId = undefined;
@@ -139,15 +148,28 @@ export class FollowingUpload {
 
   private async putWhole(size: number): Promise<void> {
     const { body, digest } = await this.readPart(1, size, Buffer.allocUnsafe(size));
-    const command = new PutObjectCommand({ Bucket: this.target.bucket, Key: this.target.key, Body: body, ContentLength: body.length, ContentType: this.target.contentType });
+    const command = new PutObjectCommand({
+      Bucket: this.target.bucket,
+      Key: this.target.key,
+      Body: body,
+      ContentLength: body.length,
+      ContentType: this.target.contentType,
+    });
     await this.target.s3.send(withPayloadDigest(command, digest), { abortSignal: this.target.signal });
   }
 
   private multipartUpload(): Promise<string> {
     this.creating ??= this.target.s3
-      .send(new CreateMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.target.key, ContentType: this.target.contentType }), {
-        abortSignal: this.target.signal,
-      })
+      .send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.target.bucket,
+          Key: this.target.key,
+          ContentType: this.target.contentType,
+        }),
+        {
+          abortSignal: this.target.signal,
+        },
+      )
       .then((created) => (this.uploadId = created.UploadId!));
     return this.creating;
   }
@@ -158,7 +180,14 @@ export class FollowingUpload {
     try {
       const uploadId = await this.multipartUpload();
       const { body, digest } = await this.readPart(n, size, buffer);
-      const command = new UploadPartCommand({ Bucket: this.target.bucket, Key: this.target.key, UploadId: uploadId, PartNumber: n, Body: body, ContentLength: body.length });
+      const command = new UploadPartCommand({
+        Bucket: this.target.bucket,
+        Key: this.target.key,
+        UploadId: uploadId,
+        PartNumber: n,
+        Body: body,
+        ContentLength: body.length,
+      });
       const res = await this.target.s3.send(withPayloadDigest(command, digest), { abortSignal: this.target.signal });
       this.sent.set(n, { etag: res.ETag!, digest });
     } catch (err) {

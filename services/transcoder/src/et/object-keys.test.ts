@@ -44,9 +44,17 @@ describe('CreateJob refuses .. path segments with a ValidationException naming t
   it.each([
     [job({ Input: { Key: '../secret.mp3' } }), refusal('../secret.mp3', 'input.key')],
     [job({ Inputs: [{ Key: 'a/../../b.mp3' }] }), refusal('a/../../b.mp3', 'inputs.1.member.key')],
-    [job({ Outputs: [{ Key: '../../escaped.wav', PresetId: PRESET }] }), refusal('../../escaped.wav', 'outputs.1.member.key')],
     [
-      job({ Outputs: [{ Key: 'ok.wav', PresetId: PRESET }, { Key: 'x/../../y.wav', PresetId: PRESET }] }),
+      job({ Outputs: [{ Key: '../../escaped.wav', PresetId: PRESET }] }),
+      refusal('../../escaped.wav', 'outputs.1.member.key'),
+    ],
+    [
+      job({
+        Outputs: [
+          { Key: 'ok.wav', PresetId: PRESET },
+          { Key: 'x/../../y.wav', PresetId: PRESET },
+        ],
+      }),
       refusal('x/../../y.wav', 'outputs.2.member.key'),
     ],
     [job({ Outputs: undefined, Output: { Key: '..', PresetId: PRESET } }), refusal('..', 'output.key')],
@@ -69,11 +77,21 @@ describe('CreateJob refuses .. path segments with a ValidationException naming t
   });
 
   it.each([
-    [job({ OutputKeyPrefix: 'a/.', Outputs: [{ Key: './b.wav', PresetId: PRESET }] }), refusal('./b.wav', 'outputs.1.member.key', "OutputKeyPrefix + Key must not contain '..' as a path segment")],
-    [job({ OutputKeyPrefix: '.', Outputs: undefined, Output: { Key: './b.wav', PresetId: PRESET } }), refusal('./b.wav', 'output.key', "OutputKeyPrefix + Key must not contain '..' as a path segment")],
+    [
+      job({ OutputKeyPrefix: 'a/.', Outputs: [{ Key: './b.wav', PresetId: PRESET }] }),
+      refusal('./b.wav', 'outputs.1.member.key', "OutputKeyPrefix + Key must not contain '..' as a path segment"),
+    ],
+    [
+      job({ OutputKeyPrefix: '.', Outputs: undefined, Output: { Key: './b.wav', PresetId: PRESET } }),
+      refusal('./b.wav', 'output.key', "OutputKeyPrefix + Key must not contain '..' as a path segment"),
+    ],
     [
       job({ OutputKeyPrefix: 'v/.', Outputs: [{ Key: 'o.wav', PresetId: PRESET, ThumbnailPattern: './t-{count}' }] }),
-      refusal('./t-{count}', 'outputs.1.member.thumbnailPattern', "OutputKeyPrefix + ThumbnailPattern must not contain '..' as a path segment"),
+      refusal(
+        './t-{count}',
+        'outputs.1.member.thumbnailPattern',
+        "OutputKeyPrefix + ThumbnailPattern must not contain '..' as a path segment",
+      ),
     ],
     [
       job({ OutputKeyPrefix: 'hls/.', Playlists: [{ Name: './index', Format: 'HLSv3', OutputKeys: ['out.wav'] }] }),

@@ -28,10 +28,15 @@ export function pageQuery(query: Record<string, unknown>, defaultAscending: bool
 }
 
 /** One page of an id-ordered list held in memory (presets); NextPageToken is the next page's first id. */
-export function pageOf<T extends { Id?: string }>(items: T[], q: PageQuery, size = PAGE_SIZE): { page: T[]; next?: string } {
+export function pageOf<T extends { Id?: string }>(
+  items: T[],
+  q: PageQuery,
+  size = PAGE_SIZE,
+): { page: T[]; next?: string } {
   const sorted = [...items].sort((a, b) => (a.Id! < b.Id! ? -1 : a.Id! > b.Id! ? 1 : 0));
   if (!q.ascending) sorted.reverse();
-  const start = q.token === undefined ? 0 : sorted.findIndex((i) => (q.ascending ? i.Id! >= q.token! : i.Id! <= q.token!));
+  const start =
+    q.token === undefined ? 0 : sorted.findIndex((i) => (q.ascending ? i.Id! >= q.token! : i.Id! <= q.token!));
   if (start < 0) return { page: [] };
   const page = sorted.slice(start, start + size);
   const next = sorted[start + size]?.Id;

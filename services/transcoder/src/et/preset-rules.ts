@@ -40,10 +40,13 @@ export function checkPresetRules(p: CreatePresetRequest): void {
 }
 
 function checkAudio(container: string, rule: ContainerRule, a: NonNullable<CreatePresetRequest['Audio']>): void {
-  if (rule.audio.length === 0) throw validationError(`[Container ${container} does not support audio; remove the Audio settings.]`);
+  if (rule.audio.length === 0)
+    throw validationError(`[Container ${container} does not support audio; remove the Audio settings.]`);
   if (!a.Codec) throw validationError('[Audio:Codec is required.]');
   if (!rule.audio.includes(a.Codec)) {
-    throw validationError(`[Audio:Codec ${a.Codec} is not valid for container ${container}; use ${rule.audio.join(' or ')}.]`);
+    throw validationError(
+      `[Audio:Codec ${a.Codec} is not valid for container ${container}; use ${rule.audio.join(' or ')}.]`,
+    );
   }
   if (!a.SampleRate) throw validationError('[Audio:SampleRate is required.]');
   if (!a.Channels) throw validationError('[Audio:Channels is required.]');
@@ -53,7 +56,8 @@ function checkAudio(container: string, rule: ContainerRule, a: NonNullable<Creat
     throw validationError('[Audio:BitRate must be between 8 and 320.]');
   }
   const options = a.CodecOptions ?? {};
-  if (options.Profile && a.Codec !== 'AAC') throw validationError('[Audio:CodecOptions:Profile is only valid for codec AAC.]');
+  if (options.Profile && a.Codec !== 'AAC')
+    throw validationError('[Audio:CodecOptions:Profile is only valid for codec AAC.]');
   if (options.BitDepth) {
     const depths = BIT_DEPTHS[a.Codec];
     if (!depths) throw validationError(`[Audio:CodecOptions:BitDepth is not valid for codec ${a.Codec}.]`);
@@ -67,10 +71,13 @@ function checkAudio(container: string, rule: ContainerRule, a: NonNullable<Creat
 }
 
 function checkVideo(container: string, rule: ContainerRule, v: NonNullable<CreatePresetRequest['Video']>): void {
-  if (rule.video.length === 0) throw validationError(`[Container ${container} does not support video; remove the Video settings.]`);
+  if (rule.video.length === 0)
+    throw validationError(`[Container ${container} does not support video; remove the Video settings.]`);
   if (!v.Codec) throw validationError('[Video:Codec is required.]');
   if (!rule.video.includes(v.Codec)) {
-    throw validationError(`[Video:Codec ${v.Codec} is not valid for container ${container}; use ${rule.video.join(' or ')}.]`);
+    throw validationError(
+      `[Video:Codec ${v.Codec} is not valid for container ${container}; use ${rule.video.join(' or ')}.]`,
+    );
   }
   if (v.Resolution && (v.MaxWidth || v.MaxHeight)) {
     throw validationError('[Video:Resolution and Video:MaxWidth/MaxHeight are mutually exclusive.]');
@@ -109,5 +116,6 @@ function checkThumbnails(t: NonNullable<CreatePresetRequest['Thumbnails']>): voi
 function checkEvenSize(member: string, value: string | undefined, min: number, max: number): void {
   if (value === undefined || value === 'auto') return;
   const n = Number(value);
-  if (n % 2 !== 0 || n < min || n > max) throw validationError(`[${member} must be an even number between ${min} and ${max}.]`);
+  if (n % 2 !== 0 || n < min || n > max)
+    throw validationError(`[${member} must be an even number between ${min} and ${max}.]`);
 }

@@ -20,12 +20,27 @@ describe('request validation', () => {
 
   it.each([
     [{}, "Value null at 'pipelineId' failed to satisfy constraint: Member must not be null"],
-    [{ PipelineId: 'x' }, "Value 'x' at 'pipelineId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^\\d{13}-\\w{6}$"],
-    [{ PipelineId: '1111111111111-abcdef', Outputs: 'a' }, "Value 'a' at 'outputs' failed to satisfy constraint: Member must be of type array"],
-    [{ PipelineId: '1111111111111-abcdef', Outputs: [{ Key: '', PresetId: '1111111111111-abcdef' }] }, "at 'outputs.1.member.key' failed to satisfy constraint: Member must have length greater than or equal to 1"],
-    [{ PipelineId: '1111111111111-abcdef', UserMetadata: { a: 1 } }, "Value '1' at 'userMetadata.a' failed to satisfy constraint: Member must be of type string"],
     [
-      { PipelineId: '1111111111111-abcdef', UserMetadata: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'])) },
+      { PipelineId: 'x' },
+      "Value 'x' at 'pipelineId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^\\d{13}-\\w{6}$",
+    ],
+    [
+      { PipelineId: '1111111111111-abcdef', Outputs: 'a' },
+      "Value 'a' at 'outputs' failed to satisfy constraint: Member must be of type array",
+    ],
+    [
+      { PipelineId: '1111111111111-abcdef', Outputs: [{ Key: '', PresetId: '1111111111111-abcdef' }] },
+      "at 'outputs.1.member.key' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    ],
+    [
+      { PipelineId: '1111111111111-abcdef', UserMetadata: { a: 1 } },
+      "Value '1' at 'userMetadata.a' failed to satisfy constraint: Member must be of type string",
+    ],
+    [
+      {
+        PipelineId: '1111111111111-abcdef',
+        UserMetadata: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'])),
+      },
       "at 'userMetadata' failed to satisfy constraint: Member must have length less than or equal to 10",
     ],
   ])('%j → %s', (body, message) => {

@@ -151,7 +151,22 @@ export const Thumbnails = z.object({
   PaddingPolicy: Padding.optional(),
 });
 
-export const PresetContainers = ['mp4', 'ts', 'webm', 'mp3', 'flac', 'oga', 'ogg', 'fmp4', 'mpg', 'flv', 'gif', 'mxf', 'wav', 'mp2'] as const;
+export const PresetContainers = [
+  'mp4',
+  'ts',
+  'webm',
+  'mp3',
+  'flac',
+  'oga',
+  'ogg',
+  'fmp4',
+  'mpg',
+  'flv',
+  'gif',
+  'mxf',
+  'wav',
+  'mp2',
+] as const;
 
 export const CreatePresetRequest = z.object({
   Name: length(1, 40),
@@ -165,8 +180,12 @@ export type CreatePresetRequest = z.infer<typeof CreatePresetRequest>;
 
 // Jobs.
 const TimeSpan = z.object({
-  StartTime: pattern(/(^\d{1,5}(\.\d{0,3})?$)|(^([0-1]?[0-9]:|2[0-3]:)?([0-5]?[0-9]:)?[0-5]?[0-9](\.\d{0,3})?$)/).optional(),
-  Duration: pattern(/(^\d{1,5}(\.\d{0,3})?$)|(^([0-1]?[0-9]:|2[0-3]:)?([0-5]?[0-9]:)?[0-5]?[0-9](\.\d{0,3})?$)/).optional(),
+  StartTime: pattern(
+    /(^\d{1,5}(\.\d{0,3})?$)|(^([0-1]?[0-9]:|2[0-3]:)?([0-5]?[0-9]:)?[0-5]?[0-9](\.\d{0,3})?$)/,
+  ).optional(),
+  Duration: pattern(
+    /(^\d{1,5}(\.\d{0,3})?$)|(^([0-1]?[0-9]:|2[0-3]:)?([0-5]?[0-9]:)?[0-5]?[0-9](\.\d{0,3})?$)/,
+  ).optional(),
 });
 
 export const JobInput = z.object({
@@ -176,8 +195,26 @@ export const JobInput = z.object({
   AspectRatio: oneOf(['auto', '1:1', '4:3', '3:2', '16:9']).optional(),
   Interlaced: oneOf(['auto', 'true', 'false']).optional(),
   Container: oneOf([
-    'auto', '3gp', 'aac', 'asf', 'avi', 'divx', 'flv', 'm4a', 'mkv', 'mov', 'mp3', 'mp4',
-    'mpeg', 'mpeg-ps', 'mpeg-ts', 'mxf', 'ogg', 'vob', 'wav', 'webm',
+    'auto',
+    '3gp',
+    'aac',
+    'asf',
+    'avi',
+    'divx',
+    'flv',
+    'm4a',
+    'mkv',
+    'mov',
+    'mp3',
+    'mp4',
+    'mpeg',
+    'mpeg-ps',
+    'mpeg-ts',
+    'mxf',
+    'ogg',
+    'vob',
+    'wav',
+    'webm',
   ]).optional(),
   Encryption: Encryption.optional(),
   TimeSpan: TimeSpan.optional(),
@@ -187,12 +224,21 @@ export type JobInputSpec = z.infer<typeof JobInput>;
 
 export const CreateJobOutput = z.object({
   Key: objectKey(1, 255),
-  ThumbnailPattern: pattern(/(^$)|(^.*\{count\}.*$)/).refine((k) => !hasDotDotSegment(k), NO_DOT_DOT).optional(),
+  ThumbnailPattern: pattern(/(^$)|(^.*\{count\}.*$)/)
+    .refine((k) => !hasDotDotSegment(k), NO_DOT_DOT)
+    .optional(),
   ThumbnailEncryption: Encryption.optional(),
   Rotate: oneOf(['auto', '0', '90', '180', '270']).optional(),
   PresetId: Id,
   SegmentDuration: pattern(/^\d{1,5}(\.\d{0,5})?$/).optional(),
-  Watermarks: list(z.object({ PresetWatermarkId: length(1, 40).optional(), InputKey: objectKey(1, 1024).optional(), Encryption: Encryption.optional() }), 4).optional(),
+  Watermarks: list(
+    z.object({
+      PresetWatermarkId: length(1, 40).optional(),
+      InputKey: objectKey(1, 1024).optional(),
+      Encryption: Encryption.optional(),
+    }),
+    4,
+  ).optional(),
   AlbumArt: z.record(z.string(), z.unknown()).optional(),
   Composition: z.array(z.unknown()).optional(),
   Captions: z.record(z.string(), z.unknown()).optional(),
@@ -221,20 +267,27 @@ export const CreateJobPlaylist = z.object({
 export type HlsContentProtectionSpec = NonNullable<z.infer<typeof CreateJobPlaylist>['HlsContentProtection']>;
 export type CreateJobPlaylistSpec = z.infer<typeof CreateJobPlaylist>;
 
-export const CreateJobRequest = z.object({
-  PipelineId: Id,
-  Input: JobInput.optional(),
-  Inputs: list(JobInput, 200).optional(),
-  Output: CreateJobOutput.optional(),
-  Outputs: list(CreateJobOutput, 30).optional(),
-  OutputKeyPrefix: objectKey(1, 255).optional(),
-  Playlists: list(CreateJobPlaylist, 30).optional(),
-  // Up to 10 pairs of at most 256 characters each (job-settings.md, "User Metadata").
-  UserMetadata: z
-    .record(length(1, 256), z.string({ error: 'Member must be of type string' }).max(256, 'Member must have length less than or equal to 256'))
-    .refine((m) => Object.keys(m).length <= 10, 'Member must have length less than or equal to 10')
-    .optional(),
-}).superRefine(noDotDotAfterPrefix);
+export const CreateJobRequest = z
+  .object({
+    PipelineId: Id,
+    Input: JobInput.optional(),
+    Inputs: list(JobInput, 200).optional(),
+    Output: CreateJobOutput.optional(),
+    Outputs: list(CreateJobOutput, 30).optional(),
+    OutputKeyPrefix: objectKey(1, 255).optional(),
+    Playlists: list(CreateJobPlaylist, 30).optional(),
+    // Up to 10 pairs of at most 256 characters each (job-settings.md, "User Metadata").
+    UserMetadata: z
+      .record(
+        length(1, 256),
+        z
+          .string({ error: 'Member must be of type string' })
+          .max(256, 'Member must have length less than or equal to 256'),
+      )
+      .refine((m) => Object.keys(m).length <= 10, 'Member must have length less than or equal to 10')
+      .optional(),
+  })
+  .superRefine(noDotDotAfterPrefix);
 export type CreateJobRequest = z.infer<typeof CreateJobRequest>;
 
 /** Each member may be clean and their join not: OutputKeyPrefix `a/.` and Key `./b` make `a/../b`. */
@@ -243,7 +296,12 @@ function noDotDotAfterPrefix(req: CreateJobRequest, ctx: z.RefinementCtx): void 
   if (!prefix) return;
   const check = (value: string | undefined, path: PropertyKey[], member: string) => {
     if (value === undefined || !hasDotDotSegment(`${prefix}${value}`)) return;
-    ctx.addIssue({ code: 'custom', path, input: value, message: `OutputKeyPrefix + ${member} must not contain '..' as a path segment` });
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      input: value,
+      message: `OutputKeyPrefix + ${member} must not contain '..' as a path segment`,
+    });
   };
   const outputs: Array<[CreateJobOutputSpec, PropertyKey[]]> = [
     ...(req.Output ? [[req.Output, ['Output']] as [CreateJobOutputSpec, PropertyKey[]]] : []),

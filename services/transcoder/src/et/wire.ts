@@ -69,7 +69,9 @@ export function jobToWire(j: JobRecord, scope: ArnScope) {
     Output: outputs[0],
     Outputs: outputs,
     OutputKeyPrefix: j.outputKeyPrefix ?? undefined,
-    Playlists: j.playlists.map(({ KeyGenerated: _generated, ...p }) => compact({ ...p, Status: playlistStatus(j.status, p.Status) })),
+    Playlists: j.playlists.map(({ KeyGenerated: _generated, ...p }) =>
+      compact({ ...p, Status: playlistStatus(j.status, p.Status) }),
+    ),
     Status: j.status,
     UserMetadata: j.userMetadata ?? undefined,
     Timing: compact({

@@ -60,13 +60,19 @@ async function postToSubscriber(m: MessageRow, url: string, deps: DeliverDeps): 
       deps.log.info({ topicArn: m.topicArn, endpoint: url }, 'subscription confirmation sent');
     }
     subscription = (await deps.deliveries.subscriptionByArn(subscription.arn))!;
-    if (subscription.status !== 'confirmed') throw new RetryLater(`subscription of ${url} to ${m.topicArn} is not confirmed yet`);
+    if (subscription.status !== 'confirmed')
+      throw new RetryLater(`subscription of ${url} to ${m.topicArn} is not confirmed yet`);
   }
   await post(url, notificationEnvelope(m, subscription, deps.publicUrl), deps, subscription);
   return true;
 }
 
-async function post(url: string, unsigned: UnsignedEnvelope, deps: DeliverDeps, subscription?: SubscriptionRow): Promise<void> {
+async function post(
+  url: string,
+  unsigned: UnsignedEnvelope,
+  deps: DeliverDeps,
+  subscription?: SubscriptionRow,
+): Promise<void> {
   const envelope = signEnvelope(unsigned, {
     privateKeyPem: deps.identity.privateKeyPem,
     signingCertUrl: `${deps.publicUrl}${SIGNING_CERT_PATH}`,
@@ -80,5 +86,6 @@ async function post(url: string, unsigned: UnsignedEnvelope, deps: DeliverDeps, 
     redirect: 'manual',
   });
   await res.arrayBuffer().catch(() => undefined);
-  if (res.status < 200 || res.status > 299) throw new Error(`${url} answered ${res.status} to ${envelope.Type} ${envelope.MessageId}`);
+  if (res.status < 200 || res.status > 299)
+    throw new Error(`${url} answered ${res.status} to ${envelope.Type} ${envelope.MessageId}`);
 }

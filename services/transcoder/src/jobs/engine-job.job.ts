@@ -59,7 +59,15 @@ export async function handleEngineJob(
 ): Promise<EngineJobOutcome> {
   const queued: string[] = [];
   const notify = (state: EtState, progress?: number) => async (tx: Tx, job: JobRecord, pipeline: PipelineRow) => {
-    queued.push(...(await recordNotification(tx, { state, job, pipeline, targetsOf: deps.targetsOf, ...(progress === undefined ? {} : { progress }) })));
+    queued.push(
+      ...(await recordNotification(tx, {
+        state,
+        job,
+        pipeline,
+        targetsOf: deps.targetsOf,
+        ...(progress === undefined ? {} : { progress }),
+      })),
+    );
   };
   const claim = await deps.jobs.claim(
     jobId,
@@ -81,7 +89,9 @@ export async function handleEngineJob(
     lease.stop();
     if (lease.signal.aborted) {
       // A release that fails leaves the lease to lapse, and another worker takes the job then.
-      await deps.jobs.release(job.id, deps.owner).catch((e: Error) => log.warn({ err: e.message }, 'lease release failed; it lapses'));
+      await deps.jobs
+        .release(job.id, deps.owner)
+        .catch((e: Error) => log.warn({ err: e.message }, 'lease release failed; it lapses'));
       if (lease.lost) return 'lost';
       throw err;
     }
@@ -139,7 +149,10 @@ function holdLease(jobId: string, deps: EngineJobDeps, shutdown: AbortSignal, lo
   };
   const timer = setInterval(() => void beat(), Math.max(200, Math.floor(deps.leaseMs / 3)));
   state.progress = progressThrottle(
-    (pct) => void reportProgress(jobId, pct, deps).catch((err: Error) => log.warn({ err: err.message }, 'progress update failed')),
+    (pct) =>
+      void reportProgress(jobId, pct, deps).catch((err: Error) =>
+        log.warn({ err: err.message }, 'progress update failed'),
+      ),
     { minIntervalMs: deps.progressIntervalMs },
   );
   return state;
@@ -176,7 +189,13 @@ async function produceOutputs(
     // An output whose name is taken is the engine's to fail (3002): it checks every output's names once.
     if (attempt > 1) {
       // A worker that died mid-job may have written some of this job's outputs: they are ours to replace.
-      await removeEarlierAttempt(deps.s3, { outputBucket, thumbnailBucket }, key, row.spec.ThumbnailPattern ? `${job.outputKeyPrefix ?? ''}${row.spec.ThumbnailPattern}` : undefined, log);
+      await removeEarlierAttempt(
+        deps.s3,
+        { outputBucket, thumbnailBucket },
+        key,
+        row.spec.ThumbnailPattern ? `${job.outputKeyPrefix ?? ''}${row.spec.ThumbnailPattern}` : undefined,
+        log,
+      );
       if (row.spec.SegmentDuration) await removeMatching(deps.s3, outputBucket, key, segmentedNames(key));
     }
     const spec: EngineOutputSpec = { key, preset };
@@ -191,10 +210,15 @@ async function produceOutputs(
     toRun.push({ row, spec });
   }
 
-  const playlists = planPlaylists(job, toRun.map((o) => o.row));
+  const playlists = planPlaylists(
+    job,
+    toRun.map((o) => o.row),
+  );
   if (attempt > 1) {
     for (const { run } of playlists) {
-      const keys = run ? [run.key, ...(run.version === 'smooth' ? [`${run.key}c`] : []), ...(run.keyObject ? [run.keyObject.key] : [])] : [];
+      const keys = run
+        ? [run.key, ...(run.version === 'smooth' ? [`${run.key}c`] : []), ...(run.keyObject ? [run.keyObject.key] : [])]
+        : [];
       await deleteKeys(deps.s3, outputBucket, keys);
     }
   }
@@ -218,19 +242,39 @@ async function produceOutputs(
       detected = out.detected;
       toRun.forEach(({ row }, i) => results.set(row.outputId, fromEngine(row, out.outputs[i])));
       const engineResults = [...out.playlists];
-      playlistResults = playlists.map((pl) => (pl.run ? { ...pl.playlist, ...playlistResult(engineResults.shift()) } : failedPlaylist(pl.playlist)));
+      playlistResults = playlists.map((pl) =>
+        pl.run ? { ...pl.playlist, ...playlistResult(engineResults.shift()) } : failedPlaylist(pl.playlist),
+      );
     } catch (err) {
       const engineError = lease.signal.aborted ? undefined : deps.engineError(err);
       if (!engineError) throw err;
       log.info({ code: engineError.code, err: engineError.message }, 'job failed');
       const detail = statusDetail(engineError.code, engineError.message);
-      for (const { row } of toRun) results.set(row.outputId, { outputId: row.outputId, status: 'Error', errorCode: engineError.code, statusDetail: detail });
-      return { status: 'Error', errorCode: engineError.code, errorDetail: detail, outputs: [...results.values()], playlists: playlistResults };
+      for (const { row } of toRun)
+        results.set(row.outputId, {
+          outputId: row.outputId,
+          status: 'Error',
+          errorCode: engineError.code,
+          statusDetail: detail,
+        });
+      return {
+        status: 'Error',
+        errorCode: engineError.code,
+        errorDetail: detail,
+        outputs: [...results.values()],
+        playlists: playlistResults,
+      };
     }
   }
   const outputs = job.outputs.map((row) => results.get(row.outputId) ?? existingError(row));
-  const complete = outputs.every((o) => o.status === 'Complete') && playlistResults.every((p) => p.Status === 'Complete');
-  return { status: complete ? 'Complete' : 'Error', detected: detected as Record<string, unknown> | undefined, outputs, playlists: playlistResults };
+  const complete =
+    outputs.every((o) => o.status === 'Complete') && playlistResults.every((p) => p.Status === 'Complete');
+  return {
+    status: complete ? 'Complete' : 'Error',
+    detected: detected as Record<string, unknown> | undefined,
+    outputs,
+    playlists: playlistResults,
+  };
 }
 
 /**
@@ -242,10 +286,28 @@ function planPlaylists(job: JobRecord, running: OutputRow[]): Array<{ playlist: 
     const indexes = playlist.OutputKeys.map((key) => running.findIndex((row) => row.key === key));
     if (indexes.some((i) => i < 0)) return { playlist };
     const cp = playlist.HlsContentProtection;
-    const keyObject = cp?.KeyStoragePolicy === 'WithVariantPlaylists' ? { key: keyObjectKey(job, playlist), bytes: Buffer.from(cp.Key, 'base64') } : undefined;
-    const version = playlist.Format === 'MPEG-DASH' ? 'dash' : playlist.Format === 'Smooth' ? 'smooth' : playlist.Format === 'HLSv4' ? 4 : 3;
+    const keyObject =
+      cp?.KeyStoragePolicy === 'WithVariantPlaylists'
+        ? { key: keyObjectKey(job, playlist), bytes: Buffer.from(cp.Key, 'base64') }
+        : undefined;
+    const version =
+      playlist.Format === 'MPEG-DASH'
+        ? 'dash'
+        : playlist.Format === 'Smooth'
+          ? 'smooth'
+          : playlist.Format === 'HLSv4'
+            ? 4
+            : 3;
     const extension = version === 'dash' ? '.mpd' : version === 'smooth' ? '.ism' : '.m3u8';
-    return { playlist, run: { key: `${job.outputKeyPrefix ?? ''}${playlist.Name}${extension}`, outputs: indexes, version, ...(keyObject ? { keyObject } : {}) } };
+    return {
+      playlist,
+      run: {
+        key: `${job.outputKeyPrefix ?? ''}${playlist.Name}${extension}`,
+        outputs: indexes,
+        version,
+        ...(keyObject ? { keyObject } : {}),
+      },
+    };
   });
 }
 
@@ -260,7 +322,10 @@ function segmentKeyOf(job: JobRecord, outputKey: string): SegmentKey | undefined
   const cp = playlist?.HlsContentProtection;
   if (!playlist || !cp) return undefined;
   const media = `${job.outputKeyPrefix ?? ''}${outputKey}.m3u8`;
-  const uri = cp.KeyStoragePolicy === 'WithVariantPlaylists' ? path.posix.relative(path.posix.dirname(`/${media}`), `/${keyObjectKey(job, playlist)}`) : cp.LicenseAcquisitionUrl!;
+  const uri =
+    cp.KeyStoragePolicy === 'WithVariantPlaylists'
+      ? path.posix.relative(path.posix.dirname(`/${media}`), `/${keyObjectKey(job, playlist)}`)
+      : cp.LicenseAcquisitionUrl!;
   return { key: Buffer.from(cp.Key, 'base64'), iv: Buffer.from(cp.InitializationVector, 'base64'), uri };
 }
 
@@ -269,17 +334,27 @@ function failedPlaylist(p: JobPlaylist): JobPlaylist {
 }
 
 function playlistResult(r: RunPlaylistResult | undefined): Pick<JobPlaylist, 'Status' | 'StatusDetail'> {
-  if (!r) return { Status: 'Error', StatusDetail: statusDetail(9000, 'The engine returned no result for this playlist.') };
+  if (!r)
+    return { Status: 'Error', StatusDetail: statusDetail(9000, 'The engine returned no result for this playlist.') };
   return { Status: r.status, ...(r.statusDetail ? { StatusDetail: r.statusDetail } : {}) };
 }
 
-/** A segmented output's own objects: `<key>NNNNN.ts` and `<key>.m3u8`, or HLSv4's `<key>.ts`, `<key>_v4.m3u8`, `<key>_iframe.m3u8`. */
+/**
+ * A segmented output's own objects: `<key>NNNNN.ts` and `<key>.m3u8`, or HLSv4's `<key>.ts`, `<key>_v4.m3u8`,
+ * `<key>_iframe.m3u8`.
+ */
 function segmentedNames(key: string): RegExp {
-  return new RegExp(`^${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d{5}\\.ts|\\.ts|\\.m3u8|_v4\\.m3u8|_iframe\\.m3u8)$`);
+  return new RegExp(
+    `^${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d{5}\\.ts|\\.ts|\\.m3u8|_v4\\.m3u8|_iframe\\.m3u8)$`,
+  );
 }
 
 async function removeMatching(s3: S3Client, bucket: string, prefix: string, match: RegExp): Promise<void> {
-  await deleteKeys(s3, bucket, (await listKeys(s3, bucket, prefix)).filter((key) => match.test(key)));
+  await deleteKeys(
+    s3,
+    bucket,
+    (await listKeys(s3, bucket, prefix)).filter((key) => match.test(key)),
+  );
 }
 
 function fromEngine(row: OutputRow, r: EngineOutputResult | undefined): OutputResult {
@@ -287,7 +362,12 @@ function fromEngine(row: OutputRow, r: EngineOutputResult | undefined): OutputRe
   if (r.status !== 'Complete') {
     const code = r.errorCode ?? 4000;
     const text = r.statusDetail ?? 'Amazon Elastic Transcoder could not interpret the media file.';
-    return { outputId: row.outputId, status: 'Error', errorCode: code, statusDetail: /^\d{4} [0-9a-f-]{36}:/.test(text) ? text : statusDetail(code, text) };
+    return {
+      outputId: row.outputId,
+      status: 'Error',
+      errorCode: code,
+      statusDetail: /^\d{4} [0-9a-f-]{36}:/.test(text) ? text : statusDetail(code, text),
+    };
   }
   // Like the service's own "created an output file that is shorter…" remarks on a Complete output.
   const remarks = r.notes?.length ? r.notes.join(' ').slice(0, 255) : undefined;
@@ -310,17 +390,27 @@ function failed(row: OutputRow, code: number, text: string): OutputResult {
 }
 
 function existingError(row: OutputRow): OutputResult {
-  return { outputId: row.outputId, status: 'Error', errorCode: row.errorCode ?? undefined, statusDetail: row.statusDetail ?? undefined };
+  return {
+    outputId: row.outputId,
+    status: 'Error',
+    errorCode: row.errorCode ?? undefined,
+    statusDetail: row.statusDetail ?? undefined,
+  };
 }
 
 function internalError(job: JobRecord, err: Error): JobResult {
-  const detail = statusDetail(9000, `Amazon Elastic Transcoder encountered an internal error: ${err.message}`.slice(0, 200));
+  const detail = statusDetail(
+    9000,
+    `Amazon Elastic Transcoder encountered an internal error: ${err.message}`.slice(0, 200),
+  );
   return {
     status: 'Error',
     errorCode: 9000,
     errorDetail: detail,
     outputs: job.outputs.map((row) =>
-      row.status === 'Error' ? existingError(row) : { outputId: row.outputId, status: 'Error', errorCode: 9000, statusDetail: detail },
+      row.status === 'Error'
+        ? existingError(row)
+        : { outputId: row.outputId, status: 'Error', errorCode: 9000, statusDetail: detail },
     ),
     playlists: job.playlists.map(failedPlaylist),
   };
@@ -335,7 +425,12 @@ async function removeEarlierAttempt(
 ) {
   await deleteKeys(s3, buckets.outputBucket, [key]);
   if (!thumbnailPattern) return;
-  await removeMatching(s3, buckets.thumbnailBucket, thumbnailPattern.slice(0, thumbnailPattern.indexOf('{')), thumbnailMatcher(thumbnailPattern));
+  await removeMatching(
+    s3,
+    buckets.thumbnailBucket,
+    thumbnailPattern.slice(0, thumbnailPattern.indexOf('{')),
+    thumbnailMatcher(thumbnailPattern),
+  );
   log.info({ key }, 'removed outputs of an earlier attempt');
 }
 

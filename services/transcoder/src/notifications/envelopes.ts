@@ -39,7 +39,12 @@ export function notificationEnvelope(m: MessageRow, s: SubscriptionRow, publicUr
   };
 }
 
-export function deliveryHeaders(type: UnsignedEnvelope['Type'], messageId: string, topicArn: string, subscriptionArn?: string) {
+export function deliveryHeaders(
+  type: UnsignedEnvelope['Type'],
+  messageId: string,
+  topicArn: string,
+  subscriptionArn?: string,
+) {
   return {
     'content-type': 'text/plain; charset=UTF-8',
     'user-agent': 'Amazon Simple Notification Service Agent',

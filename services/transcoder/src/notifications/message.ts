@@ -41,7 +41,14 @@ function playlistEntry(state: EtState, p: JobPlaylist): EtNotificationPlaylist {
 }
 
 function outputEntry(state: EtState, o: OutputRow): EtNotificationOutput {
-  const status = state === 'PROGRESSING' ? 'Progressing' : o.status === 'Complete' ? 'Complete' : o.status === 'Error' ? 'Error' : o.status;
+  const status =
+    state === 'PROGRESSING'
+      ? 'Progressing'
+      : o.status === 'Complete'
+        ? 'Complete'
+        : o.status === 'Error'
+          ? 'Error'
+          : o.status;
   const entry: EtNotificationOutput = {
     id: o.outputId,
     presetId: o.presetId,
@@ -68,7 +75,21 @@ function outputEntry(state: EtState, o: OutputRow): EtNotificationOutput {
 }
 
 // Key order of the real messages: state, errorCode, messageDetails, version, jobId, …
-const ORDER = ['state', 'errorCode', 'messageDetails', 'version', 'jobId', 'pipelineId', 'input', 'inputCount', 'outputKeyPrefix', 'outputs', 'playlists', 'userMetadata', 'progress'];
+const ORDER = [
+  'state',
+  'errorCode',
+  'messageDetails',
+  'version',
+  'jobId',
+  'pipelineId',
+  'input',
+  'inputCount',
+  'outputKeyPrefix',
+  'outputs',
+  'playlists',
+  'userMetadata',
+  'progress',
+];
 
 function reorder(m: EtNotification): EtNotification {
   const out: Record<string, unknown> = {};

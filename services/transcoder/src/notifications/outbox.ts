@@ -28,8 +28,17 @@ export async function recordNotification(
   const targets = args.targetsOf(topicArn);
   if (targets.length === 0) return [];
   const id = randomUUID();
-  const body = jacksonPretty(jobNotification(args.state, args.job, args.progress === undefined ? {} : { progress: args.progress }));
-  await tx.insert(messages).values({ id, jobId: args.job.id, state: args.state, topicArn, subject: subjectFor(args.state, args.job.id), body });
+  const body = jacksonPretty(
+    jobNotification(args.state, args.job, args.progress === undefined ? {} : { progress: args.progress }),
+  );
+  await tx.insert(messages).values({
+    id,
+    jobId: args.job.id,
+    state: args.state,
+    topicArn,
+    subject: subjectFor(args.state, args.job.id),
+    body,
+  });
   const rows = await tx
     .insert(deliveries)
     .values(targets.map((target) => ({ messageId: id, target })))

@@ -8,7 +8,10 @@ export const SIGNING_CERT_PATH = '/sns-signing-cert.pem';
  * The key direct deliveries are signed with: from the environment, else the one stored in Postgres, else a
  * new one stored there, so that every replica signs with the same identity.
  */
-export async function loadSigningIdentity(config: TranscoderConfig, repo: SigningIdentityRepository): Promise<SigningIdentity> {
+export async function loadSigningIdentity(
+  config: TranscoderConfig,
+  repo: SigningIdentityRepository,
+): Promise<SigningIdentity> {
   if (config.ET_SIGNING_KEY_PEM && config.ET_SIGNING_CERT_PEM) {
     return { privateKeyPem: config.ET_SIGNING_KEY_PEM, certificatePem: config.ET_SIGNING_CERT_PEM };
   }

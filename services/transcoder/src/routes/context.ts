@@ -30,7 +30,9 @@ export function jsonBody(req: FastifyRequest): unknown {
     throw validationError(`The request body is not valid JSON: ${(err as Error).message}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw validationError('Start of structure or map found where not expected: the request body must be a JSON object.');
+    throw validationError(
+      'Start of structure or map found where not expected: the request body must be a JSON object.',
+    );
   }
   return parsed;
 }
@@ -39,7 +41,11 @@ export function jsonBody(req: FastifyRequest): unknown {
 export function pathId(req: FastifyRequest, name = 'Id'): string {
   const value = (req.params as Record<string, string>)[name] ?? '';
   if (!ID_PATTERN.test(value)) {
-    throw constraintViolation(name.charAt(0).toLowerCase() + name.slice(1), value, 'Member must satisfy regular expression pattern: ^\\d{13}-\\w{6}$');
+    throw constraintViolation(
+      name.charAt(0).toLowerCase() + name.slice(1),
+      value,
+      'Member must satisfy regular expression pattern: ^\\d{13}-\\w{6}$',
+    );
   }
   return value;
 }

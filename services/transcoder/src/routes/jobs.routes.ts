@@ -6,7 +6,14 @@ import { EtError, constraintViolation, validationError } from '../et/errors';
 import { newId } from '../et/ids';
 import { pageQuery } from '../et/paging';
 import { checkPlaylists, checkSegments, type OutputWithContainer } from '../et/playlist-rules';
-import { CreateJobRequest, JobStatus, parseRequest, type CreateJobOutputSpec, type CreateJobPlaylistSpec, type JobInputSpec } from '../et/shapes';
+import {
+  CreateJobRequest,
+  JobStatus,
+  parseRequest,
+  type CreateJobOutputSpec,
+  type CreateJobPlaylistSpec,
+  type JobInputSpec,
+} from '../et/shapes';
 import { jobToWire } from '../et/wire';
 import { jsonBody, pathId, query, type ApiContext } from './context';
 import { presetNotFound } from './presets.routes';
@@ -18,7 +25,10 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
   const wire = (j: Parameters<typeof jobToWire>[0]) => jobToWire(j, ctx.scope);
   const pipelineNotFound = (id: string) =>
-    new EtError('ResourceNotFoundException', `The specified pipeline was not found: account=${ctx.scope.accountId}, pipelineId=${id}.`);
+    new EtError(
+      'ResourceNotFoundException',
+      `The specified pipeline was not found: account=${ctx.scope.accountId}, pipelineId=${id}.`,
+    );
 
   // CreateJob: validate, record as Submitted, queue. The work happens in a worker.
   app.post('/jobs', async (req, reply) => {
@@ -52,7 +62,11 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
     );
     if (!job) throw pipelineNotFound(body.PipelineId);
     // A lost enqueue is not lost work: the worker's sweep queues every Submitted job it finds.
-    await ctx.queues.enqueueJob(job.id).catch((err: Error) => req.log.warn({ err: err.message, etJobId: job.id }, 'enqueue failed; the sweep will queue it'));
+    await ctx.queues
+      .enqueueJob(job.id)
+      .catch((err: Error) =>
+        req.log.warn({ err: err.message, etJobId: job.id }, 'enqueue failed; the sweep will queue it'),
+      );
     return reply.code(201).send({ Job: withoutGeneratedKeys(wire(job), job.playlists) });
   });
 
@@ -60,7 +74,11 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
   app.get('/jobs/:Id', async (req) => {
     const id = pathId(req);
     const job = await ctx.jobs.get(id);
-    if (!job) throw new EtError('ResourceNotFoundException', `The specified job was not found: account=${ctx.scope.accountId}, jobId=${id}.`);
+    if (!job)
+      throw new EtError(
+        'ResourceNotFoundException',
+        `The specified job was not found: account=${ctx.scope.accountId}, jobId=${id}.`,
+      );
     return { Job: wire(job) };
   });
 
@@ -69,10 +87,16 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
     const id = pathId(req);
     const outcome = await ctx.jobs.cancel(id, Date.now());
     if (outcome === 'missing') {
-      throw new EtError('ResourceNotFoundException', `The specified job was not found: account=${ctx.scope.accountId}, jobId=${id}.`);
+      throw new EtError(
+        'ResourceNotFoundException',
+        `The specified job was not found: account=${ctx.scope.accountId}, jobId=${id}.`,
+      );
     }
     if (outcome !== 'canceled') {
-      throw new EtError('ResourceInUseException', `The job ${id} cannot be canceled because its status is ${outcome}; only a Submitted job can be canceled.`);
+      throw new EtError(
+        'ResourceInUseException',
+        `The job ${id} cannot be canceled because its status is ${outcome}; only a Submitted job can be canceled.`,
+      );
     }
     return reply.code(202).send({});
   });
@@ -88,7 +112,9 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
 
   // ListJobsByStatus
   app.get('/jobsByStatus/:Status', async (req) => {
-    const { Status: status } = parseRequest(z.object({ Status: JobStatus }), { Status: (req.params as { Status: string }).Status });
+    const { Status: status } = parseRequest(z.object({ Status: JobStatus }), {
+      Status: (req.params as { Status: string }).Status,
+    });
     const { rows, next } = await ctx.jobs.listByStatus(status, pageQuery(query(req), false));
     return { Jobs: rows.map(wire), ...(next ? { NextPageToken: next } : {}) };
   });
@@ -99,10 +125,19 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext) {
  * must never be written in the clear, and a clip must not silently become the whole input.
  */
 function refuseUnsupported(input: JobInputSpec, outputs: CreateJobOutputSpec[]) {
-  const refuse = (member: string) => validationError(`[${member} is not supported by this engine yet; submit the job without it.]`);
-  for (const member of ['Encryption', 'TimeSpan', 'InputCaptions'] as const) if (input[member] !== undefined) throw refuse(`Input:${member}`);
+  const refuse = (member: string) =>
+    validationError(`[${member} is not supported by this engine yet; submit the job without it.]`);
+  for (const member of ['Encryption', 'TimeSpan', 'InputCaptions'] as const)
+    if (input[member] !== undefined) throw refuse(`Input:${member}`);
   outputs.forEach((o, i) => {
-    for (const member of ['Encryption', 'ThumbnailEncryption', 'Watermarks', 'AlbumArt', 'Composition', 'Captions'] as const) {
+    for (const member of [
+      'Encryption',
+      'ThumbnailEncryption',
+      'Watermarks',
+      'AlbumArt',
+      'Composition',
+      'Captions',
+    ] as const) {
       if (o[member] !== undefined) throw refuse(`Outputs:${i + 1}:${member}`);
     }
   });
@@ -131,35 +166,50 @@ function jobPlaylist(p: CreateJobPlaylistSpec): JobPlaylist {
 }
 
 /** CreateJob leaves out a generated key; ReadJob shows it (job-settings.md, "Key"). */
-function withoutGeneratedKeys<T extends { Playlists?: Array<{ HlsContentProtection?: object }> }>(job: T, playlists: JobPlaylist[]): T {
+function withoutGeneratedKeys<T extends { Playlists?: Array<{ HlsContentProtection?: object }> }>(
+  job: T,
+  playlists: JobPlaylist[],
+): T {
   return {
     ...job,
     Playlists: job.Playlists?.map((p, i) => {
       if (!playlists[i]?.KeyGenerated || !p.HlsContentProtection) return p;
-      const { Key: _key, KeyMd5: _md5, InitializationVector: _iv, ...rest } = p.HlsContentProtection as Record<string, unknown>;
+      const {
+        Key: _key,
+        KeyMd5: _md5,
+        InitializationVector: _iv,
+        ...rest
+      } = p.HlsContentProtection as Record<string, unknown>;
       return { ...p, HlsContentProtection: rest };
     }),
   };
 }
 
 function singleInput(body: CreateJobRequest): JobInputSpec {
-  if (body.Input && body.Inputs?.length) throw validationError('[Input and Inputs are mutually exclusive; specify one.]');
+  if (body.Input && body.Inputs?.length)
+    throw validationError('[Input and Inputs are mutually exclusive; specify one.]');
   const inputs = body.Inputs ?? (body.Input ? [body.Input] : []);
   if (inputs.length === 0) throw constraintViolation('input', undefined, 'Member must not be null');
-  if (inputs.length > 1) throw validationError('[Only one input per job is supported by this engine; clip stitching (several Inputs) is not.]');
+  if (inputs.length > 1)
+    throw validationError(
+      '[Only one input per job is supported by this engine; clip stitching (several Inputs) is not.]',
+    );
   return inputs[0]!;
 }
 
 function outputList(body: CreateJobRequest): CreateJobOutputSpec[] {
-  if (body.Output && body.Outputs?.length) throw validationError('[Output and Outputs are mutually exclusive; specify one.]');
+  if (body.Output && body.Outputs?.length)
+    throw validationError('[Output and Outputs are mutually exclusive; specify one.]');
   const outputs = body.Outputs ?? (body.Output ? [body.Output] : []);
   if (outputs.length === 0) throw constraintViolation('outputs', undefined, 'Member must not be null');
   return outputs;
 }
 
 function checkKeys(prefix: string | undefined, input: JobInputSpec, outputs: CreateJobOutputSpec[]) {
-  if (CONTROL.test(input.Key)) throw constraintViolation('input.key', input.Key, 'Member must not contain control characters');
-  if (prefix !== undefined && CONTROL.test(prefix)) throw constraintViolation('outputKeyPrefix', prefix, 'Member must not contain control characters');
+  if (CONTROL.test(input.Key))
+    throw constraintViolation('input.key', input.Key, 'Member must not contain control characters');
+  if (prefix !== undefined && CONTROL.test(prefix))
+    throw constraintViolation('outputKeyPrefix', prefix, 'Member must not contain control characters');
   const seen = new Set<string>();
   outputs.forEach((o, i) => {
     const path = `outputs.${i + 1}.member.key`;
@@ -167,10 +217,15 @@ function checkKeys(prefix: string | undefined, input: JobInputSpec, outputs: Cre
     if (Buffer.byteLength(`${prefix ?? ''}${o.Key}`) > MAX_KEY_BYTES) {
       throw constraintViolation(path, o.Key, `OutputKeyPrefix + Key must be at most ${MAX_KEY_BYTES} bytes`);
     }
-    if (seen.has(o.Key)) throw validationError(`[Outputs must have unique keys: the key '${o.Key}' appears more than once (${path}).]`);
+    if (seen.has(o.Key))
+      throw validationError(`[Outputs must have unique keys: the key '${o.Key}' appears more than once (${path}).]`);
     seen.add(o.Key);
     if (o.ThumbnailPattern && CONTROL.test(o.ThumbnailPattern)) {
-      throw constraintViolation(`outputs.${i + 1}.member.thumbnailPattern`, o.ThumbnailPattern, 'Member must not contain control characters');
+      throw constraintViolation(
+        `outputs.${i + 1}.member.thumbnailPattern`,
+        o.ThumbnailPattern,
+        'Member must not contain control characters',
+      );
     }
   });
 }

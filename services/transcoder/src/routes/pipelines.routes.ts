@@ -17,7 +17,10 @@ import { jsonBody, pathId, query, type ApiContext } from './context';
 
 export function pipelineRoutes(app: FastifyInstance, ctx: ApiContext) {
   const notFound = (id: string) =>
-    new EtError('ResourceNotFoundException', `The specified pipeline was not found: account=${ctx.scope.accountId}, pipelineId=${id}.`);
+    new EtError(
+      'ResourceNotFoundException',
+      `The specified pipeline was not found: account=${ctx.scope.accountId}, pipelineId=${id}.`,
+    );
   const wire = (p: Parameters<typeof pipelineToWire>[0]) => pipelineToWire(p, ctx.scope);
 
   // CreatePipeline
@@ -85,7 +88,10 @@ export function pipelineRoutes(app: FastifyInstance, ctx: ApiContext) {
     const outcome = await ctx.pipelines.deleteIfIdle(id);
     if (outcome === 'missing') throw notFound(id);
     if (outcome === 'in-use') {
-      throw new EtError('ResourceInUseException', `The pipeline ${id} has jobs that are Submitted or Progressing; it cannot be deleted until they finish.`);
+      throw new EtError(
+        'ResourceInUseException',
+        `The pipeline ${id} has jobs that are Submitted or Progressing; it cannot be deleted until they finish.`,
+      );
     }
     return reply.code(202).send({});
   });
@@ -111,12 +117,19 @@ export function pipelineRoutes(app: FastifyInstance, ctx: ApiContext) {
 
 /** All four topics, "" for off, as the service returns them. */
 function notifications(n: Partial<PipelineNotifications> | undefined): PipelineNotifications {
-  return { Progressing: n?.Progressing ?? '', Completed: n?.Completed ?? '', Warning: n?.Warning ?? '', Error: n?.Error ?? '' };
+  return {
+    Progressing: n?.Progressing ?? '',
+    Completed: n?.Completed ?? '',
+    Warning: n?.Warning ?? '',
+    Error: n?.Error ?? '',
+  };
 }
 
 // The service's rules on where outputs go (moto mirrors the same messages).
 function checkOutputConfig(outputBucket?: string, content?: PipelineOutputConfig, thumbnails?: PipelineOutputConfig) {
   if (outputBucket && content) throw validationError('[OutputBucket and ContentConfig are mutually exclusive.]');
-  if (content && !thumbnails?.Bucket) throw validationError('[ThumbnailConfig:Bucket is not allowed to be null if ContentConfig is specified.]');
-  if (!outputBucket && !content?.Bucket) throw validationError('[OutputBucket and ContentConfig:Bucket are not allowed to both be null.]');
+  if (content && !thumbnails?.Bucket)
+    throw validationError('[ThumbnailConfig:Bucket is not allowed to be null if ContentConfig is specified.]');
+  if (!outputBucket && !content?.Bucket)
+    throw validationError('[OutputBucket and ContentConfig:Bucket are not allowed to both be null.]');
 }

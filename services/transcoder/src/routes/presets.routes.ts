@@ -20,7 +20,10 @@ export function presetRoutes(app: FastifyInstance, ctx: ApiContext) {
     const body = parseRequest(CreatePresetRequest, jsonBody(req));
     checkPresetRules(body);
     if ((await ctx.presets.count()) >= MAX_CUSTOM_PRESETS) {
-      throw new EtError('LimitExceededException', `You have reached the limit of ${MAX_CUSTOM_PRESETS} custom presets; delete one first.`);
+      throw new EtError(
+        'LimitExceededException',
+        `You have reached the limit of ${MAX_CUSTOM_PRESETS} custom presets; delete one first.`,
+      );
     }
     const row = await ctx.presets.create({
       id: newId(),
@@ -54,7 +57,10 @@ export function presetRoutes(app: FastifyInstance, ctx: ApiContext) {
   app.delete('/presets/:Id', async (req, reply) => {
     const id = pathId(req);
     if (isSystemPresetId(id)) {
-      throw new EtError('AccessDeniedException', `You attempted to delete a system preset, which is not allowed: presetId=${id}.`);
+      throw new EtError(
+        'AccessDeniedException',
+        `You attempted to delete a system preset, which is not allowed: presetId=${id}.`,
+      );
     }
     if (!(await ctx.presets.delete(id))) throw presetNotFound(ctx.scope.accountId, id);
     return reply.code(202).send({});

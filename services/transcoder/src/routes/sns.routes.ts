@@ -12,7 +12,10 @@ const xml = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`)
  */
 export function snsRoutes(app: FastifyInstance, deps: { identity: SigningIdentity; deliveries: DeliveriesRepository }) {
   app.get(SIGNING_CERT_PATH, async (_req, reply) =>
-    reply.header('content-type', 'application/x-pem-file').header('cache-control', 'public, max-age=3600').send(deps.identity.certificatePem),
+    reply
+      .header('content-type', 'application/x-pem-file')
+      .header('cache-control', 'public, max-age=3600')
+      .send(deps.identity.certificatePem),
   );
 
   app.get('/sns', async (req, reply) => {
@@ -35,6 +38,10 @@ export function snsRoutes(app: FastifyInstance, deps: { identity: SigningIdentit
           `<UnsubscribeResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ResponseMetadata><RequestId>${req.id}</RequestId></ResponseMetadata></UnsubscribeResponse>`,
         );
     }
-    throw new AppError(400, 'InvalidParameter', 'Expected Action=ConfirmSubscription with TopicArn and Token, or Action=Unsubscribe with SubscriptionArn.');
+    throw new AppError(
+      400,
+      'InvalidParameter',
+      'Expected Action=ConfirmSubscription with TopicArn and Token, or Action=Unsubscribe with SubscriptionArn.',
+    );
   });
 }

@@ -19,7 +19,12 @@ export async function putFile(s3: S3Client, bucket: string, key: string, file: s
 }
 
 /** Downloads an object and ffprobes it; also returns its content type. */
-export async function probeObject(s3: S3Client, bucket: string, key: string, dir: string): Promise<{ probe: ProbeResult; contentType?: string | undefined; file: string }> {
+export async function probeObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  dir: string,
+): Promise<{ probe: ProbeResult; contentType?: string | undefined; file: string }> {
   const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const file = path.join(dir, key.replaceAll('/', '_'));
   await pipeline(res.Body as Readable, createWriteStream(file));

@@ -28,14 +28,28 @@ beforeAll(async () => {
   t = await createTestEnv();
   work = await scratchDir('hls');
   tmpRoot = await scratchDir('hls-tmp');
-  await putFile(t.s3Client, t.bucket, 'in/clip.mp4', await generateMedia('mp4', path.join(work, 'clip.mp4'), { seconds: 7, width: 640, height: 480 }));
+  await putFile(
+    t.s3Client,
+    t.bucket,
+    'in/clip.mp4',
+    await generateMedia('mp4', path.join(work, 'clip.mp4'), { seconds: 7, width: 640, height: 480 }),
+  );
 });
 afterAll(async () => {
   await t?.cleanup();
 });
 
 function job(over: Partial<RunTranscodeInput>): RunTranscodeInput {
-  return { s3: t.s3Client, inputBucket: t.bucket, inputKey: 'in/clip.mp4', outputBucket: t.bucket, outputs: [], tmpRoot, fanOut: false, ...over };
+  return {
+    s3: t.s3Client,
+    inputBucket: t.bucket,
+    inputKey: 'in/clip.mp4',
+    outputBucket: t.bucket,
+    outputs: [],
+    tmpRoot,
+    fanOut: false,
+    ...over,
+  };
 }
 
 async function text(key: string): Promise<string> {
@@ -54,7 +68,12 @@ async function mirror(prefix: string, dir: string): Promise<void> {
     const file = path.join(dir, key);
     await mkdir(path.dirname(file), { recursive: true });
     const res = await t.s3Client.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }));
-    await writeFile(file, Buffer.from(await (res.Body as Readable & { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()));
+    await writeFile(
+      file,
+      Buffer.from(
+        await (res.Body as Readable & { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      ),
+    );
   }
 }
 
@@ -66,7 +85,9 @@ const ladder = (prefix: string) => [
 
 describe('an HLSv3 ladder under one master playlist', () => {
   it('stores <Key>NNNNN.ts and <Key>.m3u8 per output and <Name>.m3u8 over them, which a player opens', async () => {
-    const result = await runTranscode(job({ outputs: ladder('hls/'), playlists: [{ key: 'hls/index.m3u8', outputs: [0, 1, 2], version: 3 }] }));
+    const result = await runTranscode(
+      job({ outputs: ladder('hls/'), playlists: [{ key: 'hls/index.m3u8', outputs: [0, 1, 2], version: 3 }] }),
+    );
 
     expect(result.outputs.map((o) => o.status)).toEqual(['Complete', 'Complete', 'Complete']);
     expect(result.playlists).toEqual([{ status: 'Complete' }]);
@@ -92,34 +113,60 @@ describe('an HLSv3 ladder under one master playlist', () => {
     for (const [n, base] of ['hls/1m', 'hls/400k', 'hls/audio'].entries()) {
       const media = parseMediaPlaylist(await text(`${base}.m3u8`));
       const sizes = await keysUnder(base);
-      const peak = Math.max(...media.map((s, k) => (sizes.find((o) => o.key === `${base}${String(k).padStart(5, '0')}.ts`)!.size * 8) / s.seconds));
+      const peak = Math.max(
+        ...media.map(
+          (s, k) => (sizes.find((o) => o.key === `${base}${String(k).padStart(5, '0')}.ts`)!.size * 8) / s.seconds,
+        ),
+      );
       expect(Number(/BANDWIDTH=(\d+)/.exec(variants[n]!.attrs)![1])).toBe(Math.ceil(peak));
     }
 
     // Segments cut at the same instants in the video renditions: a player can switch at any boundary.
-    const cuts = await Promise.all(['hls/1m', 'hls/400k'].map(async (b) => parseMediaPlaylist(await text(`${b}.m3u8`)).map((s) => s.seconds.toFixed(2))));
+    const cuts = await Promise.all(
+      ['hls/1m', 'hls/400k'].map(async (b) =>
+        parseMediaPlaylist(await text(`${b}.m3u8`)).map((s) => s.seconds.toFixed(2)),
+      ),
+    );
     expect(cuts[0]).toEqual(cuts[1]);
     expect(cuts[0]).toEqual(['2.00', '2.00', '2.00', '1.00']);
 
     // A player's view: ffprobe opens the master (its hls demuxer) and finds every rendition's streams.
     const local = path.join(work, 'cdn');
     await mirror('hls/', local);
-    const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,width,height:program=program_id', '-of', 'json', path.join(local, 'hls/index.m3u8')]);
-    const probed = JSON.parse(stdout) as { programs: unknown[]; streams: Array<{ codec_type: string; width?: number; height?: number }> };
+    const { stdout } = await execFileAsync('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=codec_type,width,height:program=program_id',
+      '-of',
+      'json',
+      path.join(local, 'hls/index.m3u8'),
+    ]);
+    const probed = JSON.parse(stdout) as {
+      programs: unknown[];
+      streams: Array<{ codec_type: string; width?: number; height?: number }>;
+    };
     expect(probed.programs).toHaveLength(3);
-    const sizes = probed.streams.filter((s) => s.codec_type === 'video').map((s) => `${s.width}x${s.height}`).sort();
+    const sizes = probed.streams
+      .filter((s) => s.codec_type === 'video')
+      .map((s) => `${s.width}x${s.height}`)
+      .sort();
     expect([...new Set(sizes)]).toEqual(['384x288', '576x432']);
   });
 
   it('fails a playlist with 1001 when one of its outputs fails, and still stores the others', async () => {
     // The 400k rendition's first segment name is taken: that output fails with 3002, as the service did.
     await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: 'taken/400k00000.ts', Body: 'x' }));
-    const result = await runTranscode(job({ outputs: ladder('taken/'), playlists: [{ key: 'taken/index.m3u8', outputs: [0, 1, 2], version: 3 }] }));
+    const result = await runTranscode(
+      job({ outputs: ladder('taken/'), playlists: [{ key: 'taken/index.m3u8', outputs: [0, 1, 2], version: 3 }] }),
+    );
 
     expect(result.outputs.map((o) => o.status)).toEqual(['Complete', 'Error', 'Complete']);
     expect(result.outputs[1]!.statusDetail).toMatch(/^3002 [0-9a-f-]{36}: .*key=taken\/400k00000\.ts\.$/);
     expect(result.playlists[0]!.status).toBe('Error');
-    expect(result.playlists[0]!.statusDetail).toMatch(/^1001 [0-9a-f-]{36}: Amazon Elastic Transcoder could not generate the playlist because it encountered an error with one or more of the playlists dependencies\.$/);
+    expect(result.playlists[0]!.statusDetail).toMatch(
+      /^1001 [0-9a-f-]{36}: Amazon Elastic Transcoder could not generate the playlist because it encountered an error with one or more of the playlists dependencies\.$/,
+    );
     const keys = (await keysUnder('taken/')).map((o) => o.key);
     expect(keys).not.toContain('taken/index.m3u8');
     expect(keys).toContain('taken/1m.m3u8');

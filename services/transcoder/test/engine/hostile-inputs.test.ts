@@ -16,7 +16,23 @@ import { systemPreset } from '../../src/engine/system-presets';
 import { entries, probeObject, putFile, scratchDir } from './helpers';
 
 const preset = (id: string) => systemPreset(id, 'us-east-1', '000000000000')!;
-const hasBwrap = spawnSync('bwrap', ['--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--', '/usr/bin/true']).status === 0;
+const hasBwrap =
+  spawnSync('bwrap', [
+    '--ro-bind',
+    '/usr',
+    '/usr',
+    '--symlink',
+    'usr/bin',
+    '/bin',
+    '--symlink',
+    'usr/lib',
+    '/lib',
+    '--symlink',
+    'usr/lib64',
+    '/lib64',
+    '--',
+    '/usr/bin/true',
+  ]).status === 0;
 
 let t: TestEnv;
 let work: string;
@@ -35,7 +51,15 @@ afterAll(async () => {
 });
 
 function job(over: Partial<RunTranscodeInput>): RunTranscodeInput {
-  return { s3: t.s3Client, inputBucket: t.bucket, inputKey: 'in/x', outputBucket: t.bucket, outputs: [], tmpRoot, ...over };
+  return {
+    s3: t.s3Client,
+    inputBucket: t.bucket,
+    inputKey: 'in/x',
+    outputBucket: t.bucket,
+    outputs: [],
+    tmpRoot,
+    ...over,
+  };
 }
 
 const audioOutputs = (prefix: string) => [
@@ -51,30 +75,41 @@ async function exists(key: string): Promise<boolean> {
   );
 }
 
-const sandboxes: Array<[string, Sandbox]> = [['without a sandbox', noSandbox], ...(hasBwrap ? [['in the bwrap sandbox', bwrapSandbox()] as [string, Sandbox]] : [])];
+const sandboxes: Array<[string, Sandbox]> = [
+  ['without a sandbox', noSandbox],
+  ...(hasBwrap ? [['in the bwrap sandbox', bwrapSandbox()] as [string, Sandbox]] : []),
+];
 
 describe.each(sandboxes)('an input that names another file, %s', (_label, sandbox) => {
-  it.each(['an HLS playlist behind a long ID3 tag', 'an ffconcat script behind a long ID3 tag', 'an HLS playlist naming a subfile: URL', 'an HLS playlist naming a concat: URL', 'a bare HLS playlist', 'a bare ffconcat script', 'an SDP session behind a long ID3 tag', 'a DASH manifest behind a long ID3 tag'])(
-    '%s ends in 4000 naming its container, with no output',
-    async (name) => {
-      const input = hostileInputs(secret).find((h) => h.name === name)!;
-      const key = `in/${sandbox.kind}-${input.demuxer}-${name.length}.mp3`;
-      const file = path.join(work, key.replaceAll('/', '_'));
-      await writeFile(file, input.bytes);
-      await putFile(t.s3Client, t.bucket, key, file);
-      const prefix = `out/${sandbox.kind}/${name.replaceAll(/\W+/g, '-')}`;
+  it.each([
+    'an HLS playlist behind a long ID3 tag',
+    'an ffconcat script behind a long ID3 tag',
+    'an HLS playlist naming a subfile: URL',
+    'an HLS playlist naming a concat: URL',
+    'a bare HLS playlist',
+    'a bare ffconcat script',
+    'an SDP session behind a long ID3 tag',
+    'a DASH manifest behind a long ID3 tag',
+  ])('%s ends in 4000 naming its container, with no output', async (name) => {
+    const input = hostileInputs(secret).find((h) => h.name === name)!;
+    const key = `in/${sandbox.kind}-${input.demuxer}-${name.length}.mp3`;
+    const file = path.join(work, key.replaceAll('/', '_'));
+    await writeFile(file, input.bytes);
+    await putFile(t.s3Client, t.bucket, key, file);
+    const prefix = `out/${sandbox.kind}/${name.replaceAll(/\W+/g, '-')}`;
 
-      const err = await runTranscode(job({ inputKey: key, outputs: audioOutputs(prefix), sandbox, fanOut: false })).catch((e: unknown) => e);
+    const err = await runTranscode(job({ inputKey: key, outputs: audioOutputs(prefix), sandbox, fanOut: false })).catch(
+      (e: unknown) => e,
+    );
 
-      expect(err).toBeInstanceOf(EngineError);
-      expect((err as EngineError).code).toBe(4000);
-      expect((err as EngineError).message).toBe(
-        `Amazon Elastic Transcoder could not interpret the media file: its container (${input.demuxer}) is not an audio or video format the service accepts.`,
-      );
-      for (const o of audioOutputs(prefix)) expect(await exists(o.key)).toBe(false);
-      expect(await entries(tmpRoot)).toEqual([]);
-    },
-  );
+    expect(err).toBeInstanceOf(EngineError);
+    expect((err as EngineError).code).toBe(4000);
+    expect((err as EngineError).message).toBe(
+      `Amazon Elastic Transcoder could not interpret the media file: its container (${input.demuxer}) is not an audio or video format the service accepts.`,
+    );
+    for (const o of audioOutputs(prefix)) expect(await exists(o.key)).toBe(false);
+    expect(await entries(tmpRoot)).toEqual([]);
+  });
 });
 
 describe('a real file with a playlist in its metadata', () => {
@@ -82,7 +117,9 @@ describe('a real file with a playlist in its metadata', () => {
     const file = await m4aWithPlaylistMetadata(path.join(work, 'meta.m4a'), secret);
     await putFile(t.s3Client, t.bucket, 'in/meta.m4a', file);
 
-    const result = await runTranscode(job({ inputKey: 'in/meta.m4a', outputs: audioOutputs('out/meta'), fanOut: false }));
+    const result = await runTranscode(
+      job({ inputKey: 'in/meta.m4a', outputs: audioOutputs('out/meta'), fanOut: false }),
+    );
 
     expect(result.outputs.map((o) => o.status)).toEqual(['Complete', 'Complete', 'Complete']);
     for (const o of audioOutputs('out/meta')) {

@@ -28,7 +28,10 @@ async function audioMd5(file: string): Promise<string> {
  * lets no encoder start work before `encoders` of them are running: encoders run one after another fail it.
  * `failDecoder` makes the decoder fail.
  */
-async function fanOutFfmpeg(name: string, opts: { encoders: number; failDecoder?: boolean }): Promise<{ path: string; roles: () => Promise<string[]> }> {
+async function fanOutFfmpeg(
+  name: string,
+  opts: { encoders: number; failDecoder?: boolean },
+): Promise<{ path: string; roles: () => Promise<string[]> }> {
   const dir = path.join(work, name);
   await mkdir(path.join(dir, 'started'), { recursive: true });
   const log = path.join(dir, 'roles');
@@ -42,8 +45,12 @@ case "$*" in
   *) role=single ;;
 esac
 echo $role >> '${log}'
-${opts.failDecoder ? `[ $role = decoder ] && exit 1
-` : ''}if [ $role = encoder ]; then
+${
+  opts.failDecoder
+    ? `[ $role = decoder ] && exit 1
+`
+    : ''
+}if [ $role = encoder ]; then
   touch '${dir}/started/'$$
   n=0
   while [ "$(ls '${dir}/started' | wc -l)" -lt ${opts.encoders} ]; do
@@ -66,8 +73,18 @@ beforeAll(async () => {
   t = await createTestEnv();
   work = await scratchDir('run');
   tmpRoot = await scratchDir('run-tmp');
-  await putFile(t.s3Client, t.bucket, 'in/song.mp3', await generateMedia('mp3', path.join(work, 'song.mp3'), { seconds: 3 }));
-  await putFile(t.s3Client, t.bucket, 'in/clip.mp4', await generateMedia('mp4', path.join(work, 'clip.mp4'), { seconds: 2, width: 320, height: 240 }));
+  await putFile(
+    t.s3Client,
+    t.bucket,
+    'in/song.mp3',
+    await generateMedia('mp3', path.join(work, 'song.mp3'), { seconds: 3 }),
+  );
+  await putFile(
+    t.s3Client,
+    t.bucket,
+    'in/clip.mp4',
+    await generateMedia('mp4', path.join(work, 'clip.mp4'), { seconds: 2, width: 320, height: 240 }),
+  );
   await writeFile(path.join(work, 'notes.txt'), 'This is not media.\n'.repeat(200));
   await putFile(t.s3Client, t.bucket, 'in/notes.txt', path.join(work, 'notes.txt'));
 });
@@ -77,7 +94,15 @@ afterAll(async () => {
 });
 
 function job(over: Partial<RunTranscodeInput>): RunTranscodeInput {
-  return { s3: t.s3Client, inputBucket: t.bucket, inputKey: 'in/song.mp3', outputBucket: t.bucket, outputs: [], tmpRoot, ...over };
+  return {
+    s3: t.s3Client,
+    inputBucket: t.bucket,
+    inputKey: 'in/song.mp3',
+    outputBucket: t.bucket,
+    outputs: [],
+    tmpRoot,
+    ...over,
+  };
 }
 
 describe('runTranscode', () => {
@@ -89,15 +114,17 @@ describe('runTranscode', () => {
     await chmod(wrapper, 0o755);
     const progress: number[] = [];
 
-    const result = await runTranscode(job({
-      outputs: [
-        { key: 'seed/song.wav', preset: preset(SeedPresets.wav) },
-        { key: 'seed/song.flac', preset: preset(SeedPresets.flac) },
-        { key: 'seed/song.mp4', preset: preset(SeedPresets.aacMp4) },
-      ],
-      ffmpegPath: wrapper,
-      onProgress: (p) => progress.push(p),
-    }));
+    const result = await runTranscode(
+      job({
+        outputs: [
+          { key: 'seed/song.wav', preset: preset(SeedPresets.wav) },
+          { key: 'seed/song.flac', preset: preset(SeedPresets.flac) },
+          { key: 'seed/song.mp4', preset: preset(SeedPresets.aacMp4) },
+        ],
+        ffmpegPath: wrapper,
+        onProgress: (p) => progress.push(p),
+      }),
+    );
 
     expect((await readFile(counter, 'utf8')).trim().split('\n')).toHaveLength(1);
     expect(result.detected).toMatchObject({ FileSize: expect.any(Number), DurationMillis: expect.any(Number) });
@@ -113,17 +140,29 @@ describe('runTranscode', () => {
     const wav = await probeObject(t.s3Client, t.bucket, 'seed/song.wav', work);
     expect(wav.contentType).toBe('audio/wav');
     expect(wav.probe.format.format_name).toBe('wav');
-    expect(wav.probe.streams).toEqual([expect.objectContaining({ codec_name: 'pcm_s16le', sample_rate: '44100', channels: 2, bits_per_sample: 16 })]);
+    expect(wav.probe.streams).toEqual([
+      expect.objectContaining({ codec_name: 'pcm_s16le', sample_rate: '44100', channels: 2, bits_per_sample: 16 }),
+    ]);
 
     const flac = await probeObject(t.s3Client, t.bucket, 'seed/song.flac', work);
     expect(flac.contentType).toBe('audio/flac');
     expect(flac.probe.format.format_name).toBe('flac');
-    expect(flac.probe.streams).toEqual([expect.objectContaining({ codec_name: 'flac', sample_rate: '44100', channels: 2, sample_fmt: 's16' })]);
+    expect(flac.probe.streams).toEqual([
+      expect.objectContaining({ codec_name: 'flac', sample_rate: '44100', channels: 2, sample_fmt: 's16' }),
+    ]);
 
     const mp4 = await probeObject(t.s3Client, t.bucket, 'seed/song.mp4', work);
     expect(mp4.contentType).toBe('audio/mp4');
     expect(mp4.probe.format.format_name).toContain('mp4');
-    expect(mp4.probe.streams).toEqual([expect.objectContaining({ codec_type: 'audio', codec_name: 'aac', profile: 'LC', sample_rate: '44100', channels: 2 })]);
+    expect(mp4.probe.streams).toEqual([
+      expect.objectContaining({
+        codec_type: 'audio',
+        codec_name: 'aac',
+        profile: 'LC',
+        sample_rate: '44100',
+        channels: 2,
+      }),
+    ]);
     const kbps = Number(mp4.probe.streams[0]!.bit_rate) / 1000;
     expect(kbps).toBeGreaterThan(200);
     expect(kbps).toBeLessThan(290);
@@ -131,12 +170,25 @@ describe('runTranscode', () => {
   });
 
   it('Generic 720p: video, audio and thumbnails named from the pattern', async () => {
-    const result = await runTranscode(job({
-      inputKey: 'in/clip.mp4',
-      outputs: [{ key: 'web/clip.mp4', preset: preset('1351620000001-000010'), thumbnailPattern: 'web/thumbs/{resolution}/clip-{count}' }],
-    }));
+    const result = await runTranscode(
+      job({
+        inputKey: 'in/clip.mp4',
+        outputs: [
+          {
+            key: 'web/clip.mp4',
+            preset: preset('1351620000001-000010'),
+            thumbnailPattern: 'web/thumbs/{resolution}/clip-{count}',
+          },
+        ],
+      }),
+    );
     const [out] = result.outputs;
-    expect(result.detected).toMatchObject({ Width: 320, Height: 240, FrameRate: '25', DurationMillis: expect.any(Number) });
+    expect(result.detected).toMatchObject({
+      Width: 320,
+      Height: 240,
+      FrameRate: '25',
+      DurationMillis: expect.any(Number),
+    });
     expect(out).toMatchObject({ status: 'Complete', width: 320, height: 240, frameRate: '29.97', duration: 2 });
     expect(out!.thumbnailKeys).toEqual(['web/thumbs/144x108/clip-00001.png']);
 
@@ -144,7 +196,13 @@ describe('runTranscode', () => {
     expect(video.contentType).toBe('video/mp4');
     const v = video.probe.streams.find((s) => s.codec_type === 'video')!;
     const a = video.probe.streams.find((s) => s.codec_type === 'audio')!;
-    expect(v).toMatchObject({ codec_name: 'h264', profile: 'Constrained Baseline', width: 320, height: 240, r_frame_rate: '30000/1001' });
+    expect(v).toMatchObject({
+      codec_name: 'h264',
+      profile: 'Constrained Baseline',
+      width: 320,
+      height: 240,
+      r_frame_rate: '30000/1001',
+    });
     expect(a).toMatchObject({ codec_name: 'aac', sample_rate: '44100', channels: 2 });
 
     const thumb = await probeObject(t.s3Client, t.bucket, 'web/thumbs/144x108/clip-00001.png', work);
@@ -155,10 +213,12 @@ describe('runTranscode', () => {
   it('takes a thumbnail every Interval seconds', async () => {
     const base = preset('1351620000001-000061');
     const custom = { ...base, Thumbnails: { ...base.Thumbnails, Interval: '1', Format: 'jpg' } };
-    const result = await runTranscode(job({
-      inputKey: 'in/clip.mp4',
-      outputs: [{ key: 'interval/clip.mp4', preset: custom, thumbnailPattern: 'interval/t-{count}' }],
-    }));
+    const result = await runTranscode(
+      job({
+        inputKey: 'in/clip.mp4',
+        outputs: [{ key: 'interval/clip.mp4', preset: custom, thumbnailPattern: 'interval/t-{count}' }],
+      }),
+    );
     expect(result.outputs[0]!.thumbnailKeys).toEqual(['interval/t-00001.jpg', 'interval/t-00002.jpg']);
     const thumb = await probeObject(t.s3Client, t.bucket, 'interval/t-00002.jpg', work);
     expect(thumb.contentType).toBe('image/jpeg');
@@ -167,12 +227,14 @@ describe('runTranscode', () => {
 
   it('fails only the output whose key exists (3002) and leaves that object alone', async () => {
     await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: 'taken/song.wav', Body: 'already here' }));
-    const result = await runTranscode(job({
-      outputs: [
-        { key: 'taken/song.wav', preset: preset(SeedPresets.wav) },
-        { key: 'taken/song.flac', preset: preset(SeedPresets.flac) },
-      ],
-    }));
+    const result = await runTranscode(
+      job({
+        outputs: [
+          { key: 'taken/song.wav', preset: preset(SeedPresets.wav) },
+          { key: 'taken/song.flac', preset: preset(SeedPresets.flac) },
+        ],
+      }),
+    );
     expect(result.outputs[0]).toMatchObject({ status: 'Error', errorCode: 3002 });
     expect(result.outputs[0]!.statusDetail).toMatch(
       /^3002 [0-9a-f-]{36}: The specified object could not be saved in the specified bucket because an object by that name already exists: bucket=mp-test-\w+, key=taken\/song\.wav\.$/,
@@ -186,20 +248,26 @@ describe('runTranscode', () => {
     // libmp3lame cannot encode 96 kHz: this output makes the one-process run fail.
     const badMp3 = { Container: 'mp3', Audio: { Codec: 'mp3', SampleRate: '96000', BitRate: '128', Channels: '2' } };
     const warnings: object[] = [];
-    const result = await runTranscode(job({
-      outputs: [
-        { key: 'partial/song.wav', preset: preset(SeedPresets.wav) },
-        { key: 'partial/song.mp3', preset: badMp3 },
-      ],
-      logger: { warn: (obj) => warnings.push(obj) },
-    }));
+    const result = await runTranscode(
+      job({
+        outputs: [
+          { key: 'partial/song.wav', preset: preset(SeedPresets.wav) },
+          { key: 'partial/song.mp3', preset: badMp3 },
+        ],
+        logger: { warn: (obj) => warnings.push(obj) },
+      }),
+    );
     expect(result.outputs[0]).toMatchObject({ status: 'Complete' });
     expect(result.outputs[1]).toMatchObject({ status: 'Error', errorCode: 4000 });
-    expect(result.outputs[1]!.statusDetail).toMatch(/^4000 [0-9a-f-]{36}: Amazon Elastic Transcoder could not transcode the input file\.$/);
+    expect(result.outputs[1]!.statusDetail).toMatch(
+      /^4000 [0-9a-f-]{36}: Amazon Elastic Transcoder could not transcode the input file\.$/,
+    );
     expect(warnings).toHaveLength(2); // the combined run, then the bad output alone
     const wav = await probeObject(t.s3Client, t.bucket, 'partial/song.wav', work);
     expect(wav.probe.streams[0]).toMatchObject({ codec_name: 'pcm_s16le' });
-    await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'partial/song.mp3' }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(
+      t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'partial/song.mp3' })),
+    ).rejects.toMatchObject({ name: 'NotFound' });
   });
 
   it('fans out: decodes once, encodes every output in its own ffmpeg at once, the same audio as one process', async () => {
@@ -211,7 +279,14 @@ describe('runTranscode', () => {
     const single = await runTranscode(job({ outputs: outputs('single'), fanOut: false }));
     const ffmpeg = await fanOutFfmpeg('fan', { encoders: 3 });
     const progress: number[] = [];
-    const fanned = await runTranscode(job({ outputs: outputs('fan'), fanOut: { minDurationMillis: 0 }, ffmpegPath: ffmpeg.path, onProgress: (p) => progress.push(p) }));
+    const fanned = await runTranscode(
+      job({
+        outputs: outputs('fan'),
+        fanOut: { minDurationMillis: 0 },
+        ffmpegPath: ffmpeg.path,
+        onProgress: (p) => progress.push(p),
+      }),
+    );
 
     expect((await ffmpeg.roles()).sort()).toEqual(['decoder', 'encoder', 'encoder', 'encoder']);
     expect(fanned.detected).toEqual(single.detected);
@@ -234,32 +309,43 @@ describe('runTranscode', () => {
     const badMp3 = { Container: 'mp3', Audio: { Codec: 'mp3', SampleRate: '96000', BitRate: '128', Channels: '2' } };
     const ffmpeg = await fanOutFfmpeg('fan-bad', { encoders: 2 });
     const warnings: object[] = [];
-    const result = await runTranscode(job({
-      outputs: [
-        { key: 'fan-bad/song.wav', preset: preset(SeedPresets.wav) },
-        { key: 'fan-bad/song.mp3', preset: badMp3 },
-      ],
-      fanOut: { minDurationMillis: 0 },
-      ffmpegPath: ffmpeg.path,
-      logger: { warn: (obj) => warnings.push(obj) },
-    }));
+    const result = await runTranscode(
+      job({
+        outputs: [
+          { key: 'fan-bad/song.wav', preset: preset(SeedPresets.wav) },
+          { key: 'fan-bad/song.mp3', preset: badMp3 },
+        ],
+        fanOut: { minDurationMillis: 0 },
+        ffmpegPath: ffmpeg.path,
+        logger: { warn: (obj) => warnings.push(obj) },
+      }),
+    );
     expect((await ffmpeg.roles()).sort()).toEqual(['decoder', 'encoder', 'encoder']);
-    expect(result.outputs.map((o) => [o.status, o.errorCode])).toEqual([['Complete', undefined], ['Error', 4000]]);
+    expect(result.outputs.map((o) => [o.status, o.errorCode])).toEqual([
+      ['Complete', undefined],
+      ['Error', 4000],
+    ]);
     expect(warnings).toHaveLength(1);
-    await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'fan-bad/song.mp3' }))).rejects.toMatchObject({ name: 'NotFound' });
-    expect((await probeObject(t.s3Client, t.bucket, 'fan-bad/song.wav', work)).probe.streams[0]).toMatchObject({ codec_name: 'pcm_s16le' });
+    await expect(
+      t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'fan-bad/song.mp3' })),
+    ).rejects.toMatchObject({ name: 'NotFound' });
+    expect((await probeObject(t.s3Client, t.bucket, 'fan-bad/song.wav', work)).probe.streams[0]).toMatchObject({
+      codec_name: 'pcm_s16le',
+    });
   });
 
   it('fans out: when the decoding fails, makes the outputs with one ffmpeg instead', async () => {
     const ffmpeg = await fanOutFfmpeg('fan-fallback', { encoders: 2, failDecoder: true });
-    const result = await runTranscode(job({
-      outputs: [
-        { key: 'fan-fallback/song.wav', preset: preset(SeedPresets.wav) },
-        { key: 'fan-fallback/song.flac', preset: preset(SeedPresets.flac) },
-      ],
-      fanOut: { minDurationMillis: 0 },
-      ffmpegPath: ffmpeg.path,
-    }));
+    const result = await runTranscode(
+      job({
+        outputs: [
+          { key: 'fan-fallback/song.wav', preset: preset(SeedPresets.wav) },
+          { key: 'fan-fallback/song.flac', preset: preset(SeedPresets.flac) },
+        ],
+        fanOut: { minDurationMillis: 0 },
+        ffmpegPath: ffmpeg.path,
+      }),
+    );
     expect(await ffmpeg.roles()).toEqual(['decoder', 'single']);
     expect(result.outputs.map((o) => o.status)).toEqual(['Complete', 'Complete']);
     expect(await entries(tmpRoot)).toEqual([]);
@@ -267,59 +353,77 @@ describe('runTranscode', () => {
 
   it('fans out: an abort stops the decoder and the encoders, and cleans up', async () => {
     const controller = new AbortController();
-    const err = await runTranscode(job({
-      outputs: [
-        { key: 'fan-abort/song.wav', preset: preset(SeedPresets.wav) },
-        { key: 'fan-abort/song.m4a', preset: preset(SeedPresets.aacMp4) },
-      ],
-      fanOut: { minDurationMillis: 0 },
-      signal: controller.signal,
-      onProgress: () => controller.abort(new Error('canceled')),
-    })).catch((e: unknown) => e);
+    const err = await runTranscode(
+      job({
+        outputs: [
+          { key: 'fan-abort/song.wav', preset: preset(SeedPresets.wav) },
+          { key: 'fan-abort/song.m4a', preset: preset(SeedPresets.aacMp4) },
+        ],
+        fanOut: { minDurationMillis: 0 },
+        signal: controller.signal,
+        onProgress: () => controller.abort(new Error('canceled')),
+      }),
+    ).catch((e: unknown) => e);
     expect(err).toMatchObject({ message: 'canceled' });
     expect(await entries(tmpRoot)).toEqual([]);
     const { stdout } = await execFileAsync('ps', ['-eo', 'args']);
     expect(stdout.split('\n').filter((l) => l.includes(tmpRoot))).toEqual([]);
     for (const key of ['fan-abort/song.wav', 'fan-abort/song.m4a']) {
-      await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
+      await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: key }))).rejects.toMatchObject({
+        name: 'NotFound',
+      });
     }
   });
 
   it('fans out: when an output cannot be stored, the other encoders are stopped and nothing is left behind', async () => {
-    await putFile(t.s3Client, t.bucket, 'in/long.mp3', await generateMedia('mp3', path.join(work, 'long.mp3'), { seconds: 40 }));
+    await putFile(
+      t.s3Client,
+      t.bucket,
+      'in/long.mp3',
+      await generateMedia('mp3', path.join(work, 'long.mp3'), { seconds: 40 }),
+    );
     // An S3 that refuses the WAV output, which is ready long before the AAC one.
     const s3 = createS3Client({ ...t.s3, forcePathStyle: true });
     s3.middlewareStack.add(
       (next, context) => async (args) => {
-        const upload = ['PutObjectCommand', 'CreateMultipartUploadCommand', 'UploadPartCommand'].includes(context.commandName ?? '');
-        if (upload && (args.input as { Key?: string }).Key === 'fan-store/song.wav') throw new Error('S3 refused the WAV');
+        const upload = ['PutObjectCommand', 'CreateMultipartUploadCommand', 'UploadPartCommand'].includes(
+          context.commandName ?? '',
+        );
+        if (upload && (args.input as { Key?: string }).Key === 'fan-store/song.wav')
+          throw new Error('S3 refused the WAV');
         return next(args);
       },
       { step: 'initialize' },
     );
     try {
-      const err = await runTranscode(job({
-        s3,
-        inputKey: 'in/long.mp3',
-        outputs: [
-          { key: 'fan-store/song.wav', preset: preset(SeedPresets.wav) },
-          { key: 'fan-store/song.m4a', preset: preset(SeedPresets.aacMp4) },
-        ],
-        fanOut: { minDurationMillis: 0 },
-      })).catch((e: unknown) => e);
+      const err = await runTranscode(
+        job({
+          s3,
+          inputKey: 'in/long.mp3',
+          outputs: [
+            { key: 'fan-store/song.wav', preset: preset(SeedPresets.wav) },
+            { key: 'fan-store/song.m4a', preset: preset(SeedPresets.aacMp4) },
+          ],
+          fanOut: { minDurationMillis: 0 },
+        }),
+      ).catch((e: unknown) => e);
       expect(err).toMatchObject({ message: 'S3 refused the WAV' });
     } finally {
       s3.destroy();
     }
     // The AAC encoder was stopped: no output, no process, no scratch file.
-    await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'fan-store/song.m4a' }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(
+      t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'fan-store/song.m4a' })),
+    ).rejects.toMatchObject({ name: 'NotFound' });
     const { stdout } = await execFileAsync('ps', ['-eo', 'args']);
     expect(stdout.split('\n').filter((l) => l.includes(tmpRoot))).toEqual([]);
     expect(await entries(tmpRoot)).toEqual([]);
   });
 
   it('fails the job with 3001 when the input does not exist', async () => {
-    const err = await runTranscode(job({ inputKey: 'in/missing.mp3', outputs: [{ key: 'x/a.wav', preset: preset(SeedPresets.wav) }] })).catch((e: unknown) => e);
+    const err = await runTranscode(
+      job({ inputKey: 'in/missing.mp3', outputs: [{ key: 'x/a.wav', preset: preset(SeedPresets.wav) }] }),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EngineError);
     expect(err).toMatchObject({
       code: 3001,
@@ -329,33 +433,50 @@ describe('runTranscode', () => {
   });
 
   it('fails the job with 4000 for a file that is not media, and removes its temporary files', async () => {
-    const err = await runTranscode(job({ inputKey: 'in/notes.txt', outputs: [{ key: 'x/notes.wav', preset: preset(SeedPresets.wav) }] })).catch((e: unknown) => e);
+    const err = await runTranscode(
+      job({ inputKey: 'in/notes.txt', outputs: [{ key: 'x/notes.wav', preset: preset(SeedPresets.wav) }] }),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EngineError);
-    expect(err).toMatchObject({ code: 4000, message: 'Amazon Elastic Transcoder could not interpret the media file: it is not an audio or video file the service can read.' });
+    expect(err).toMatchObject({
+      code: 4000,
+      message:
+        'Amazon Elastic Transcoder could not interpret the media file: it is not an audio or video file the service can read.',
+    });
     expect(await entries(tmpRoot)).toEqual([]);
-    await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'x/notes.wav' }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(
+      t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'x/notes.wav' })),
+    ).rejects.toMatchObject({ name: 'NotFound' });
   });
 
   it('fails an output with 4008 when its preset needs video the input lacks', async () => {
-    const result = await runTranscode(job({
-      outputs: [
-        { key: 'mismatch/song.mp4', preset: preset('1351620000001-500030') },
-        { key: 'mismatch/song.m4a', preset: preset('1351620000001-000010') },
-      ],
-    }));
+    const result = await runTranscode(
+      job({
+        outputs: [
+          { key: 'mismatch/song.mp4', preset: preset('1351620000001-500030') },
+          { key: 'mismatch/song.m4a', preset: preset('1351620000001-000010') },
+        ],
+      }),
+    );
     expect(result.outputs[0]).toMatchObject({ status: 'Error', errorCode: 4008 });
-    expect(result.outputs[1]).toMatchObject({ status: 'Complete', notes: ['The input has no video; the output has the audio only.'] });
+    expect(result.outputs[1]).toMatchObject({
+      status: 'Complete',
+      notes: ['The input has no video; the output has the audio only.'],
+    });
   });
 
   it('kills ffmpeg and cleans up when the job is aborted', async () => {
     const controller = new AbortController();
-    const err = await runTranscode(job({
-      outputs: [{ key: 'aborted/song.wav', preset: preset(SeedPresets.wav) }],
-      signal: controller.signal,
-      onProgress: () => controller.abort(new Error('canceled')),
-    })).catch((e: unknown) => e);
+    const err = await runTranscode(
+      job({
+        outputs: [{ key: 'aborted/song.wav', preset: preset(SeedPresets.wav) }],
+        signal: controller.signal,
+        onProgress: () => controller.abort(new Error('canceled')),
+      }),
+    ).catch((e: unknown) => e);
     expect(err).toMatchObject({ message: 'canceled' });
     expect(await entries(tmpRoot)).toEqual([]);
-    await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'aborted/song.wav' }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(
+      t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'aborted/song.wav' })),
+    ).rejects.toMatchObject({ name: 'NotFound' });
   });
 });

@@ -45,7 +45,9 @@ describe('detectSandbox', () => {
     expect((await detectSandbox('off', { probeCommand: 'ffprobe' })).sandbox).toBe(noSandbox);
   });
   it('refuses to go on without bwrap when bwrap is required, and falls back when it is not', async () => {
-    await expect(detectSandbox('bwrap', { bwrapPath: '/nonexistent/bwrap', probeCommand: 'ffprobe' })).rejects.toThrow(/bubblewrap does not run here/);
+    await expect(detectSandbox('bwrap', { bwrapPath: '/nonexistent/bwrap', probeCommand: 'ffprobe' })).rejects.toThrow(
+      /bubblewrap does not run here/,
+    );
     const auto = await detectSandbox('auto', { bwrapPath: '/nonexistent/bwrap', probeCommand: 'ffprobe' });
     expect(auto.sandbox).toBe(noSandbox);
     expect(auto.reason).toMatch(/bubblewrap does not run here/);
@@ -81,8 +83,12 @@ describe.skipIf(!hasBwrap)('ffmpeg in the sandbox', () => {
     await expect(decode(path.join(jobDir, 'input'), jobDir)).resolves.toBeDefined();
     // The same file outside the directory: readable without the sandbox, not within it.
     await expect(decode(secret, jobDir, noSandbox)).resolves.toBeDefined();
-    await expect(decode(secret, jobDir)).rejects.toMatchObject({ stderr: expect.stringContaining('No such file or directory') });
-    await expect(decode('/etc/hostname', jobDir)).rejects.toMatchObject({ stderr: expect.stringContaining('No such file or directory') });
+    await expect(decode(secret, jobDir)).rejects.toMatchObject({
+      stderr: expect.stringContaining('No such file or directory'),
+    });
+    await expect(decode('/etc/hostname', jobDir)).rejects.toMatchObject({
+      stderr: expect.stringContaining('No such file or directory'),
+    });
   });
 
   it('runs a whole job: WAV, FLAC and M4A from an MP3', async () => {
@@ -95,7 +101,16 @@ describe.skipIf(!hasBwrap)('ffmpeg in the sandbox', () => {
       { key: 'out/a.m4a', preset: preset(SeedPresets.aacMp4) },
     ];
     const tmpRoot = await scratchDir('sandbox-tmp');
-    const result = await runTranscode({ s3: t.s3Client, inputBucket: t.bucket, inputKey: 'in/song.mp3', outputBucket: t.bucket, outputs, tmpRoot, sandbox: bwrapSandbox(), fanOut: { minDurationMillis: 0 } });
+    const result = await runTranscode({
+      s3: t.s3Client,
+      inputBucket: t.bucket,
+      inputKey: 'in/song.mp3',
+      outputBucket: t.bucket,
+      outputs,
+      tmpRoot,
+      sandbox: bwrapSandbox(),
+      fanOut: { minDurationMillis: 0 },
+    });
     expect(result.outputs.map((o) => o.status)).toEqual(['Complete', 'Complete', 'Complete']);
     expect(result.outputs.map((o) => o.durationMillis! > 1900)).toEqual([true, true, true]);
     const { probe } = await probeObject(t.s3Client, t.bucket, 'out/a.flac', work);

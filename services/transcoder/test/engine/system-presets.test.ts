@@ -11,11 +11,34 @@ import { probeObject, putFile, scratchDir } from './helpers';
 // Every system preset on a one-second generated input, checked with ffprobe against the preset itself.
 
 const FORMAT: Record<string, string> = {
-  mp4: 'mp4', fmp4: 'mp4', ts: 'mpegts', webm: 'webm', mp3: 'mp3', flac: 'flac', wav: 'wav', flv: 'flv', gif: 'gif', mxf: 'mxf', mpg: 'mpeg', ogg: 'ogg',
+  mp4: 'mp4',
+  fmp4: 'mp4',
+  ts: 'mpegts',
+  webm: 'webm',
+  mp3: 'mp3',
+  flac: 'flac',
+  wav: 'wav',
+  flv: 'flv',
+  gif: 'gif',
+  mxf: 'mxf',
+  mpg: 'mpeg',
+  ogg: 'ogg',
 };
-const VIDEO_CODEC: Record<string, string> = { 'H.264': 'h264', vp8: 'vp8', vp9: 'vp9', mpeg2: 'mpeg2video', gif: 'gif' };
+const VIDEO_CODEC: Record<string, string> = {
+  'H.264': 'h264',
+  vp8: 'vp8',
+  vp9: 'vp9',
+  mpeg2: 'mpeg2video',
+  gif: 'gif',
+};
 const H264_PROFILE: Record<string, RegExp> = { baseline: /Baseline/, main: /^Main$/, high: /^High/ };
-const FRAME_RATE: Record<string, string> = { '29.97': '30000/1001', '30': '30/1', '25': '25/1', '15': '15/1', auto: '25/1' };
+const FRAME_RATE: Record<string, string> = {
+  '29.97': '30000/1001',
+  '30': '30/1',
+  '25': '25/1',
+  '15': '15/1',
+  auto: '25/1',
+};
 
 function audioCodec(p: EtPreset): string {
   const a = p.Audio!;
@@ -34,8 +57,18 @@ beforeAll(async () => {
   t = await createTestEnv();
   work = await scratchDir('presets');
   tmpRoot = await scratchDir('presets-tmp');
-  await putFile(t.s3Client, t.bucket, 'in/clip.mp4', await generateMedia('mp4', path.join(work, 'clip.mp4'), { seconds: 1, width: 320, height: 240 }));
-  await putFile(t.s3Client, t.bucket, 'in/tone.mp3', await generateMedia('mp3', path.join(work, 'tone.mp3'), { seconds: 1 }));
+  await putFile(
+    t.s3Client,
+    t.bucket,
+    'in/clip.mp4',
+    await generateMedia('mp4', path.join(work, 'clip.mp4'), { seconds: 1, width: 320, height: 240 }),
+  );
+  await putFile(
+    t.s3Client,
+    t.bucket,
+    'in/tone.mp3',
+    await generateMedia('mp3', path.join(work, 'tone.mp3'), { seconds: 1 }),
+  );
 });
 
 afterAll(async () => {

@@ -98,7 +98,11 @@ describe('FollowingUpload', () => {
 
   it('uploads a file too small to follow in one piece at the end', async () => {
     const file = path.join(work, 'small.bin');
-    const upload = new FollowingUpload({ s3, bucket: t.bucket, key: 'follow/small.bin', contentType: 'audio/flac' }, file, 5 * MiB);
+    const upload = new FollowingUpload(
+      { s3, bucket: t.bucket, key: 'follow/small.bin', contentType: 'audio/flac' },
+      file,
+      5 * MiB,
+    );
     await writeGrowing(file, 3 * MiB, upload);
     await patch(file, 0, 'fLaC');
     requests.splice(0);
@@ -124,11 +128,18 @@ describe('FollowingUpload', () => {
 
   it('aborts the multipart upload and leaves no object when aborted', async () => {
     const file = path.join(work, 'aborted.bin');
-    const upload = new FollowingUpload({ s3, bucket: t.bucket, key: 'follow/aborted.bin', contentType: 'video/mp4' }, file, 5 * MiB, 0);
+    const upload = new FollowingUpload(
+      { s3, bucket: t.bucket, key: 'follow/aborted.bin', contentType: 'video/mp4' },
+      file,
+      5 * MiB,
+      0,
+    );
     await writeGrowing(file, 12 * MiB, upload);
     await new Promise((r) => setTimeout(r, 200));
     await upload.abort();
-    await expect(t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'follow/aborted.bin' }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(
+      t.s3Client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: 'follow/aborted.bin' })),
+    ).rejects.toMatchObject({ name: 'NotFound' });
     expect(requests.splice(0)).toEqual(['CreateMultipartUpload', 'UploadPart 2', 'AbortMultipartUpload']);
   });
 });

@@ -53,12 +53,17 @@ export function registerMediaRoutes(app: FastifyInstance, media: MediaService, o
   app.post(
     '/v1/media',
     {
-      schema: { tags: ['media'], summary: 'Upload a file (multipart: file, optional name)', consumes: ['multipart/form-data'] },
+      schema: {
+        tags: ['media'],
+        summary: 'Upload a file (multipart: file, optional name)',
+        consumes: ['multipart/form-data'],
+      },
       config: { bodyIdleTimeoutMs: opts.uploadIdleTimeoutMs },
     },
     async (req, reply) => {
       const user = currentUser(req);
-      if (!req.isMultipart()) throw new AppError(400, 'NO_FILE', 'Send the file as multipart/form-data in a field named "file".');
+      if (!req.isMultipart())
+        throw new AppError(400, 'NO_FILE', 'Send the file as multipart/form-data in a field named "file".');
       try {
         const file = await readUpload(req);
         const created = await media.upload(user.id, file);
@@ -81,24 +86,32 @@ export function registerMediaRoutes(app: FastifyInstance, media: MediaService, o
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { cursor: { type: 'string', maxLength: 200 }, limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+          properties: {
+            cursor: { type: 'string', maxLength: 200 },
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+          },
         },
       },
     },
     async (req) => {
       const user = currentUser(req);
       const cursor = req.query.cursor ? parseCursor(req.query.cursor) : null;
-      if (req.query.cursor && !cursor) throw new AppError(400, 'BAD_CURSOR', 'The cursor is not one this API gave out.');
+      if (req.query.cursor && !cursor)
+        throw new AppError(400, 'BAD_CURSOR', 'The cursor is not one this API gave out.');
       const page = await media.list(user.id, req.query.limit ?? 20, cursor);
       return { items: page.items.map((m) => mediaDto(m)), nextCursor: page.next ? encodeCursor(page.next) : null };
     },
   );
 
-  app.get<{ Params: { id: string } }>('/v1/media/:id', { schema: { tags: ['media'], summary: 'One media with its outputs' } }, async (req) => {
-    const user = currentUser(req);
-    const { media: m, outputs } = await media.getOwned(user.id, uuidParam(req.params.id));
-    return mediaDto(m, outputs);
-  });
+  app.get<{ Params: { id: string } }>(
+    '/v1/media/:id',
+    { schema: { tags: ['media'], summary: 'One media with its outputs' } },
+    async (req) => {
+      const user = currentUser(req);
+      const { media: m, outputs } = await media.getOwned(user.id, uuidParam(req.params.id));
+      return mediaDto(m, outputs);
+    },
+  );
 
   app.get<{ Params: { id: string; outputId: string }; Querystring: { redirect?: boolean } }>(
     '/v1/media/:id/outputs/:outputId/download',
@@ -120,11 +133,15 @@ export function registerMediaRoutes(app: FastifyInstance, media: MediaService, o
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/v1/media/:id', { schema: { tags: ['media'], summary: 'Delete a media, its objects and outputs' } }, async (req, reply) => {
-    const user = currentUser(req);
-    await media.delete(user.id, uuidParam(req.params.id));
-    return reply.status(204).send();
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/v1/media/:id',
+    { schema: { tags: ['media'], summary: 'Delete a media, its objects and outputs' } },
+    async (req, reply) => {
+      const user = currentUser(req);
+      await media.delete(user.id, uuidParam(req.params.id));
+      return reply.status(204).send();
+    },
+  );
 }
 
 /** How much of a refused upload's body is read and dropped so the client gets the answer (an RST loses it). */
@@ -147,7 +164,9 @@ function discardRest(req: FastifyRequest): void {
 }
 
 /** Reads fields up to the file part; a `name` field before the file names it. */
-async function readUpload(req: FastifyRequest): Promise<{ filename: string; stream: MultipartFile['file']; displayName?: string }> {
+async function readUpload(
+  req: FastifyRequest,
+): Promise<{ filename: string; stream: MultipartFile['file']; displayName?: string }> {
   let displayName: string | undefined;
   try {
     for await (const part of req.parts()) {
@@ -170,7 +189,11 @@ async function readUpload(req: FastifyRequest): Promise<{ filename: string; stre
 function asMultipartError(err: unknown): unknown {
   const e = err as { statusCode?: number; message?: string };
   if (err instanceof AppError || (e.statusCode && e.statusCode < 500)) return err;
-  return new AppError(400, 'BAD_MULTIPART', `The body is not valid multipart/form-data (${e.message ?? 'unreadable'}).`);
+  return new AppError(
+    400,
+    'BAD_MULTIPART',
+    `The body is not valid multipart/form-data (${e.message ?? 'unreadable'}).`,
+  );
 }
 
 /** The connection closed (by the client, or cut for stalling) before the upload was read. */
@@ -183,6 +206,9 @@ function clientGone(req: FastifyRequest): boolean {
  * 499 (client closed request, as nginx records it) for the request's own record rather than a 500.
  */
 function uploadAbandoned(req: FastifyRequest, err: unknown): AppError {
-  req.log.info({ bytesRead: req.raw.socket.bytesRead, reason: (err as Error).message }, 'upload abandoned: the connection closed before the file arrived');
+  req.log.info(
+    { bytesRead: req.raw.socket.bytesRead, reason: (err as Error).message },
+    'upload abandoned: the connection closed before the file arrived',
+  );
   return new AppError(499, 'UPLOAD_ABANDONED', 'The connection closed before the upload was complete.');
 }
