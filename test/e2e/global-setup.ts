@@ -8,6 +8,7 @@ import type { TestProject } from 'vitest/node';
 import postgres from 'postgres';
 import { createSigningIdentity } from '@mp/sns';
 import { startStack } from '@mp/stack';
+import { startRedisCluster } from '@mp/testbed/redis-cluster';
 
 export interface E2eTarget {
   gateway: string;
@@ -23,9 +24,19 @@ export interface E2eTarget {
     /** The stack's own database, to check what a request did or did not write. */
     databaseUrl: string;
     /** The embedded S3's bucket and the key pair the services sign with. */
-    s3Auth: { bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
+    s3Auth: {
+      bucket: string;
+      region: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+    };
     /** The engine's Elastic Transcoder API and a key pair it accepts. */
-    transcoder: { url: string; region: string; accessKeyId: string; secretAccessKey: string };
+    transcoder: {
+      url: string;
+      region: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+    };
   };
 }
 
@@ -38,7 +49,8 @@ declare module 'vitest' {
 /**
  * The system under test: the URLs in E2E_GATEWAY_URL / E2E_NOTIFIER_URL / E2E_TOKEN / E2E_ADMIN_TOKEN when set
  * (for example a `docker compose up` stack), else the stack of `npm start`, started here on free ports with a
- * database and data folder of its own.
+ * database and data folder of its own. With E2E_REDIS_CLUSTER=1 (`npm run test:scale`) that stack runs on a Redis
+ * Cluster of its own (3 primaries, REDIS_CLUSTER_NODES), started here and removed after.
  */
 export default async function setup(project: TestProject) {
   const env = process.env;
@@ -65,16 +77,25 @@ export default async function setup(project: TestProject) {
   await new Promise<void>((r) => certServer.listen(0, '127.0.0.1', r));
   const certPort = (certServer.address() as net.AddressInfo).port;
   const basePort = await freePortRange(6);
+  const cluster = env.E2E_REDIS_CLUSTER === '1' ? await startRedisCluster() : null;
   const stack = await startStack({
     dataDir,
     databaseUrl: u.toString(),
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     basePort,
     queuePrefix: `e2e-${dbName}`,
+    ...(cluster ? { env: { REDIS_CLUSTER_NODES: cluster.nodes.join(',') } } : {}),
     bucket: 'media',
     logLevel: env.E2E_LOG_LEVEL ?? 'warn',
     stdio: env.E2E_LOG_LEVEL ? 'inherit' : 'ignore',
-    serviceEnv: { 'sns-ingest': { SNS_ALLOWED_CERT_HOSTS: `127.0.0.1:${basePort + 3},127.0.0.1:${certPort}` } },
+    serviceEnv: {
+      'sns-ingest': {
+        SNS_ALLOWED_CERT_HOSTS: `127.0.0.1:${basePort + 3},127.0.0.1:${certPort}`,
+      },
+    },
+  }).catch(async (err: unknown) => {
+    await cluster?.stop();
+    throw err;
   });
   project.provide('e2e', {
     gateway: stack.urls.gateway,
@@ -85,7 +106,10 @@ export default async function setup(project: TestProject) {
       s3: stack.urls.s3,
       snsIngest: stack.urls.snsIngest,
       topicArn: stack.topicArn,
-      signer: { privateKeyPem: identity.privateKeyPem, certUrl: `http://127.0.0.1:${certPort}/cert.pem` },
+      signer: {
+        privateKeyPem: identity.privateKeyPem,
+        certUrl: `http://127.0.0.1:${certPort}/cert.pem`,
+      },
       databaseUrl: u.toString(),
       s3Auth: {
         bucket: 'media',
@@ -93,11 +117,16 @@ export default async function setup(project: TestProject) {
         accessKeyId: stack.env.AWS_ACCESS_KEY_ID!,
         secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY!,
       },
-      transcoder: { url: stack.urls.transcoder, region: 'us-east-1', ...(await engineCredentials(dataDir)) },
+      transcoder: {
+        url: stack.urls.transcoder,
+        region: 'us-east-1',
+        ...(await engineCredentials(dataDir)),
+      },
     },
   });
   return async () => {
     await stack.stop();
+    await cluster?.stop();
     certServer.close();
     await admin.unsafe(`drop database if exists "${dbName}" with (force)`).catch(() => {});
     await admin.end();

@@ -61,6 +61,12 @@ export const env = {
 export const common = {
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// URL'),
+  /** A Redis Cluster's nodes (host:port,host:port); set, it replaces REDIS_URL's server (see libs/runtime redis.ts). */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^\s*[\w.-]+:\d{1,5}\s*(,\s*[\w.-]+:\d{1,5}\s*)*$/, 'host:port,host:port')
+    .optional()
+    .transform((s) => (s ? s.split(',').map((x) => x.trim()) : [])),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   QUEUE_PREFIX: z
     .string()

@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { QueueJobs, workerOptions, type JobNameOf, type JobOf, type QueueName, type QueuePolicy } from '@mp/contracts';
 import type { Logger } from '@mp/logging';
+import { queuePrefixFor, type RedisConnection } from './redis';
 
 /** A handler for one job name; `token` is the worker's lock token (for `moveToDelayed`). */
 export type JobHandler<N extends JobNameOf<QueueName>> = (
@@ -11,7 +11,9 @@ export type JobHandler<N extends JobNameOf<QueueName>> = (
 ) => Promise<unknown>;
 
 /** One handler for each job name of queue Q, and only those: a missing one does not compile. */
-export type JobHandlers<Q extends QueueName> = { [N in JobNameOf<Q>]: JobHandler<N> };
+export type JobHandlers<Q extends QueueName> = {
+  [N in JobNameOf<Q>]: JobHandler<N>;
+};
 
 /** The payload of any job on queue Q. */
 export type QueuePayload<Q extends QueueName> = JobOf<JobNameOf<Q>>;
@@ -33,7 +35,7 @@ export function checkHandlers(queue: QueueName, handlers: Record<string, unknown
 
 export interface CreateWorkerOptions<Q extends QueueName> {
   queue: Q;
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   logger: Logger;
   handlers: JobHandlers<Q>;
@@ -54,19 +56,32 @@ export function createWorker<Q extends QueueName>(opts: CreateWorkerOptions<Q>):
   const processor: Processor<QueuePayload<Q>> = async (job, token) => {
     const handler = Object.hasOwn(handlers, job.name) ? handlers[job.name] : undefined;
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name} on queue ${queue}`);
-    const log = logger.child({ queue, jobId: job.id, job: job.name, attempt: job.attemptsMade + 1 });
+    const log = logger.child({
+      queue,
+      jobId: job.id,
+      job: job.name,
+      attempt: job.attemptsMade + 1,
+    });
     return handler(job as Job<JobOf<JobNameOf<Q>>>, log, token);
   };
   const worker = new Worker<QueuePayload<Q>>(queue, processor, {
     connection: opts.connection,
-    prefix: opts.prefix,
+    prefix: queuePrefixFor(opts.connection, opts.prefix),
     ...workerOptions(queue, opts.overrides),
   });
   worker.on(
     'failed',
     opts.onFailed ??
       ((job, err) =>
-        logger.warn({ queue, jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, 'job failed')),
+        logger.warn(
+          {
+            queue,
+            jobId: job?.id,
+            err: err.message,
+            attempts: job?.attemptsMade,
+          },
+          'job failed',
+        )),
   );
   worker.on('error', (err) => logger.error({ queue, err: err.message }, 'worker error'));
   return worker;

@@ -1,20 +1,29 @@
 import { Queue } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { JobName, QueueName, jobOptions, transcodeJobId, type TranscodeJob } from '@mp/contracts';
 import { withTimeout } from './http';
+import { queuePrefixFor, redisConnection, type RedisConnection, type RedisTarget } from './redis';
 
 /** Producer connections fail fast when Redis is down, so callers can record and retry later. */
-export function producerConnection(url: string, extra: RedisOptions = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, ...extra });
+export function producerConnection(target: RedisTarget | string, extra: RedisOptions = {}): RedisConnection {
+  return redisConnection(target, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2000,
+    ...extra,
+  });
 }
 
 /** Worker connections wait for Redis forever (BullMQ requires maxRetriesPerRequest: null). */
-export function workerConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null });
+export function workerConnection(target: RedisTarget | string): RedisConnection {
+  return redisConnection(target, { maxRetriesPerRequest: null });
 }
 
-export function createQueue<T>(name: QueueName, connection: Redis, prefix: string): Queue<T> {
-  const queue = new Queue<T>(name, { connection, prefix });
+export function createQueue<T>(name: QueueName, connection: RedisConnection, prefix: string): Queue<T> {
+  const queue = new Queue<T>(name, {
+    connection,
+    prefix: queuePrefixFor(connection, prefix),
+  });
   queue.on('error', () => {});
   return queue;
 }

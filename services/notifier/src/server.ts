@@ -1,11 +1,19 @@
 import { Server } from 'socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
-import { Redis } from 'ioredis';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Worker } from 'bullmq';
 import { JobName, QueueName } from '@mp/contracts';
 import { createDb } from '@mp/db';
 import { createLogger, type Logger } from '@mp/logging';
-import { createHttpServer, createQueue, createWorker, producerConnection, workerConnection } from '@mp/runtime';
+import {
+  createHttpServer,
+  createQueue,
+  createWorker,
+  isCluster,
+  producerConnection,
+  redisConnection,
+  workerConnection,
+  type RedisConnection,
+} from '@mp/runtime';
 import type { NotifierConfig } from './config';
 import { notifyHandler } from './jobs/notify.job';
 import { createMediaRepository } from './media.repository';
@@ -31,11 +39,11 @@ export async function startNotifier(
   logger: Logger = createLogger('notifier', config.LOG_LEVEL),
 ): Promise<RunningNotifier> {
   const database = createDb(config.DATABASE_URL);
-  const pub = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  const pub = redisConnection(config, { maxRetriesPerRequest: 2 });
   const sub = pub.duplicate();
   for (const r of [pub, sub])
     r.on('error', (err) => logger.warn({ err: err.message }, 'redis adapter connection error'));
-  const queueConnection = config.NOTIFIER_WORKER ? producerConnection(config.REDIS_URL) : null;
+  const queueConnection = config.NOTIFIER_WORKER ? producerConnection(config) : null;
   queueConnection?.on('error', () => {});
   const queue = queueConnection ? createQueue(QueueName.notify, queueConnection, config.QUEUE_PREFIX) : null;
 
@@ -58,10 +66,18 @@ export async function startNotifier(
     maxHttpBufferSize: config.SOCKET_MAX_PAYLOAD_BYTES,
     connectTimeout: 10_000,
     cors: { origin: config.CORS_ORIGINS.length ? config.CORS_ORIGINS : true },
-    adapter: createAdapter(pub, sub, { key: `${config.QUEUE_PREFIX}:socket.io` }),
+    // On a Redis Cluster, sharded Pub/Sub (SSUBSCRIBE/SPUBLISH, Redis 7): a room's channel lives on one shard.
+    adapter: isCluster(pub)
+      ? createShardedAdapter(pub, sub, {
+          channelPrefix: `${config.QUEUE_PREFIX}:socket.io`,
+        })
+      : createAdapter(pub, sub, { key: `${config.QUEUE_PREFIX}:socket.io` }),
   });
 
-  const notifierMetrics = createNotifierMetrics(metrics, { connectedSockets: () => io.of('/').sockets.size, queue });
+  const notifierMetrics = createNotifierMetrics(metrics, {
+    connectedSockets: () => io.of('/').sockets.size,
+    queue,
+  });
   const events = createUserEvents(io, notifierMetrics);
   const notificationsRepo = createNotificationsRepository(database.db);
   const notifications = createNotificationsService(notificationsRepo, events);
@@ -79,12 +95,14 @@ export async function startNotifier(
       maxDropped: config.SOCKET_MAX_DROPPED,
     },
   });
-  await app.register(notificationsRoutes({ db: database.db, notifications }), { prefix: '/v1' });
+  await app.register(notificationsRoutes({ db: database.db, notifications }), {
+    prefix: '/v1',
+  });
 
   let worker: Worker | null = null;
-  let workerRedis: Redis | null = null;
+  let workerRedis: RedisConnection | null = null;
   if (config.NOTIFIER_WORKER) {
-    workerRedis = workerConnection(config.REDIS_URL);
+    workerRedis = workerConnection(config);
     worker = createWorker({
       queue: QueueName.notify,
       connection: workerRedis,

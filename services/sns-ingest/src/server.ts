@@ -26,14 +26,17 @@ const migrationsFolder = new URL('../drizzle', import.meta.url).pathname;
 /** The shared tables, then this service's own (sns_ingest schema). */
 export async function migrateSnsIngest(databaseUrl: string): Promise<void> {
   await runMigrations(databaseUrl);
-  await runMigrations(databaseUrl, { folder: migrationsFolder, table: '__migrations_sns_ingest' });
+  await runMigrations(databaseUrl, {
+    folder: migrationsFolder,
+    table: '__migrations_sns_ingest',
+  });
 }
 
 export async function buildSnsIngest(cfg: SnsIngestConfig): Promise<SnsIngest> {
   const log = createLogger('sns-ingest', cfg.LOG_LEVEL);
   const dbh = createDb(cfg.DATABASE_URL);
   const s3 = createS3Client(s3SettingsFromConfig(cfg));
-  const redis = producerConnection(cfg.REDIS_URL);
+  const redis = producerConnection(cfg);
   redis.on('error', () => {});
   const notifyQueue = createQueue<NotifyJob>(QueueName.notify, redis, cfg.QUEUE_PREFIX);
   const transcodeQueue = createQueue<TranscodeJob>(QueueName.transcode, redis, cfg.QUEUE_PREFIX);
@@ -45,7 +48,10 @@ export async function buildSnsIngest(cfg: SnsIngestConfig): Promise<SnsIngest> {
     service: 'sns-ingest',
     logger: log,
     readiness: { postgres: () => dbh.sql`select 1`, redis: () => redis.ping() },
-    limits: { headersTimeoutMs: cfg.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: cfg.HTTP_REQUEST_TIMEOUT_MS },
+    limits: {
+      headersTimeoutMs: cfg.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: cfg.HTTP_REQUEST_TIMEOUT_MS,
+    },
   });
   const messages = new prom.Counter({
     name: 'sns_messages_total',
@@ -54,7 +60,10 @@ export async function buildSnsIngest(cfg: SnsIngestConfig): Promise<SnsIngest> {
     registers: [metrics.registry],
   });
 
-  const urlPolicy = { allowedHosts: cfg.SNS_ALLOWED_CERT_HOSTS, requireHttps: cfg.SNS_REQUIRE_HTTPS };
+  const urlPolicy = {
+    allowedHosts: cfg.SNS_ALLOWED_CERT_HOSTS,
+    requireHttps: cfg.SNS_REQUIRE_HTTPS,
+  };
   const verify: VerifyEnvelopeOptions = {
     ...urlPolicy,
     allowedTopicArns: cfg.SNS_ALLOWED_TOPIC_ARNS,

@@ -27,7 +27,10 @@ export async function buildDispatch(cfg: DispatchConfig): Promise<Dispatch> {
   const s3 = createS3Client(s3SettingsFromConfig(cfg));
   const engine = Engine.fromConfig(cfg);
   const profile = loadProfile(cfg.OUTPUT_PROFILE);
-  const producer = producerConnection(cfg.REDIS_URL, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
+  const producer = producerConnection(cfg, {
+    maxRetriesPerRequest: 3,
+    enableOfflineQueue: true,
+  });
   producer.on('error', () => {});
   const notify: Queue<NotifyJob> = createQueue<NotifyJob>(QueueName.notify, producer, cfg.QUEUE_PREFIX);
   // Only a connection known to be failing short-circuits; one still coming up is given its timeout.
@@ -55,14 +58,16 @@ export async function buildDispatch(cfg: DispatchConfig): Promise<Dispatch> {
     retentionMs: cfg.PURGE_RETENTION_MS,
     log,
   });
-  const connection = workerConnection(cfg.REDIS_URL);
+  const connection = workerConnection(cfg);
   const worker = createWorker({
     queue: QueueName.transcode,
     connection,
     prefix: cfg.QUEUE_PREFIX,
     logger: log,
     overrides: { concurrency: cfg.CONCURRENCY },
-    handlers: { [JobName.transcode]: (job, jobLog) => handleTranscode(deps, job, jobLog) },
+    handlers: {
+      [JobName.transcode]: (job, jobLog) => handleTranscode(deps, job, jobLog),
+    },
   });
 
   const { app } = createHttpServer({

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@mp/runtime';
 import {
   JobName,
   QueueName,
@@ -26,7 +26,7 @@ export interface TranscoderQueues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: Redis, prefix: string): TranscoderQueues {
+export function createQueues(connection: RedisConnection, prefix: string): TranscoderQueues {
   const transcode = createQueue<TranscodePayload>(QueueName.etTranscode, connection, prefix);
   const deliver = createQueue<DeliverPayload>(QueueName.etDeliver, connection, prefix);
   const addJob = (jobId: string) =>

@@ -34,7 +34,7 @@ export interface TranscoderApi {
 export async function buildServer(config: TranscoderConfig, opts: { logger?: Logger } = {}): Promise<TranscoderApi> {
   const log = opts.logger ?? createLogger('transcoder-api', config.LOG_LEVEL);
   const handle = openDb(config.DATABASE_URL);
-  const redis = producerConnection(config.REDIS_URL);
+  const redis = producerConnection(config);
   redis.on('error', () => {});
   await connected(redis, 3000);
   const queues = createQueues(redis, config.QUEUE_PREFIX);
@@ -45,8 +45,14 @@ export async function buildServer(config: TranscoderConfig, opts: { logger?: Log
   const { app } = createHttpServer({
     service: 'transcoder',
     logger: log,
-    readiness: { postgres: () => handle.sql`select 1`, redis: () => redis.ping() },
-    limits: { headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS },
+    readiness: {
+      postgres: () => handle.sql`select 1`,
+      redis: () => redis.ping(),
+    },
+    limits: {
+      headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    },
   });
   const ctx: ApiContext = {
     config,
@@ -58,7 +64,9 @@ export async function buildServer(config: TranscoderConfig, opts: { logger?: Log
     s3,
   };
   snsRoutes(app, { identity, deliveries });
-  await app.register(async (et) => elasticTranscoderApi(et, ctx), { prefix: API_PREFIX });
+  await app.register(async (et) => elasticTranscoderApi(et, ctx), {
+    prefix: API_PREFIX,
+  });
 
   return {
     app,

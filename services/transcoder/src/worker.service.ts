@@ -43,7 +43,10 @@ function serviceError(err: unknown): { code: number; message: string } | undefin
   if (err instanceof EngineError) return { code: err.code, message: err.message };
   const e = err as { name?: string; BucketName?: string };
   if (e?.name === 'NoSuchBucket')
-    return { code: 3005, message: `The specified bucket does not exist: bucket=${e.BucketName ?? 'unknown'}.` };
+    return {
+      code: 3005,
+      message: `The specified bucket does not exist: bucket=${e.BucketName ?? 'unknown'}.`,
+    };
   return undefined;
 }
 
@@ -73,10 +76,13 @@ export async function startWorker(
     ? new SNSClient({
         endpoint: config.SNS_ENDPOINT,
         region: config.SNS_REGION,
-        credentials: { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY },
+        credentials: {
+          accessKeyId: config.AWS_ACCESS_KEY_ID,
+          secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
+        },
       })
     : undefined;
-  const producer = producerConnection(config.REDIS_URL);
+  const producer = producerConnection(config);
   producer.on('error', () => {});
   const queues = createQueues(producer, config.QUEUE_PREFIX);
   const jobs = new JobsRepository(handle.db);
@@ -119,7 +125,10 @@ export async function startWorker(
         })),
     engineError: serviceError,
     resolvePreset: (id) => presets.find(id, scope),
-    targetsOf: targetsFromConfig({ snsEnabled: Boolean(sns), subscriptions: config.ET_DELIVERY_SUBSCRIPTIONS }),
+    targetsOf: targetsFromConfig({
+      snsEnabled: Boolean(sns),
+      subscriptions: config.ET_DELIVERY_SUBSCRIPTIONS,
+    }),
     enqueueDeliveries: (ids) =>
       queues
         .enqueueDeliveries(ids)
@@ -136,7 +145,7 @@ export async function startWorker(
 
   const transcodeWorker = createWorker({
     queue: QueueName.etTranscode,
-    connection: workerConnection(config.REDIS_URL),
+    connection: workerConnection(config),
     prefix: config.QUEUE_PREFIX,
     logger: log,
     // A killed worker's entry returns to the queue once its lock lapses; the Postgres lease decides who runs it.
@@ -146,7 +155,14 @@ export async function startWorker(
       stalledInterval: config.ET_LEASE_MS,
     },
     onFailed: (job, err) =>
-      log.warn({ etJobId: job?.data.jobId, attempts: job?.attemptsMade, err: err.message }, 'transcode attempt failed'),
+      log.warn(
+        {
+          etJobId: job?.data.jobId,
+          attempts: job?.attemptsMade,
+          err: err.message,
+        },
+        'transcode attempt failed',
+      ),
     handlers: {
       [JobName.etTranscode]: async (job, _log, token) => {
         const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -164,10 +180,16 @@ export async function startWorker(
     },
   });
 
-  const deliverDeps = { deliveries, sns, identity, publicUrl: config.ET_PUBLIC_URL, log };
+  const deliverDeps = {
+    deliveries,
+    sns,
+    identity,
+    publicUrl: config.ET_PUBLIC_URL,
+    log,
+  };
   const deliverWorker = createWorker({
     queue: QueueName.etDeliver,
-    connection: workerConnection(config.REDIS_URL),
+    connection: workerConnection(config),
     prefix: config.QUEUE_PREFIX,
     logger: log,
     onFailed: (job, err) => {
@@ -175,12 +197,18 @@ export async function startWorker(
       const final = job.attemptsMade >= (job.opts.attempts ?? 1);
       const level = err instanceof RetryLater && !final ? 'info' : 'warn';
       log[level](
-        { deliveryId: job.data.deliveryId, attempts: job.attemptsMade, err: err.message },
+        {
+          deliveryId: job.data.deliveryId,
+          attempts: job.attemptsMade,
+          err: err.message,
+        },
         final ? 'delivery gave up' : 'delivery will be retried',
       );
       if (final) void deliveries.failed(job.data.deliveryId, err.message).catch(() => {});
     },
-    handlers: { [JobName.etDeliver]: (job) => deliverNotification(job.data.deliveryId, deliverDeps) },
+    handlers: {
+      [JobName.etDeliver]: (job) => deliverNotification(job.data.deliveryId, deliverDeps),
+    },
   });
 
   async function sweep() {
@@ -191,7 +219,11 @@ export async function startWorker(
   const sweeper = setInterval(runSweep, config.ET_SWEEP_INTERVAL_MS);
   runSweep();
   log.info(
-    { owner, concurrency: config.WORKER_CONCURRENCY, pipelineConcurrency: config.PIPELINE_CONCURRENCY },
+    {
+      owner,
+      concurrency: config.WORKER_CONCURRENCY,
+      pipelineConcurrency: config.PIPELINE_CONCURRENCY,
+    },
     'transcoder worker started',
   );
 

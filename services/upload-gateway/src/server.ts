@@ -29,7 +29,7 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
   const log = createLogger('upload-gateway', cfg.LOG_LEVEL);
   const dbh = createDb(cfg.DATABASE_URL);
   const s3 = createS3Client(s3SettingsFromConfig(cfg));
-  const redis = producerConnection(cfg.REDIS_URL);
+  const redis = producerConnection(cfg);
   redis.on('error', () => {});
   const queue = createQueue<TranscodeJob>(QueueName.transcode, redis, cfg.QUEUE_PREFIX);
 
@@ -69,19 +69,29 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'Media pipeline: upload gateway', version: '1.0.0' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
       security: [{ bearer: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(multipart, {
     // The meter enforces MAX_UPLOAD_BYTES with a clear 413; busboy's own limit is a backstop.
-    limits: { fileSize: cfg.MAX_UPLOAD_BYTES + 1, files: 1, fields: 10, fieldSize: 4096, parts: 12 },
+    limits: {
+      fileSize: cfg.MAX_UPLOAD_BYTES + 1,
+      files: 1,
+      fields: 10,
+      fieldSize: 4096,
+      parts: 12,
+    },
     throwFileSizeLimit: false,
   });
   registerAuth(app, dbh.db);
   registerUserRoutes(app, dbh.db, cfg.ADMIN_TOKEN);
-  registerMediaRoutes(app, media, { uploadIdleTimeoutMs: cfg.UPLOAD_IDLE_TIMEOUT_MS });
+  registerMediaRoutes(app, media, {
+    uploadIdleTimeoutMs: cfg.UPLOAD_IDLE_TIMEOUT_MS,
+  });
   registerPage(app, cfg.NOTIFIER_PUBLIC_URL);
 
   const sweeper = setInterval(() => {
