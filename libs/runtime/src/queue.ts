@@ -2,7 +2,8 @@ import { Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { JobName, QueueName, jobOptions, transcodeJobId, type TranscodeJob } from '@mp/contracts';
 import { withTimeout } from './http';
-import { queuePrefixFor, redisConnection, type RedisConnection, type RedisTarget } from './redis';
+import { createLogger, type Logger } from '@mp/logging';
+import { queuePrefixFor, redisConnection, warnOnError, type RedisConnection, type RedisTarget } from './redis';
 
 /** Producer connections fail fast when Redis is down, so callers can record and retry later. */
 export function producerConnection(target: RedisTarget | string, extra: RedisOptions = {}): RedisConnection {
@@ -19,12 +20,21 @@ export function workerConnection(target: RedisTarget | string): RedisConnection 
   return redisConnection(target, { maxRetriesPerRequest: null });
 }
 
-export function createQueue<T>(name: QueueName, connection: RedisConnection, prefix: string): Queue<T> {
+let runtimeLog: Logger | undefined;
+const fallbackLog = (): Logger => (runtimeLog ??= createLogger('queue'));
+
+/** A queue whose errors (Redis unreachable, say) are logged through `log`, or a logger of its own. */
+export function createQueue<T>(
+  name: QueueName,
+  connection: RedisConnection,
+  prefix: string,
+  log?: { warn(obj: object, msg: string): void },
+): Queue<T> {
   const queue = new Queue<T>(name, {
     connection,
     prefix: queuePrefixFor(connection, prefix),
   });
-  queue.on('error', () => {});
+  warnOnError(queue, log ?? fallbackLog(), `queue ${name}`);
   return queue;
 }
 

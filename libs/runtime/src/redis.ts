@@ -57,3 +57,29 @@ export function isCluster(connection: RedisConnection): connection is Cluster {
 export function queuePrefixFor(connection: RedisConnection, prefix: string): string {
   return isCluster(connection) && !/\{[^}]+\}/.test(prefix) ? `{${prefix}}` : prefix;
 }
+
+/** What `warnOnError` listens to: a Redis client, a queue or a worker. */
+export interface ErrorSource {
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+/**
+ * Logs a source's errors as warnings instead of dropping them. ioredis reconnects by itself and repeats the same
+ * error on every retry, so one line per message and interval (`everyMs`) is written, however fast it retries.
+ */
+export function warnOnError(
+  source: ErrorSource,
+  log: { warn(obj: object, msg: string): void },
+  what: string,
+  everyMs = 30_000,
+  now: () => number = Date.now,
+): void {
+  const lastLogged = new Map<string, number>();
+  source.on('error', (err) => {
+    const at = now();
+    const last = lastLogged.get(err.message);
+    if (last !== undefined && at - last < everyMs) return;
+    lastLogged.set(err.message, at);
+    log.warn({ err: err.message }, `${what}: ${err.message}`);
+  });
+}

@@ -11,6 +11,7 @@ import {
   isCluster,
   producerConnection,
   redisConnection,
+  warnOnError,
   workerConnection,
   type RedisConnection,
 } from '@mp/runtime';
@@ -44,8 +45,8 @@ export async function startNotifier(
   for (const r of [pub, sub])
     r.on('error', (err) => logger.warn({ err: err.message }, 'redis adapter connection error'));
   const queueConnection = config.NOTIFIER_WORKER ? producerConnection(config) : null;
-  queueConnection?.on('error', () => {});
-  const queue = queueConnection ? createQueue(QueueName.notify, queueConnection, config.QUEUE_PREFIX) : null;
+  if (queueConnection) warnOnError(queueConnection, logger, 'redis (queue)');
+  const queue = queueConnection ? createQueue(QueueName.notify, queueConnection, config.QUEUE_PREFIX, logger) : null;
 
   const { app, metrics } = createHttpServer({
     service: 'notifier',

@@ -26,9 +26,13 @@ export interface TranscoderQueues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: RedisConnection, prefix: string): TranscoderQueues {
-  const transcode = createQueue<TranscodePayload>(QueueName.etTranscode, connection, prefix);
-  const deliver = createQueue<DeliverPayload>(QueueName.etDeliver, connection, prefix);
+export function createQueues(
+  connection: RedisConnection,
+  prefix: string,
+  log?: { warn(obj: object, msg: string): void },
+): TranscoderQueues {
+  const transcode = createQueue<TranscodePayload>(QueueName.etTranscode, connection, prefix, log);
+  const deliver = createQueue<DeliverPayload>(QueueName.etDeliver, connection, prefix, log);
   const addJob = (jobId: string) =>
     transcode.add(JobName.etTranscode, { jobId }, jobOptions(QueueName.etTranscode, etTranscodeJobId(jobId)));
   const addDelivery = (deliveryId: string) =>
