@@ -36,7 +36,10 @@ export const media = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    /** The sanitised name, safe in keys and headers. */
     name: text('name').notNull(),
+    /** The file name exactly as the user gave it, for display only; null for media recorded before it was kept. */
+    originalName: text('original_name'),
     kind: mediaKind('kind').notNull(),
     contentType: text('content_type').notNull(),
     size: bigint('size', { mode: 'number' }).notNull(),
@@ -184,6 +187,31 @@ export const mediaTombstones = pgTable(
   ],
 );
 
+/**
+ * A resumable (tus) upload while it is in flight: whose it is, what it becomes, and when it expires. The row
+ * goes when the upload expires or is terminated; media_id is the media a finished upload is recorded as.
+ */
+export const uploads = pgTable(
+  'uploads',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    mediaId: uuid('media_id').notNull().unique(),
+    /** The name from Upload-Metadata, as the user gave it. */
+    name: text('name').notNull(),
+    length: bigint('length', { mode: 'number' }).notNull(),
+    /** Set by the sniff of the first bytes. */
+    kind: mediaKind('kind'),
+    contentType: text('content_type'),
+    completedAt: ts('completed_at'),
+    createdAt: created(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('uploads_user_idx').on(t.userId), index('uploads_expires_idx').on(t.expiresAt)],
+);
+
 export type User = typeof users.$inferSelect;
 export type Media = typeof media.$inferSelect;
 export type NewMedia = typeof media.$inferInsert;
@@ -193,3 +221,4 @@ export type TranscodeJobRow = typeof transcodeJobs.$inferSelect;
 export type Notification = typeof notifications.$inferSelect;
 export type NotifyOutboxRow = typeof notifyOutbox.$inferSelect;
 export type MediaTombstone = typeof mediaTombstones.$inferSelect;
+export type UploadRow = typeof uploads.$inferSelect;
