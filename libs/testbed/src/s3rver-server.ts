@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -12,8 +12,9 @@ type S3rverCtor = new (options: { port: number; address: string; silent: boolean
 // s3rver ships CommonJS without types.
 const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
 
-// s3rver implements neither ListMultipartUploads nor AbortMultipartUpload. Both matter here (an aborted
-// upload must leave no parts), so they are added over its on-disk layout: <bucket>/._S3rver_uploads/<id>/.
+// s3rver implements neither ListMultipartUploads, ListParts nor AbortMultipartUpload. They matter here (an
+// aborted upload must leave no parts; a resumable upload finds where it stopped by its parts), so they are added
+// over its on-disk layout: <bucket>/._S3rver_uploads/<id>/{key,<part number>,<part number>.md5}.
 const UPLOADS_DIR = '._S3rver_uploads';
 
 export interface EmbeddedS3 {
@@ -115,18 +116,43 @@ function addMultipartExtras(server: S3rver, root: string): void {
     if (ctx.method === 'GET' && parts.length === 1 && 'uploads' in ctx.query) {
       const ids = await readdir(uploadsDir).catch(() => [] as string[]);
       const uploads = await Promise.all(
-        ids.map(async (id) => ({ id, key: await readFile(path.join(uploadsDir, id, 'key'), 'utf8').catch(() => '') })),
+        ids.map(async (id) => ({
+          id,
+          key: await readFile(path.join(uploadsDir, id, 'key'), 'utf8').catch(() => ''),
+          initiated: await stat(path.join(uploadsDir, id, 'key')).then(
+            (st) => st.mtime.toISOString(),
+            () => new Date().toISOString(),
+          ),
+        })),
       );
       ctx.status = 200;
       ctx.type = 'application/xml';
       ctx.body =
         `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult><Bucket>${esc(bucket)}</Bucket>` +
         `<IsTruncated>false</IsTruncated>` +
-        uploads.map((u) => `<Upload><Key>${esc(u.key)}</Key><UploadId>${esc(u.id)}</UploadId></Upload>`).join('') +
+        uploads
+          .map(
+            (u) =>
+              `<Upload><Key>${esc(u.key)}</Key><UploadId>${esc(u.id)}</UploadId>` +
+              `<Initiated>${u.initiated}</Initiated></Upload>`,
+          )
+          .join('') +
         `</ListMultipartUploadsResult>`;
       return;
     }
     const uploadId = ctx.query.uploadId;
+    if (ctx.method === 'GET' && parts.length > 1 && uploadId) {
+      if (!/^[\w-]+$/.test(uploadId)) {
+        ctx.status = 400;
+        return;
+      }
+      const listed = await listParts(path.join(uploadsDir, uploadId), ctx.query);
+      if (!listed) return noSuchUpload(ctx);
+      ctx.status = 200;
+      ctx.type = 'application/xml';
+      ctx.body = listPartsXml(bucket, parts.slice(1).join('/'), uploadId, listed);
+      return;
+    }
     if (ctx.method === 'DELETE' && parts.length > 1 && uploadId) {
       if (!/^[\w-]+$/.test(uploadId)) {
         ctx.status = 400;
@@ -137,18 +163,78 @@ function addMultipartExtras(server: S3rver, root: string): void {
         () => true,
         () => false,
       );
-      if (!exists) {
-        ctx.status = 404;
-        ctx.type = 'application/xml';
-        ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>`;
-        return;
-      }
+      if (!exists) return noSuchUpload(ctx);
       await rm(dir, { recursive: true, force: true });
       ctx.status = 204;
       return;
     }
     return next();
   });
+}
+
+function noSuchUpload(ctx: KoaCtx): void {
+  ctx.status = 404;
+  ctx.type = 'application/xml';
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>`;
+}
+
+interface PartEntry {
+  number: number;
+  etag: string;
+  size: number;
+  lastModified: string;
+}
+
+interface ListedParts {
+  parts: PartEntry[];
+  marker: number;
+  maxParts: number;
+  truncated: boolean;
+}
+
+/**
+ * The parts of an upload in part-number order, from `part-number-marker` (exclusive), at most `max-parts`
+ * (default and cap 1000, as S3). Null when the upload does not exist.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html
+ */
+async function listParts(dir: string, query: Record<string, string | undefined>): Promise<ListedParts | null> {
+  const names = await readdir(dir).catch(() => null);
+  if (!names) return null;
+  const marker = Math.max(0, Number.parseInt(query['part-number-marker'] ?? '0', 10) || 0);
+  const maxParts = Math.min(1000, Math.max(1, Number.parseInt(query['max-parts'] ?? '1000', 10) || 1000));
+  const numbers = names
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .filter((n) => n > marker)
+    .sort((a, b) => a - b);
+  const page = numbers.slice(0, maxParts);
+  const parts: PartEntry[] = [];
+  for (const number of page) {
+    // A part being written has no .md5 yet: S3 lists a part once its upload succeeded.
+    const md5 = await readFile(path.join(dir, `${number}.md5`), 'utf8').catch(() => null);
+    if (md5 === null) continue;
+    const st = await stat(path.join(dir, String(number)));
+    parts.push({ number, etag: `"${md5.trim()}"`, size: st.size, lastModified: st.mtime.toISOString() });
+  }
+  return { parts, marker, maxParts, truncated: numbers.length > page.length };
+}
+
+function listPartsXml(bucket: string, key: string, uploadId: string, l: ListedParts): string {
+  const next = l.parts.at(-1)?.number ?? l.marker;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult><Bucket>${esc(bucket)}</Bucket><Key>${esc(key)}</Key>` +
+    `<UploadId>${esc(uploadId)}</UploadId><PartNumberMarker>${l.marker}</PartNumberMarker>` +
+    `<NextPartNumberMarker>${next}</NextPartNumberMarker><MaxParts>${l.maxParts}</MaxParts>` +
+    `<IsTruncated>${l.truncated}</IsTruncated>` +
+    l.parts
+      .map(
+        (p) =>
+          `<Part><PartNumber>${p.number}</PartNumber><LastModified>${p.lastModified}</LastModified>` +
+          `<ETag>${esc(p.etag)}</ETag><Size>${p.size}</Size></Part>`,
+      )
+      .join('') +
+    `</ListPartsResult>`
+  );
 }
 
 function esc(s: string): string {

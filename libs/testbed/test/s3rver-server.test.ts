@@ -12,6 +12,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListPartsCommand,
   ListObjectsV2Command,
   PutBucketCorsCommand,
   PutObjectCommand,
@@ -373,5 +374,38 @@ describe('the SDK client works against it', () => {
       new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: 'multipart/abandoned.bin', UploadId: pending.UploadId }),
     );
     expect((await client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? []).toEqual([]);
+  });
+
+  it('lists the parts of an upload in flight, page by page, with its start time', async () => {
+    const key = 'multipart/resumable.bin';
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
+    const etags: string[] = [];
+    for (const [n, body] of [Buffer.alloc(5 * 1024 * 1024, 1), Buffer.from('second'), Buffer.from('3')].entries()) {
+      const r = await client.send(
+        new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: n + 1, Body: body }),
+      );
+      etags.push(r.ETag!);
+    }
+    const all = await client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId }));
+    expect(all.Parts?.map((p) => [p.PartNumber, p.Size, p.ETag])).toEqual([
+      [1, 5 * 1024 * 1024, etags[0]],
+      [2, 6, etags[1]],
+      [3, 1, etags[2]],
+    ]);
+    expect(all.IsTruncated).toBe(false);
+    const first = await client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId, MaxParts: 2 }));
+    expect(first.Parts?.map((p) => p.PartNumber)).toEqual([1, 2]);
+    expect(first.IsTruncated).toBe(true);
+    const rest = await client.send(
+      new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumberMarker: first.NextPartNumberMarker }),
+    );
+    expect(rest.Parts?.map((p) => p.PartNumber)).toEqual([3]);
+    const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+    const initiated = listed.Uploads?.find((u) => u.UploadId === UploadId)?.Initiated;
+    expect(Math.abs(Date.now() - initiated!.getTime())).toBeLessThan(60_000);
+    await client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId }));
+    await expect(client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId }))).rejects.toMatchObject({
+      name: 'NoSuchUpload',
+    });
   });
 });
