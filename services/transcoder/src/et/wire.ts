@@ -2,7 +2,7 @@ import type { EtPreset } from '../engine/types';
 import type { jobOutputs, jobs, pipelines, presets } from '../db/schema';
 import { arn, type ArnScope } from './ids';
 
-// Rows → the JSON members of API 2012-09-25. Numbers stay JSON numbers; absent members are left out.
+// Rows → the JSON members of API 2012-09-25. Numbers stay JSON numbers; absent (null) members are left out.
 
 export type PipelineRow = typeof pipelines.$inferSelect;
 export type PresetRow = typeof presets.$inferSelect;
@@ -19,9 +19,9 @@ export function pipelineToWire(p: PipelineRow, scope: ArnScope) {
     Name: p.name,
     Status: p.status,
     InputBucket: p.inputBucket,
-    OutputBucket: p.outputBucket ?? undefined,
+    OutputBucket: p.outputBucket,
     Role: p.role,
-    AwsKmsKeyArn: p.awsKmsKeyArn ?? undefined,
+    AwsKmsKeyArn: p.awsKmsKeyArn,
     Notifications: p.notifications,
     ContentConfig: { Permissions: [], ...p.contentConfig },
     ThumbnailConfig: { Permissions: [], ...p.thumbnailConfig },
@@ -33,11 +33,11 @@ export function customPresetToWire(p: PresetRow, scope: ArnScope): EtPreset {
     Id: p.id,
     Arn: arn(scope, 'preset', p.id),
     Name: p.name,
-    Description: p.description ?? undefined,
+    Description: p.description,
     Container: p.container,
-    Audio: p.audio ?? undefined,
-    Video: p.video ?? undefined,
-    Thumbnails: p.thumbnails ?? undefined,
+    Audio: p.audio,
+    Video: p.video,
+    Thumbnails: p.thumbnails,
     Type: 'Custom',
   });
 }
@@ -47,18 +47,18 @@ export function outputToWire(o: OutputRow) {
     Id: o.outputId,
     ...o.spec,
     Status: o.status,
-    StatusDetail: o.statusDetail ?? undefined,
-    Duration: o.duration ?? undefined,
-    Width: o.width ?? undefined,
-    Height: o.height ?? undefined,
-    FrameRate: o.frameRate ?? undefined,
-    FileSize: o.fileSize ?? undefined,
-    DurationMillis: o.durationMillis ?? undefined,
+    StatusDetail: o.statusDetail,
+    Duration: o.duration,
+    Width: o.width,
+    Height: o.height,
+    FrameRate: o.frameRate,
+    FileSize: o.fileSize,
+    DurationMillis: o.durationMillis,
   });
 }
 
 export function jobToWire(j: JobRecord, scope: ArnScope) {
-  const input = compact({ ...j.input, DetectedProperties: j.detected ?? undefined });
+  const input = compact({ ...j.input, DetectedProperties: j.detected });
   const outputs = j.outputs.map(outputToWire);
   return compact({
     Id: j.id,
@@ -68,16 +68,16 @@ export function jobToWire(j: JobRecord, scope: ArnScope) {
     Inputs: [input],
     Output: outputs[0],
     Outputs: outputs,
-    OutputKeyPrefix: j.outputKeyPrefix ?? undefined,
+    OutputKeyPrefix: j.outputKeyPrefix,
     Playlists: j.playlists.map(({ KeyGenerated: _generated, ...p }) =>
       compact({ ...p, Status: playlistStatus(j.status, p.Status) }),
     ),
     Status: j.status,
-    UserMetadata: j.userMetadata ?? undefined,
+    UserMetadata: j.userMetadata,
     Timing: compact({
       SubmitTimeMillis: j.submitTimeMillis,
-      StartTimeMillis: j.startTimeMillis ?? undefined,
-      FinishTimeMillis: j.finishTimeMillis ?? undefined,
+      StartTimeMillis: j.startTimeMillis,
+      FinishTimeMillis: j.finishTimeMillis,
     }),
     // Extension: how far a Progressing job has got, 0-100 (README).
     progress: j.status === 'Progressing' ? (j.progress ?? 0) : j.status === 'Complete' ? 100 : undefined,
@@ -89,7 +89,9 @@ function playlistStatus(job: JobRow['status'], playlist: JobRow['status']): JobR
   return playlist === 'Submitted' && (job === 'Progressing' || job === 'Canceled') ? job : playlist;
 }
 
-/** Drops members whose value is undefined, so they are absent rather than null. */
-export function compact<T extends object>(obj: T): T {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+/** Drops members whose value is null or undefined: on the wire they are absent, never null. */
+export function compact<T extends object>(obj: T): { [K in keyof T]: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined && v !== null)) as {
+    [K in keyof T]: Exclude<T[K], null>;
+  };
 }
