@@ -14,13 +14,14 @@ import {
 } from '@aws-sdk/client-elastic-transcoder';
 import { MetadataKey } from '@mp/contracts';
 import type { DispatchConfig } from './config';
-import type { PlannedOutput } from './profile';
+import type { PlannedOutput, PlannedPlaylist } from './profile';
 
 export interface EngineJobRequest {
   pipelineId: string;
   inputKey: string;
   outputKeyPrefix: string;
   outputs: PlannedOutput[];
+  playlists?: PlannedPlaylist[];
   mediaId: string;
   userId: string;
 }
@@ -78,7 +79,11 @@ export class Engine {
           Key: o.key,
           PresetId: o.presetId,
           ...(o.thumbnailPattern ? { ThumbnailPattern: o.thumbnailPattern } : {}),
+          ...(o.segmentDuration ? { SegmentDuration: o.segmentDuration } : {}),
         })),
+        ...(req.playlists?.length
+          ? { Playlists: req.playlists.map((p) => ({ Name: p.name, Format: p.format, OutputKeys: p.outputKeys })) }
+          : {}),
         UserMetadata: { [MetadataKey.mediaId]: req.mediaId, [MetadataKey.userId]: req.userId },
       }),
     );

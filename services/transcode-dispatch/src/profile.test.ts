@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultProfile, imageTarget, loadProfile, planEngineOutputs } from './profile';
+import { defaultProfile, imageTarget, loadProfile, planEngineOutputs, planPlaylists } from './profile';
 
 describe('planEngineOutputs', () => {
   it('gives audio the three seed presets', () => {
@@ -10,12 +10,24 @@ describe('planEngineOutputs', () => {
     ]);
   });
 
-  it('gives video 720p with thumbnails and 480p', () => {
+  it('gives video an HLS ladder of three muxed renditions in one folder, and a 480p MP4 with thumbnails', () => {
     const out = planEngineOutputs(defaultProfile, 'video', 'clip');
-    expect(out.map((o) => [o.presetId, o.key, o.thumbnailPattern])).toEqual([
-      ['1351620000001-000010', 'clip-720p.mp4', 'clip-720p-{count}'],
-      ['1351620000001-000020', 'clip-480p.mp4', undefined],
+    expect(out.map((o) => [o.format, o.presetId, o.key, o.segmentDuration, o.thumbnailPattern])).toEqual([
+      ['hls-2m', '1351620000001-200010', 'hls/2m', '4', undefined],
+      ['hls-1m', '1351620000001-200030', 'hls/1m', '4', undefined],
+      ['hls-600k', '1351620000001-200040', 'hls/600k', '4', undefined],
+      ['mp4-480p', '1351620000001-000020', 'clip-480p.mp4', undefined, 'clip-480p-{count}'],
     ]);
+  });
+
+  it('puts the segmented video outputs, and only those, under one HLSv3 playlist beside them', () => {
+    const video = planEngineOutputs(defaultProfile, 'video', 'clip');
+    expect(planPlaylists(defaultProfile, 'video', video)).toEqual([
+      { name: 'hls/index', format: 'HLSv3', outputKeys: ['hls/2m', 'hls/1m', 'hls/600k'] },
+    ]);
+    expect(planPlaylists(defaultProfile, 'audio', planEngineOutputs(defaultProfile, 'audio', 'song'))).toEqual([]);
+    const { videoPlaylist: _none, ...noPlaylist } = defaultProfile;
+    expect(planPlaylists(noPlaylist, 'video', video)).toEqual([]);
   });
 });
 
@@ -31,6 +43,10 @@ describe('imageTarget', () => {
 });
 
 describe('loadProfile', () => {
+  it('reads the default profile back from its JSON', () => {
+    expect(loadProfile(JSON.stringify(defaultProfile))).toEqual(defaultProfile);
+  });
+
   it('refuses a profile with a bad preset id', () => {
     const bad = JSON.stringify({
       ...defaultProfile,

@@ -105,19 +105,15 @@ function deps(endpoint = et.url, profile: Profile = defaultProfile): TranscodeDe
 }
 
 async function audioMedia(): Promise<string> {
+  return someMedia('song.mp3', 'audio', 'audio/mpeg');
+}
+
+async function someMedia(name: string, kind: 'audio' | 'video', contentType: string): Promise<string> {
   const user = await createUser(dbh.db, `u-${randomUUID().slice(0, 8)}`);
   const id = randomUUID();
-  const key = mediaKey(user.id, id, 'song.mp3');
+  const key = mediaKey(user.id, id, name);
   await t.s3Client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: Buffer.from('ID3') }));
-  await new MediaRepository(dbh.db).insert({
-    id,
-    userId: user.id,
-    name: 'song.mp3',
-    kind: 'audio',
-    contentType: 'audio/mpeg',
-    size: 3,
-    s3Key: key,
-  });
+  await new MediaRepository(dbh.db).insert({ id, userId: user.id, name, kind, contentType, size: 3, s3Key: key });
   return id;
 }
 
@@ -151,6 +147,30 @@ describe('dispatch to the engine', () => {
       ['wav', 'pending'],
     ]);
     expect((await d.jobs.get(mediaId))?.engineJobId).toBe(engineJobId);
+  });
+
+  it('gives a video one job with the HLS ladder under an HLSv3 playlist and the MP4, and a row for each', async () => {
+    const mediaId = await someMedia('clip.mp4', 'video', 'video/mp4');
+    const d = deps();
+    await handleTranscode(d, job(mediaId), log);
+    const [engineJob] = await engineJobsFor(mediaId);
+    expect(engineJob!.Outputs!.map((o) => [o.PresetId, o.Key, o.SegmentDuration ?? null])).toEqual([
+      ['1351620000001-200010', 'hls/2m', '4'],
+      ['1351620000001-200030', 'hls/1m', '4'],
+      ['1351620000001-200040', 'hls/600k', '4'],
+      ['1351620000001-000020', 'clip-480p.mp4', null],
+    ]);
+    expect(engineJob!.Outputs![3]!.ThumbnailPattern).toBe('clip-480p-{count}');
+    expect(engineJob!.Playlists).toEqual([
+      expect.objectContaining({ Name: 'hls/index', Format: 'HLSv3', OutputKeys: ['hls/2m', 'hls/1m', 'hls/600k'] }),
+    ]);
+    const rows = await d.media.outputsOf(mediaId);
+    expect(rows.map((o) => [o.format, o.contentType, o.s3Key.split('/').slice(3).join('/')]).sort()).toEqual([
+      ['hls-1m', 'application/vnd.apple.mpegurl', 'hls/1m'],
+      ['hls-2m', 'application/vnd.apple.mpegurl', 'hls/2m'],
+      ['hls-600k', 'application/vnd.apple.mpegurl', 'hls/600k'],
+      ['mp4-480p', 'video/mp4', 'clip-480p.mp4'],
+    ]);
   });
 
   it('never creates a second engine job when dispatch runs twice at once, or again later', async () => {

@@ -18,7 +18,7 @@ import type { Logger } from '@mp/logging';
 import { baseName, deleteKeys, outputPrefix } from '@mp/storage';
 import { isPermanent, type Engine } from '../engine';
 import { makeImageOutputs, type MadeImage } from '../image';
-import { planEngineOutputs, type Profile } from '../profile';
+import { planEngineOutputs, planPlaylists, type Profile } from '../profile';
 
 export interface TranscodeDeps {
   db: Db;
@@ -64,7 +64,8 @@ export async function handleTranscode(d: TranscodeDeps, job: Job<TranscodeJob>, 
 async function dispatchToEngine(d: TranscodeDeps, media: Media, log: Logger): Promise<string> {
   const pipelineId = await d.engine.pipeline();
   const prefix = outputPrefix(media.userId, media.id);
-  const planned = planEngineOutputs(d.profile, media.kind as 'audio' | 'video', baseName(media.name));
+  const kind = media.kind as 'audio' | 'video';
+  const planned = planEngineOutputs(d.profile, kind, baseName(media.name));
   await d.jobs.recordIntent(media.id, 'elastic-transcoder', pipelineId);
   await d.jobs.recordOutputs(
     planned.map((o) => ({
@@ -93,6 +94,7 @@ async function dispatchToEngine(d: TranscodeDeps, media: Media, log: Logger): Pr
       inputKey: media.s3Key,
       outputKeyPrefix: prefix,
       outputs: planned,
+      playlists: planPlaylists(d.profile, kind, planned),
       mediaId: media.id,
       userId: media.userId,
     });
