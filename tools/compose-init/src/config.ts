@@ -1,4 +1,4 @@
-import { common, loadConfig, z } from '@mp/config';
+import { common, loadConfig, s3, z } from '@mp/config';
 
 export const configSchema = z.object({
   DATABASE_URL: common.DATABASE_URL,
@@ -20,8 +20,11 @@ export const configSchema = z.object({
   ET_PIPELINE_NAME: z.string().min(1).max(40).default('media-pipeline'),
   /** SNS topic all four pipeline notifications go to (sns-ingest's subscription). */
   ET_TOPIC_ARN: z.string().regex(/^arn:aws:sns:[^:]+:\d{12}:[\w-]{1,256}$/, 'an SNS topic ARN'),
-  /** Input and output bucket of the pipeline. */
-  S3_BUCKET: z.string().min(3),
+  /** The input and output bucket of the pipeline, and the S3 server it is made on. */
+  ...s3,
+  /** Unset (with AWS_SECRET_ACCESS_KEY): no bucket step, the bucket is made by whoever owns it (AWS, Kubernetes). */
+  AWS_ACCESS_KEY_ID: s3.AWS_ACCESS_KEY_ID.optional(),
+  AWS_SECRET_ACCESS_KEY: s3.AWS_SECRET_ACCESS_KEY.optional(),
   FIRST_USER_NAME: z.string().trim().min(1).max(100).default('admin'),
   /** Where the first user's token is kept: the server stores only its hash. */
   INIT_DATA_DIR: z.string().min(1).default('/data'),
