@@ -9,9 +9,17 @@ export const FFPROBE = process.env.FFPROBE_PATH ?? 'ffprobe';
 export async function generateMedia(
   kind: 'mp3' | 'wav' | 'mp4' | 'png' | 'jpg',
   outPath: string,
-  opts: { seconds?: number; width?: number; height?: number } = {},
+  opts: {
+    seconds?: number;
+    width?: number;
+    height?: number;
+    /** testsrc2, whose pictures move, instead of the still testsrc pattern. */
+    motion?: boolean;
+    sampleRate?: number;
+  } = {},
 ): Promise<string> {
   const s = String(opts.seconds ?? 2);
+  const tone = `sine=frequency=440:sample_rate=${opts.sampleRate ?? 44100}:duration=${s}`;
   const size = `${opts.width ?? 320}x${opts.height ?? 240}`;
   const args: Record<typeof kind, string[]> = {
     mp3: [
@@ -31,11 +39,11 @@ export async function generateMedia(
       '-f',
       'lavfi',
       '-i',
-      `testsrc=size=${size}:rate=25:duration=${s}`,
+      `${opts.motion ? 'testsrc2' : 'testsrc'}=size=${size}:rate=25:duration=${s}`,
       '-f',
       'lavfi',
       '-i',
-      `sine=frequency=440:duration=${s}`,
+      tone,
       '-c:v',
       'libx264',
       '-preset',

@@ -2,7 +2,6 @@
 // driven by playwright-core, hls.js for HLSv3 (it transmuxes MPEG-TS into Media Source Extensions) and
 // dash.js for MPEG-DASH, each object fetched from S3 through a presigned URL. Playback must start and advance, and the
 // player must move to a lower rendition once its network is throttled.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -11,7 +10,6 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import {
   CreateJobCommand,
   CreatePipelineCommand,
@@ -22,13 +20,12 @@ import {
 import { GetObjectCommand, ListObjectsV2Command, PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createTestEnv, eventually, type TestEnv } from '@mp/testbed';
-import { FFMPEG } from '@mp/testbed/media';
+import { generateMedia } from '@mp/testbed/media';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, type TranscoderWorker } from '../src/worker.service';
 import { ROLE, putObject, startApi, type RunningApi } from './support';
 
-const execFileAsync = promisify(execFile);
 const require = createRequire(import.meta.url);
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const pages = fileURLToPath(new URL('./playback/', import.meta.url));
@@ -92,7 +89,20 @@ beforeAll(async () => {
   svc = await startApi(t);
   worker = await startWorker(svc.config);
   tmp = await mkdtemp(path.join(os.tmpdir(), 'et-playback-'));
-  await putObject(t, 'media/clip.mp4', await readFile(await testClip(path.join(tmp, 'clip.mp4'))));
+  await putObject(
+    t,
+    'media/clip.mp4',
+    await readFile(
+      // Motion and a tone, so that every rendition has real pictures and sound to encode.
+      await generateMedia('mp4', path.join(tmp, 'clip.mp4'), {
+        seconds: CLIP_SECONDS,
+        width: 1280,
+        height: 720,
+        motion: true,
+        sampleRate: 48000,
+      }),
+    ),
+  );
   const { Pipeline } = await svc.client.send(
     new CreatePipelineCommand({ Name: 'playback', InputBucket: t.bucket, OutputBucket: t.bucket, Role: ROLE }),
   );
@@ -138,36 +148,6 @@ afterAll(async () => {
   await t?.cleanup();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
-
-/** A 1280x720 clip with motion and a tone, so that every rendition has real pictures and sound to encode. */
-async function testClip(file: string): Promise<string> {
-  const s = String(CLIP_SECONDS);
-  await execFileAsync(FFMPEG, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=1280x720:rate=25:duration=${s}`,
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=frequency=440:sample_rate=48000:duration=${s}`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-shortest',
-    file,
-  ]);
-  return file;
-}
 
 /**
  * The player page and the players' own dist files on 127.0.0.1, from a fixed table: nothing else is
