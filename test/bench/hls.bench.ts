@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-elastic-transcoder';
 import { createS3Client } from '@mp/storage';
 import { PIPELINE_NAME, startStack } from '@mp/stack';
-import { planJob } from '../../services/transcoder/src/engine/plan';
+import { hlsMuxer as engineHlsMuxer, planJob } from '../../services/transcoder/src/engine/plan';
 import { probeFile } from '../../services/transcoder/src/engine/probe';
 import { systemPreset } from '../../services/transcoder/src/engine/system-presets';
 import { machine, processTreeCpu, reapedChildrenCpu, redisUrl, scratchDatabase, writeSection } from './lib';
@@ -53,22 +53,10 @@ const VIDEO = [
   { size: '400:226', profile: 'baseline', level: '3', refs: 1, kbps: 272 },
 ];
 
+/** The engine's own hls muxer arguments, with the playlist beside the segments. */
 function hlsMuxer(outDir: string): string[] {
   return [
-    '-f',
-    'hls',
-    '-hls_time',
-    String(SEGMENT_SECONDS),
-    '-hls_list_size',
-    '0',
-    '-hls_playlist_type',
-    'vod',
-    '-start_number',
-    '0',
-    '-hls_segment_type',
-    'mpegts',
-    '-hls_segment_filename',
-    path.join(outDir, 'seg%05d.ts'),
+    ...engineHlsMuxer({ seconds: SEGMENT_SECONDS, template: path.join(outDir, 'seg%05d.ts') }),
     path.join(outDir, 'index.m3u8'),
   ];
 }

@@ -400,7 +400,7 @@ function smoothMuxer(seconds: number, video: boolean): string[] {
 }
 
 /** ffmpeg's hls muxer writing a whole VOD playlist of MPEG-TS segments numbered from 0. */
-function hlsMuxer(segments: NonNullable<PlanOutputSpec['segments']>): string[] {
+export function hlsMuxer(segments: NonNullable<PlanOutputSpec['segments']>): string[] {
   return [
     '-f',
     'hls',
