@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { warnOnDevelopmentDefaults } from './development-defaults';
 
 export { z };
+export { developmentDefaults } from './development-defaults';
 
 /**
  * Parses the environment once, at start. A missing or bad variable stops the process with one line
@@ -8,11 +10,20 @@ export { z };
  */
 export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const result = schema.safeParse(env);
+  // A process's own start (not a test's or tool's explicit env): warn while a secret is a development default.
+  if (result.success && env === process.env) warnOnDevelopmentDefaults(variablesOf(schema), env);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const name = String(issue.path[0] ?? '?');
   const line = `config: ${name} ${describe(issue, env[name])}`;
   throw new ConfigError(line);
+}
+
+/** The variable names of a schema, through refinements and transforms (the transcoder's is a pipe). */
+function variablesOf(schema: z.ZodType): string[] {
+  const def = schema._zod.def as { shape?: Record<string, unknown>; in?: z.ZodType };
+  if (def.shape) return Object.keys(def.shape);
+  return def.in ? variablesOf(def.in) : [];
 }
 
 export class ConfigError extends Error {
