@@ -5,31 +5,40 @@ import { withTimeout } from './http';
 import { createLogger, type Logger } from '@mp/logging';
 import { queuePrefixFor, redisConnection, warnOnError, type RedisConnection, type RedisTarget } from './redis';
 
+type WarnLog = { warn(obj: object, msg: string): void };
+
+/** Options of a connection, and where its errors are logged (throttled by warnOnError). */
+export type ConnectionOptions = RedisOptions & { log?: WarnLog };
+
+function withLog(connection: RedisConnection, log: WarnLog | undefined, what: string): RedisConnection {
+  if (log) warnOnError(connection, log, what);
+  return connection;
+}
+
 /** Producer connections fail fast when Redis is down, so callers can record and retry later. */
-export function producerConnection(target: RedisTarget | string, extra: RedisOptions = {}): RedisConnection {
-  return redisConnection(target, {
+export function producerConnection(
+  target: RedisTarget | string,
+  { log, ...extra }: ConnectionOptions = {},
+): RedisConnection {
+  const connection = redisConnection(target, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: 2000,
     ...extra,
   });
+  return withLog(connection, log, 'redis (producer)');
 }
 
 /** Worker connections wait for Redis forever (BullMQ requires maxRetriesPerRequest: null). */
-export function workerConnection(target: RedisTarget | string): RedisConnection {
-  return redisConnection(target, { maxRetriesPerRequest: null });
+export function workerConnection(target: RedisTarget | string, log?: WarnLog): RedisConnection {
+  return withLog(redisConnection(target, { maxRetriesPerRequest: null }), log, 'redis (worker)');
 }
 
 let runtimeLog: Logger | undefined;
 const fallbackLog = (): Logger => (runtimeLog ??= createLogger('queue'));
 
 /** A queue whose errors (Redis unreachable, say) are logged through `log`, or a logger of its own. */
-export function createQueue<T>(
-  name: QueueName,
-  connection: RedisConnection,
-  prefix: string,
-  log?: { warn(obj: object, msg: string): void },
-): Queue<T> {
+export function createQueue<T>(name: QueueName, connection: RedisConnection, prefix: string, log?: WarnLog): Queue<T> {
   const queue = new Queue<T>(name, {
     connection,
     prefix: queuePrefixFor(connection, prefix),

@@ -42,10 +42,9 @@ export async function startNotifier(
   const database = createDb(config.DATABASE_URL);
   const pub = redisConnection(config, { maxRetriesPerRequest: 2 });
   const sub = pub.duplicate();
-  for (const r of [pub, sub])
-    r.on('error', (err) => logger.warn({ err: err.message }, 'redis adapter connection error'));
-  const queueConnection = config.NOTIFIER_WORKER ? producerConnection(config) : null;
-  if (queueConnection) warnOnError(queueConnection, logger, 'redis (queue)');
+  warnOnError(pub, logger, 'redis (adapter pub)');
+  warnOnError(sub, logger, 'redis (adapter sub)');
+  const queueConnection = config.NOTIFIER_WORKER ? producerConnection(config, { log: logger }) : null;
   const queue = queueConnection ? createQueue(QueueName.notify, queueConnection, config.QUEUE_PREFIX, logger) : null;
 
   const { app, metrics } = createHttpServer({

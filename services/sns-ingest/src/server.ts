@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import { QueueName, type NotifyJob, type TranscodeJob } from '@mp/contracts';
 import { createDb, runMigrations } from '@mp/db';
 import { createLogger, type Logger } from '@mp/logging';
-import { createHttpServer, createQueue, producerConnection, prom, warnOnError } from '@mp/runtime';
+import { createHttpServer, createQueue, producerConnection, prom } from '@mp/runtime';
 import { createCertificateCache, type VerifyEnvelopeOptions } from '@mp/sns';
 import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
 import type { SnsIngestConfig } from './config';
@@ -36,8 +36,7 @@ export async function buildSnsIngest(cfg: SnsIngestConfig): Promise<SnsIngest> {
   const log = createLogger('sns-ingest', cfg.LOG_LEVEL);
   const dbh = createDb(cfg.DATABASE_URL);
   const s3 = createS3Client(s3SettingsFromConfig(cfg));
-  const redis = producerConnection(cfg);
-  warnOnError(redis, log, 'redis');
+  const redis = producerConnection(cfg, { log });
   const notifyQueue = createQueue<NotifyJob>(QueueName.notify, redis, cfg.QUEUE_PREFIX, log);
   const transcodeQueue = createQueue<TranscodeJob>(QueueName.transcode, redis, cfg.QUEUE_PREFIX, log);
   // Only a connection known to be failing short-circuits; one still coming up is given its timeout.

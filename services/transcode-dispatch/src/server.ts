@@ -3,14 +3,7 @@ import type { Queue, Worker } from 'bullmq';
 import { JobName, QueueName, type NotifyJob, type TranscodeJob } from '@mp/contracts';
 import { MediaRepository, MediaTombstonesRepository, NotifyOutbox, TranscodeJobRepository, createDb } from '@mp/db';
 import { createLogger, type Logger } from '@mp/logging';
-import {
-  createHttpServer,
-  createQueue,
-  createWorker,
-  producerConnection,
-  warnOnError,
-  workerConnection,
-} from '@mp/runtime';
+import { createHttpServer, createQueue, createWorker, producerConnection, workerConnection } from '@mp/runtime';
 import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
 import type { DispatchConfig } from './config';
 import { Engine } from './engine';
@@ -37,8 +30,8 @@ export async function buildDispatch(cfg: DispatchConfig): Promise<Dispatch> {
   const producer = producerConnection(cfg, {
     maxRetriesPerRequest: 3,
     enableOfflineQueue: true,
+    log,
   });
-  warnOnError(producer, log, 'redis (producer)');
   const notify: Queue<NotifyJob> = createQueue<NotifyJob>(QueueName.notify, producer, cfg.QUEUE_PREFIX, log);
   // Only a connection known to be failing short-circuits; one still coming up is given its timeout.
   const redisReady = () => !['reconnecting', 'close', 'end'].includes(producer.status);

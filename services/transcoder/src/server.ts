@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createLogger, type Logger } from '@mp/logging';
-import { createHttpServer, producerConnection, warnOnError } from '@mp/runtime';
+import { createHttpServer, producerConnection } from '@mp/runtime';
 import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
 import { checkSigV4Headers, verifySigV4 } from './auth/sigv4';
 import type { TranscoderConfig } from './config';
@@ -34,8 +34,7 @@ export interface TranscoderApi {
 export async function buildServer(config: TranscoderConfig, opts: { logger?: Logger } = {}): Promise<TranscoderApi> {
   const log = opts.logger ?? createLogger('transcoder-api', config.LOG_LEVEL);
   const handle = openDb(config.DATABASE_URL);
-  const redis = producerConnection(config);
-  warnOnError(redis, log, 'redis');
+  const redis = producerConnection(config, { log });
   await connected(redis, 3000);
   const queues = createQueues(redis, config.QUEUE_PREFIX, log);
   const s3 = createS3Client(s3SettingsFromConfig(config));

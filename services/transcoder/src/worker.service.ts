@@ -7,7 +7,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DelayedError } from 'bullmq';
 import { createLogger, type Logger } from '@mp/logging';
 import { JobName, QueueName } from '@mp/contracts';
-import { createWorker, producerConnection, warnOnError, workerConnection } from '@mp/runtime';
+import { createWorker, producerConnection, workerConnection } from '@mp/runtime';
 import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
 import type { TranscoderConfig } from './config';
 import { openDb } from './db/client';
@@ -82,8 +82,7 @@ export async function startWorker(
         },
       })
     : undefined;
-  const producer = producerConnection(config);
-  warnOnError(producer, log, 'redis (producer)');
+  const producer = producerConnection(config, { log });
   const queues = createQueues(producer, config.QUEUE_PREFIX, log);
   const jobs = new JobsRepository(handle.db);
   const deliveries = new DeliveriesRepository(handle.db);

@@ -7,7 +7,7 @@ import type { Queue } from 'bullmq';
 import { QueueName, type TranscodeJob } from '@mp/contracts';
 import { MediaRepository, createDb } from '@mp/db';
 import { createLogger, type Logger } from '@mp/logging';
-import { createHttpServer, createQueue, producerConnection, prom, warnOnError } from '@mp/runtime';
+import { createHttpServer, createQueue, producerConnection, prom } from '@mp/runtime';
 import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
 import type { GatewayConfig } from './config';
 import { MediaService } from './media.service';
@@ -29,8 +29,7 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
   const log = createLogger('upload-gateway', cfg.LOG_LEVEL);
   const dbh = createDb(cfg.DATABASE_URL);
   const s3 = createS3Client(s3SettingsFromConfig(cfg));
-  const redis = producerConnection(cfg);
-  warnOnError(redis, log, 'redis');
+  const redis = producerConnection(cfg, { log });
   const queue = createQueue<TranscodeJob>(QueueName.transcode, redis, cfg.QUEUE_PREFIX, log);
 
   const { app, metrics } = createHttpServer({
