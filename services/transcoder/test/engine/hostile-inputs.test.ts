@@ -1,6 +1,5 @@
 // Inputs that try to make ffmpeg read a local file of the worker's: each ends the job with 4000 and a
 // reason, writes no output, and a real file behind a playlist in metadata stays unread.
-import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -11,28 +10,12 @@ import type { TestEnv } from '@mp/testbed';
 import { hostileInputs, m4aWithPlaylistMetadata, makeSecretMedia, peakVolume } from '@mp/testbed/hostile';
 import { EngineError, runTranscode } from '../../src/engine/run';
 import type { RunTranscodeInput } from '../../src/engine/run';
-import { bwrapSandbox, noSandbox, type Sandbox } from '../../src/engine/sandbox';
+import { bwrapSandbox, detectSandbox, noSandbox, type Sandbox } from '../../src/engine/sandbox';
 import { systemPreset } from '../../src/engine/system-presets';
 import { entries, probeObject, putFile, scratchDir } from './helpers';
 
 const preset = (id: string) => systemPreset(id, 'us-east-1', '000000000000')!;
-const hasBwrap =
-  spawnSync('bwrap', [
-    '--ro-bind',
-    '/usr',
-    '/usr',
-    '--symlink',
-    'usr/bin',
-    '/bin',
-    '--symlink',
-    'usr/lib',
-    '/lib',
-    '--symlink',
-    'usr/lib64',
-    '/lib64',
-    '--',
-    '/usr/bin/true',
-  ]).status === 0;
+const hasBwrap = (await detectSandbox('auto', { probeCommand: '/usr/bin/true' })).sandbox.kind === 'bwrap';
 
 let t: TestEnv;
 let work: string;
