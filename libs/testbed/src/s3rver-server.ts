@@ -125,12 +125,14 @@ function addMultipartExtras(server: S3rver, root: string): void {
           ),
         })),
       );
+      const prefix = ctx.query.prefix ?? '';
       ctx.status = 200;
       ctx.type = 'application/xml';
       ctx.body =
         `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult><Bucket>${esc(bucket)}</Bucket>` +
-        `<IsTruncated>false</IsTruncated>` +
+        `<Prefix>${esc(prefix)}</Prefix><IsTruncated>false</IsTruncated>` +
         uploads
+          .filter((u) => u.key.startsWith(prefix))
           .map(
             (u) =>
               `<Upload><Key>${esc(u.key)}</Key><UploadId>${esc(u.id)}</UploadId>` +

@@ -400,7 +400,11 @@ describe('the SDK client works against it', () => {
       new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumberMarker: first.NextPartNumberMarker }),
     );
     expect(rest.Parts?.map((p) => p.PartNumber)).toEqual([3]);
-    const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+    const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: 'multipart/res' }));
+    expect(listed.Uploads?.map((u) => u.Key)).toEqual([key]);
+    expect(
+      (await client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: 'other/' }))).Uploads ?? [],
+    ).toEqual([]);
     const initiated = listed.Uploads?.find((u) => u.UploadId === UploadId)?.Initiated;
     expect(Math.abs(Date.now() - initiated!.getTime())).toBeLessThan(60_000);
     await client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId }));
