@@ -22,13 +22,12 @@
 // process.cpuUsage; the Python processes and the S3 server from /proc, read outside the timed sections), so
 // the figures can be read apart from the machine's load.
 // BENCH_PYTHON names the interpreter (default /usr/bin/python3, Debian's).
-import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -37,11 +36,11 @@ import { createUser } from '@mp/auth';
 import { JobName, QueueName, jobOptions, transcodeJobId } from '@mp/contracts';
 import { MediaRepository, createDb, runMigrations } from '@mp/db';
 import { createS3Client, ensureBucket, mediaKey } from '@mp/storage';
+import { ffmpeg, lavfi } from '@mp/testbed/media';
 import { configSchema } from '../../services/transcode-dispatch/src/config';
 import { buildDispatch } from '../../services/transcode-dispatch/src/server';
 import { benchS3, machine, processTreeCpu, redisUrl, root, scratchDatabase, writeSection } from './lib';
 
-const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
@@ -174,14 +173,8 @@ async function main() {
     await ensureBucket(s3, `${BUCKET}-resized`);
 
     const jpegFile = path.join(dir, 'photo.jpg');
-    await run('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=${WIDTH}x${HEIGHT}:rate=1,noise=alls=16:allf=u`,
+    await ffmpeg([
+      ...lavfi(`testsrc2=size=${WIDTH}x${HEIGHT}:rate=1,noise=alls=16:allf=u`),
       '-frames:v',
       '1',
       '-q:v',

@@ -4,7 +4,7 @@
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { FFMPEG } from './media';
+import { FFMPEG, ffmpeg, lavfi } from './media';
 
 const run = promisify(execFile);
 
@@ -83,45 +83,17 @@ export function hostileInputs(secretPath: string): Array<{ name: string; demuxer
 
 /** The secret: a local MPEG-TS of a 1234 Hz tone, which a leaked output would carry. */
 export async function makeSecretMedia(file: string): Promise<string> {
-  await run(FFMPEG, [
-    '-v',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=1234:duration=7',
-    '-c:a',
-    'mp2',
-    '-f',
-    'mpegts',
-    file,
-  ]);
+  await ffmpeg([...lavfi('sine=frequency=1234:duration=7'), '-c:a', 'mp2', '-f', 'mpegts', file]);
   return file;
 }
 
 /** A real, silent M4A whose metadata holds an HLS playlist naming `secretPath`. */
 export async function m4aWithPlaylistMetadata(file: string, secretPath: string): Promise<string> {
   const playlist = hlsPlaylist(`file://${secretPath}`).toString();
-  await run(FFMPEG, [
-    '-v',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    'anullsrc=r=44100:cl=stereo',
-    '-t',
-    '2',
-    '-c:a',
-    'aac',
-    '-metadata',
-    `comment=${playlist}`,
-    '-metadata',
-    `title=${playlist}`,
-    '-f',
-    'ipod',
-    file,
+  await ffmpeg([
+    ...lavfi('anullsrc=r=44100:cl=stereo'),
+    ...['-t', '2', '-c:a', 'aac', '-metadata', `comment=${playlist}`, '-metadata', `title=${playlist}`],
+    ...['-f', 'ipod', file],
   ]);
   return file;
 }

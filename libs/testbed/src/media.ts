@@ -5,6 +5,14 @@ const run = promisify(execFile);
 export const FFMPEG = process.env.FFMPEG_PATH ?? 'ffmpeg';
 export const FFPROBE = process.env.FFPROBE_PATH ?? 'ffprobe';
 
+/** Runs ffmpeg quietly, overwriting its output: `args` are the inputs, the options and the output. */
+export async function ffmpeg(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
+}
+
+/** A lavfi (generated) input, such as `sine=frequency=440:duration=2`. */
+export const lavfi = (source: string): string[] => ['-f', 'lavfi', '-i', source];
+
 /** Generates a small real media file with ffmpeg (lavfi sources), for tests. */
 export async function generateMedia(
   kind: 'mp3' | 'wav' | 'mp4' | 'png' | 'jpg',
