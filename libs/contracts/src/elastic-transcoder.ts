@@ -10,18 +10,23 @@ export interface EtNotificationPlaylist {
   statusDetail?: string;
 }
 
-export interface EtNotificationOutput {
+/** What a finished output measures, as the engine reports it: its notifications and its job records. */
+export interface EtOutputMeasures {
+  /** Seconds, rounded. */
+  duration?: number;
+  durationMillis?: number;
+  width?: number;
+  height?: number;
+  fileSize?: number;
+}
+
+export interface EtNotificationOutput extends EtOutputMeasures {
   id: string;
   presetId: string;
   key: string;
   status: 'Submitted' | 'Progressing' | 'Complete' | 'Warning' | 'Error' | 'Canceled';
   statusDetail?: string;
   errorCode?: number;
-  duration?: number;
-  durationMillis?: number;
-  width?: number;
-  height?: number;
-  fileSize?: number;
   thumbnailPattern?: string;
   [k: string]: unknown;
 }

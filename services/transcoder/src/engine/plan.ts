@@ -268,20 +268,9 @@ function losslessSample(sampleFormat: string | undefined): { codec: string; byte
 function head(inputPath: string, inputFormat?: string): string[] {
   const demuxer = inputFormat ? ['-f', inputFormat] : [];
   const restrictions = inputRestrictions(inputFormat ? [inputFormat] : INPUT_DEMUXERS);
-  return [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-nostats',
-    '-progress',
-    'pipe:1',
-    '-y',
-    ...restrictions,
-    ...demuxer,
-    '-i',
-    inputPath,
-  ];
+  // Quiet but for errors, progress as key=value lines on stdout, never a prompt.
+  const quiet = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y'];
+  return [...quiet, ...restrictions, ...demuxer, '-i', inputPath];
 }
 
 function planOutput(input: PlanInput, spec: PlanOutputSpec, i: number): OutputPlan {

@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { objectExists } from '@mp/storage';
+import type { EtOutputMeasures } from '@mp/contracts';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { containerExtension, decodedBytesPerSecond, planAudioFanOut, planJob, thumbnailName } from './plan';
 import type { FanOutPlan, JobPlan, PlanInput, OutputPlan, PlanOptions, PlanOutputSpec } from './plan';
@@ -151,16 +152,10 @@ export interface RunTranscodeInput {
 const DEFAULT_FAN_OUT = { minDurationMillis: 15_000 };
 const MAX_DECODED_BYTES = 2 * 1024 ** 3;
 
-export interface RunOutputResult {
+export interface RunOutputResult extends EtOutputMeasures {
   status: 'Complete' | 'Error';
   statusDetail?: string;
   errorCode?: number;
-  /** Seconds, rounded. */
-  duration?: number;
-  durationMillis?: number;
-  width?: number;
-  height?: number;
-  fileSize?: number;
   frameRate?: string;
   thumbnailKeys: string[];
   /** Where the output departs from its preset. */
