@@ -42,47 +42,30 @@ export interface QueuePolicy {
 }
 
 const BULLMQ_STALL_DEFAULTS = { lockDuration: 30_000, stalledInterval: 30_000, maxStalledCount: 1 };
+const exponential = (delay: number, jitter: number) => ({ type: 'exponential' as const, delay, jitter });
+/** Finished jobs kept for inspection: the last 1000 done for `hours`, the last 5000 failed for a week. */
+const keep = (hours: number) => ({
+  removeOnComplete: { count: 1000, age: hours * 3600 },
+  removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
+});
 
 export const queuePolicies: Record<QueueName, QueuePolicy> = {
-  transcode: {
-    attempts: 8,
-    backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
-    concurrency: 8,
-    ...BULLMQ_STALL_DEFAULTS,
-    removeOnComplete: { count: 1000, age: 24 * 3600 },
-    removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
-  },
-  notify: {
-    attempts: 10,
-    backoff: { type: 'exponential', delay: 200, jitter: 0.5 },
-    concurrency: 32,
-    ...BULLMQ_STALL_DEFAULTS,
-    removeOnComplete: { count: 1000, age: 3600 },
-    removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
-  },
+  transcode: { attempts: 8, backoff: exponential(500, 0.5), concurrency: 8, ...BULLMQ_STALL_DEFAULTS, ...keep(24) },
+  notify: { attempts: 10, backoff: exponential(200, 0.5), concurrency: 32, ...BULLMQ_STALL_DEFAULTS, ...keep(1) },
   // Attempts cover infrastructure failures only (about 4 minutes of them); a bad input ends the job in Error
   // without a retry, and the last attempt ends the job in Error 9000 rather than leave it Progressing.
   // A killed worker's entry returns to the queue once its lock lapses (the lease, ET_LEASE_MS); the Postgres
   // lease decides who runs it, so a stall is no reason to give up.
   'et-transcode': {
     attempts: 8,
-    backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+    backoff: exponential(1000, 0.5),
     concurrency: 2,
-    lockDuration: 30_000,
-    stalledInterval: 30_000,
+    ...BULLMQ_STALL_DEFAULTS,
     maxStalledCount: 100,
-    removeOnComplete: { count: 1000, age: 24 * 3600 },
-    removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
+    ...keep(24),
   },
   // About 17 minutes of retries (0.5 s doubling), as SNS keeps retrying an HTTP endpoint for a while.
-  'et-deliver': {
-    attempts: 12,
-    backoff: { type: 'exponential', delay: 500, jitter: 0.3 },
-    concurrency: 16,
-    ...BULLMQ_STALL_DEFAULTS,
-    removeOnComplete: { count: 1000, age: 3600 },
-    removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
-  },
+  'et-deliver': { attempts: 12, backoff: exponential(500, 0.3), concurrency: 16, ...BULLMQ_STALL_DEFAULTS, ...keep(1) },
 };
 
 /** BullMQ job options derived from a queue's policy. */
