@@ -9,3 +9,4 @@ export * from './media-lock';
 export * from './media-tombstones.repository';
 export * from './notify-outbox.repository';
 export * from './notify-outbox';
+export * from './uploads.repository';

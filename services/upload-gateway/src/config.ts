@@ -36,6 +36,16 @@ export const configSchema = z.object({
   UPLOAD_IDLE_TIMEOUT_MS: z.coerce.number().int().min(50).default(60_000),
   /** Open connections one client address may hold (behind a proxy, every client has the proxy's). */
   MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(64),
+  /** Resumable (tus) uploads: an unfinished one is removed this long after its creation (fractions allowed). */
+  UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
+  /** Bytes of unfinished resumable uploads one user may have at once (the sum of their Upload-Length). */
+  UPLOADS_QUOTA_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(20 * 1024 ** 3),
+  /** How often expired resumable uploads are looked for and removed. */
+  UPLOAD_EXPIRY_SWEEP_MS: z.coerce.number().int().min(100).default(60_000),
   /** URL of the notifier for the web page's socket (same origin when empty). */
   NOTIFIER_PUBLIC_URL: z.string().default(''),
 });

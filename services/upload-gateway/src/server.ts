@@ -14,6 +14,7 @@ import { MediaService } from './media.service';
 import { registerAuth } from './routes/auth';
 import { registerMediaRoutes } from './routes/media';
 import { registerPage } from './routes/page';
+import { registerUploadRoutes } from './routes/uploads';
 import { registerUserRoutes } from './routes/users';
 
 export interface Gateway {
@@ -91,6 +92,7 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
   registerMediaRoutes(app, media, {
     uploadIdleTimeoutMs: cfg.UPLOAD_IDLE_TIMEOUT_MS,
   });
+  await registerUploadRoutes(app, { cfg, db: dbh.db, media, log });
   registerPage(app, cfg.NOTIFIER_PUBLIC_URL);
 
   const sweeper = setInterval(() => {
