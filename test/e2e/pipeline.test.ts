@@ -57,20 +57,24 @@ describe('upload → engine → notification → download', () => {
     for (const o of media.outputs) expect(Math.abs((o.durationMs ?? 0) - 3000)).toBeLessThan(200);
   });
 
-  it('video: an MP4 becomes 720p and 480p H.264 within their bounds', async () => {
+  it('video: an MP4 becomes an HLS ladder of three renditions and a 480p H.264 MP4 within its bounds', async () => {
     const src = await generateMedia('mp4', path.join(dir, 'clip.mp4'), { seconds: 2, width: 1280, height: 720 });
     const { media, notification } = await uploadAndWait(src, 'clip.mp4');
     expect(notification.kind).toBe('media.complete');
     const byFormat = Object.fromEntries(media.outputs.map((o) => [o.format, o]));
-    const hd = await probeOutput(media.id, byFormat['mp4-720p']!.id, 'clip-720p.mp4');
-    const v720 = hd.probe.streams.find((s) => s.codec_type === 'video')!;
-    expect(v720.codec_name).toBe('h264');
-    expect(v720.width! <= 1280 && v720.height! <= 720).toBe(true);
+    expect(Object.keys(byFormat).sort()).toEqual(['hls-1m', 'hls-2m', 'hls-600k', 'mp4-480p']);
+    for (const o of media.outputs) expect(o.status).toBe('complete');
+    expect(media.outputs.filter((o) => o.kind === 'stream').map((o) => o.format)).toHaveLength(3);
+    expect(media.streamable).toBe(true);
     const sd = await probeOutput(media.id, byFormat['mp4-480p']!.id, 'clip-480p.mp4');
     const v480 = sd.probe.streams.find((s) => s.codec_type === 'video')!;
     expect(v480.codec_name).toBe('h264');
     expect(v480.width! <= 854 && v480.height! <= 480).toBe(true);
-    expect(byFormat['mp4-480p']).toMatchObject({ width: v480.width, height: v480.height });
+    expect(byFormat['mp4-480p']).toMatchObject({
+      width: v480.width,
+      height: v480.height,
+      label: `MP4 video, ${v480.height}p`,
+    });
   });
 
   it('image: a PNG gets its exact half-size copy and a 320 px thumbnail', async () => {

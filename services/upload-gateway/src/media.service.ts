@@ -29,6 +29,22 @@ export interface MediaServiceDeps {
   queueSize: number;
   presignTtl: number;
   onUploadBytes?: (n: number) => void;
+  /** Removes a media's notifications (before its row goes, which would only unlink them); answers how many. */
+  deleteNotifications?: (mediaId: string) => Promise<number>;
+}
+
+/** The longest original file name kept for display (the stored name is sanitised and shorter still). */
+const MAX_ORIGINAL_NAME = 1024;
+
+const HLS_TYPE = 'application/vnd.apple.mpegurl';
+
+/** A media's HLS stream: its folder, the master playlist's key, and the complete renditions' keys. */
+export interface StreamSource {
+  media: Media;
+  folder: string;
+  masterKey: string;
+  /** Variant playlist file names (`2m.m3u8`) → the folder they are in. */
+  variants: Set<string>;
 }
 
 export interface IncomingFile {
@@ -46,13 +62,16 @@ export class MediaService {
     const { head, stream } = await peekMedia(file.stream);
     const type = await sniff(head);
     const mediaId = randomUUID();
-    const name = sanitizeName(file.displayName || file.filename || `upload.${type.ext}`);
+    const given = file.displayName || file.filename || `upload.${type.ext}`;
+    const name = sanitizeName(given);
     const key = mediaKey(userId, mediaId, name);
     const meter = await this.streamToS3(stream, key, type.mime);
     const media = await this.record({
       id: mediaId,
       userId,
       name,
+      // As given, but for control characters (Postgres text holds no NUL, and none of them can be shown).
+      originalName: given.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, MAX_ORIGINAL_NAME) || name,
       kind: type.kind,
       contentType: type.mime,
       size: meter.bytes,
@@ -148,7 +167,7 @@ export class MediaService {
     return { media, outputs: await this.d.repo.outputsOf(media.id) };
   }
 
-  async downloadUrl(userId: string, mediaId: string, outputId: string): Promise<string> {
+  async downloadUrl(userId: string, mediaId: string, outputId: string, signer: S3Client = this.d.s3): Promise<string> {
     const media = await this.d.repo.getOwned(userId, mediaId);
     if (!media) throw notFound();
     const output = await this.d.repo.getOutput(media.id, outputId);
@@ -160,9 +179,11 @@ export class MediaService {
         `This output is ${output.status}; it can be downloaded once complete.`,
       );
     }
+    if (output.contentType === HLS_TYPE)
+      throw new AppError(409, 'STREAM_ONLY', 'This output is part of the stream: play it, or download the MP4.');
     const filename = output.s3Key.split('/').pop() ?? 'download';
     return getSignedUrl(
-      this.d.s3,
+      signer,
       new GetObjectCommand({
         Bucket: this.d.bucket,
         Key: output.s3Key,
@@ -170,6 +191,64 @@ export class MediaService {
       }),
       { expiresIn: this.d.presignTtl },
     );
+  }
+
+  /** A short-lived URL of a picture of the media: an image's smallest copy, or a video's first thumbnail. */
+  async previewUrl(media: Media, outputs: Output[], signer: S3Client = this.d.s3): Promise<string | null> {
+    let key: string | undefined;
+    if (media.kind === 'image') {
+      const images = outputs.filter((o) => o.status === 'complete' && o.contentType?.startsWith('image/'));
+      key = images.sort((a, b) => (a.width ?? 0) * (a.height ?? 0) - (b.width ?? 0) * (b.height ?? 0))[0]?.s3Key;
+    } else if (media.kind === 'video' && media.status === 'complete') {
+      const keys = await listKeys(this.d.s3, this.d.bucket, outputPrefix(media.userId, media.id)).catch(() => []);
+      key = keys.filter((k) => /-0000\d\.(?:png|jpe?g)$/.test(k)).sort()[0];
+    }
+    if (!key) return null;
+    return getSignedUrl(signer, new GetObjectCommand({ Bucket: this.d.bucket, Key: key }), {
+      expiresIn: this.d.presignTtl,
+    });
+  }
+
+  /** The renditions of a media's HLS stream that are complete, with their folder; none until there is one. */
+  static streamRenditions(outputs: Output[]): Output[] {
+    return outputs.filter((o) => o.contentType === HLS_TYPE && o.status === 'complete');
+  }
+
+  /**
+   * The owner's media with its stream: the master is the one playlist in the renditions' folder that is not a
+   * rendition's own. 404 for a media that is not the user's, 409 when it has no stream (yet).
+   */
+  async streamSource(userId: string, mediaId: string): Promise<StreamSource> {
+    const { media, outputs } = await this.getOwned(userId, mediaId);
+    const renditions = MediaService.streamRenditions(outputs);
+    const folder = renditions[0]?.s3Key.slice(0, renditions[0].s3Key.lastIndexOf('/') + 1);
+    const notReady = () =>
+      new AppError(409, 'STREAM_NOT_READY', 'This media has no stream to play yet; it is made when processing ends.');
+    if (media.status !== 'complete' || !folder || !folder.startsWith(outputPrefix(media.userId, media.id)))
+      throw notReady();
+    const own = new Set<string>();
+    for (const r of renditions) {
+      if (!r.s3Key.startsWith(folder)) continue;
+      const name = r.s3Key.slice(folder.length);
+      for (const suffix of ['.m3u8', '_v4.m3u8', '_iframe.m3u8']) own.add(name + suffix);
+    }
+    const playlists = (await listKeys(this.d.s3, this.d.bucket, folder))
+      .map((k) => k.slice(folder.length))
+      .filter((n) => n.endsWith('.m3u8') && !n.includes('/'));
+    const master = playlists.filter((n) => !own.has(n)).sort()[0];
+    if (!master) throw notReady();
+    return { media, folder, masterKey: folder + master, variants: new Set(playlists.filter((n) => own.has(n))) };
+  }
+
+  /** The text of one of the stream's objects. */
+  async readText(key: string): Promise<string> {
+    const res = await this.d.s3.send(new GetObjectCommand({ Bucket: this.d.bucket, Key: key }));
+    return (await res.Body?.transformToString('utf8')) ?? '';
+  }
+
+  /** A short-lived GET of one object, for a player (no download disposition). */
+  presignGet(key: string, signer: S3Client, expiresIn: number): Promise<string> {
+    return getSignedUrl(signer, new GetObjectCommand({ Bucket: this.d.bucket, Key: key }), { expiresIn });
   }
 
   /**
@@ -181,6 +260,8 @@ export class MediaService {
     const media = await this.d.repo.getOwned(userId, mediaId);
     if (!media) throw notFound();
     const outputs = await this.d.repo.outputsOf(media.id);
+    // Its notifications first: the media's delete would only unlink them, and they would stay in the list.
+    await this.d.deleteNotifications?.(media.id);
     if (!(await this.d.repo.delete(media.id))) throw notFound();
     try {
       await this.removeObjects(media, outputs);

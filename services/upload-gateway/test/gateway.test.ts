@@ -234,6 +234,7 @@ describe('service endpoints', () => {
     const page = await fetch(`${g.url}/`);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await page.text()).toContain('<script src="/app.js" type="module">');
-    expect(await (await fetch(`${g.url}/config.json`)).json()).toEqual({ notifierUrl: '' });
+    // No public URLs configured: the page talks to the origin it was loaded from.
+    expect(await (await fetch(`${g.url}/config.json`)).json()).toEqual({ gatewayUrl: g.url, notifierUrl: g.url });
   });
 });

@@ -2,16 +2,19 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { MultipartFile } from '@fastify/multipart';
 import { AppError, type MediaDto, type MediaWithOutputs, type OutputDto } from '@mp/contracts';
 import { encodeCursor, type Media, type Output } from '@mp/db';
-import { notFound, type MediaService } from '../media.service';
+import { MediaService, notFound } from '../media.service';
+import type { PublicUrls } from '../public-urls';
 import { currentUser } from './auth';
 import { parseCursor } from './cursor';
+import { failureOf, outputKind, outputLabel } from './words';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export function mediaDto(m: Media, outputs?: Output[]): MediaDto | MediaWithOutputs {
+export function mediaDto(m: Media): MediaDto {
   return {
     id: m.id,
     name: m.name,
+    originalName: m.originalName ?? m.name,
     kind: m.kind,
     contentType: m.contentType,
     size: m.size,
@@ -21,14 +24,25 @@ export function mediaDto(m: Media, outputs?: Output[]): MediaDto | MediaWithOutp
     progress: m.progress,
     createdAt: m.createdAt.toISOString(),
     updatedAt: m.updatedAt.toISOString(),
-    ...(outputs ? { outputs: outputs.map(outputDto) } : {}),
+    failure: failureOf(m.status, m.statusDetail, m.kind),
   };
 }
 
-export function outputDto(o: Output): OutputDto {
+export function mediaWithOutputs(m: Media, outputs: Output[], previewUrl: string | null): MediaWithOutputs {
+  return {
+    ...mediaDto(m),
+    outputs: outputs.map((o) => outputDto(o, m)),
+    previewUrl,
+    streamable: m.status === 'complete' && MediaService.streamRenditions(outputs).length > 0,
+  };
+}
+
+export function outputDto(o: Output, m: Pick<Media, 'kind'>): OutputDto {
   return {
     id: o.id,
     format: o.format,
+    kind: outputKind(o, m.kind),
+    label: outputLabel(o, m.kind),
     status: o.status,
     statusDetail: o.statusDetail,
     contentType: o.contentType,
@@ -47,6 +61,8 @@ function uuidParam(value: string): string {
 export interface MediaRouteOptions {
   /** An upload with no byte for this long is cut; one that keeps moving is never (uploads take no request timeout). */
   uploadIdleTimeoutMs: number;
+  /** Signs S3 URLs for the host the browser reached the gateway at. */
+  urls: PublicUrls;
 }
 
 export function registerMediaRoutes(app: FastifyInstance, media: MediaService, opts: MediaRouteOptions): void {
@@ -67,7 +83,7 @@ export function registerMediaRoutes(app: FastifyInstance, media: MediaService, o
       try {
         const file = await readUpload(req);
         const created = await media.upload(user.id, file);
-        return reply.status(201).send(mediaDto(created, []));
+        return reply.status(201).send(mediaWithOutputs(created, [], null));
       } catch (err) {
         if (clientGone(req)) throw uploadAbandoned(req, err);
         discardRest(req);
@@ -109,7 +125,7 @@ export function registerMediaRoutes(app: FastifyInstance, media: MediaService, o
     async (req) => {
       const user = currentUser(req);
       const { media: m, outputs } = await media.getOwned(user.id, uuidParam(req.params.id));
-      return mediaDto(m, outputs);
+      return mediaWithOutputs(m, outputs, await media.previewUrl(m, outputs, opts.urls.signer(req)));
     },
   );
 
@@ -127,7 +143,7 @@ export function registerMediaRoutes(app: FastifyInstance, media: MediaService, o
       const mediaId = uuidParam(req.params.id);
       // An output id that is not one names no output of this (existing, owned) media.
       const outputId = UUID.test(req.params.outputId) ? req.params.outputId : '00000000-0000-0000-0000-000000000000';
-      const url = await media.downloadUrl(user.id, mediaId, outputId);
+      const url = await media.downloadUrl(user.id, mediaId, outputId, opts.urls.signer(req));
       if (req.query.redirect === false) return { url };
       return reply.redirect(url, 302);
     },

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import type { PublicConfig } from '@mp/contracts';
+import type { PublicUrls } from '../public-urls';
 
 const dir = new URL('../../public/', import.meta.url);
 const files: Record<string, { type: string; body: Buffer }> = {
@@ -8,12 +10,16 @@ const files: Record<string, { type: string; body: Buffer }> = {
   '/app.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('app.css', dir)) },
 };
 
-/** The web page (public API only) and the one setting it needs: where the notifier is. */
-export function registerPage(app: FastifyInstance, notifierUrl: string): void {
+/** The web page (public API only) and what it needs to know: where the gateway and the notifier are. */
+export function registerPage(app: FastifyInstance, urls: PublicUrls): void {
   for (const [path, f] of Object.entries(files)) {
     app.get(path, { schema: { hide: true } }, async (_req, reply) =>
       reply.type(f.type).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(f.body),
     );
   }
-  app.get('/config.json', { schema: { hide: true } }, async () => ({ notifierUrl }));
+  app.get('/config.json', { schema: { hide: true } }, async (req, reply): Promise<PublicConfig> => {
+    // Answered for the host the page was loaded from, so it is never cached for another.
+    reply.header('cache-control', 'no-store').header('vary', 'host');
+    return { gatewayUrl: urls.gateway(req), notifierUrl: urls.notifier(req) };
+  });
 }
