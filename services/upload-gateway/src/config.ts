@@ -1,13 +1,13 @@
-import { common, env, loadConfig, s3, z } from "@mp/config";
+import { common, env, loadConfig, s3, z } from '@mp/config';
 
 /** The development default of PLAYBACK_TOKEN_SECRET: the gateway warns at start while it is in use. */
-export const DEV_PLAYBACK_SECRET = "dev-playback-secret-change-me";
+export const DEV_PLAYBACK_SECRET = 'dev-playback-secret-change-me';
 
 export const configSchema = z.object({
   ...common,
   ...s3,
   PORT: env.port(3000),
-  HOST: z.string().default("0.0.0.0"),
+  HOST: z.string().default('0.0.0.0'),
   /** Guards POST /v1/users. */
   ADMIN_TOKEN: env.secret(16),
   MAX_UPLOAD_BYTES: z.coerce
@@ -39,11 +39,21 @@ export const configSchema = z.object({
   UPLOAD_IDLE_TIMEOUT_MS: z.coerce.number().int().min(50).default(60_000),
   /** Open connections one client address may hold (behind a proxy, every client has the proxy's). */
   MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(64),
+  /** Resumable (tus) uploads: an unfinished one is removed this long after its creation (fractions allowed). */
+  UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
+  /** Bytes of unfinished resumable uploads one user may have at once (the sum of their Upload-Length). */
+  UPLOADS_QUOTA_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(20 * 1024 ** 3),
+  /** How often expired resumable uploads are looked for and removed. */
+  UPLOAD_EXPIRY_SWEEP_MS: z.coerce.number().int().min(100).default(60_000),
   /** URL of the notifier for the web page's socket (same origin when empty). */
-  NOTIFIER_PUBLIC_URL: z.string().default(""),
+  NOTIFIER_PUBLIC_URL: z.string().default(''),
   /** The gateway's and S3's addresses as browsers reach them; empty: the page's own origin, and S3_ENDPOINT. */
-  GATEWAY_PUBLIC_URL: z.union([z.literal(""), z.url()]).default(""),
-  S3_PUBLIC_URL: z.union([z.literal(""), z.url()]).default(""),
+  GATEWAY_PUBLIC_URL: z.union([z.literal(''), z.url()]).default(''),
+  S3_PUBLIC_URL: z.union([z.literal(''), z.url()]).default(''),
   /** Signs the playback tokens of stream URLs (HMAC-SHA256); the development default is only warned of. */
   PLAYBACK_TOKEN_SECRET: env.secret(16).default(DEV_PLAYBACK_SECRET),
   /** Lifetime of a stream's playlist and segment URLs, in seconds. */
@@ -57,5 +67,4 @@ export const configSchema = z.object({
 
 export type GatewayConfig = z.infer<typeof configSchema>;
 
-export const loadGatewayConfig = (e: NodeJS.ProcessEnv = process.env) =>
-  loadConfig(configSchema, e);
+export const loadGatewayConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(configSchema, e);

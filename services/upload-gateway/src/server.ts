@@ -1,27 +1,23 @@
-import type { FastifyInstance } from "fastify";
-import multipart from "@fastify/multipart";
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
-import { HeadBucketCommand } from "@aws-sdk/client-s3";
-import type { Queue } from "bullmq";
-import { QueueName, type TranscodeJob } from "@mp/contracts";
-import { MediaRepository, createDb } from "@mp/db";
-import { createLogger, type Logger } from "@mp/logging";
-import {
-  createHttpServer,
-  createQueue,
-  producerConnection,
-  prom,
-} from "@mp/runtime";
-import { createS3Client, s3SettingsFromConfig } from "@mp/storage";
-import { DEV_PLAYBACK_SECRET, type GatewayConfig } from "./config";
-import { MediaService } from "./media.service";
-import { PublicUrls } from "./public-urls";
-import { registerAuth } from "./routes/auth";
-import { registerMediaRoutes } from "./routes/media";
-import { registerPage } from "./routes/page";
-import { registerStreamRoutes } from "./routes/stream";
-import { registerUserRoutes } from "./routes/users";
+import type { FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import type { Queue } from 'bullmq';
+import { QueueName, type TranscodeJob } from '@mp/contracts';
+import { MediaRepository, createDb } from '@mp/db';
+import { createLogger, type Logger } from '@mp/logging';
+import { createHttpServer, createQueue, producerConnection, prom } from '@mp/runtime';
+import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
+import { DEV_PLAYBACK_SECRET, type GatewayConfig } from './config';
+import { MediaService } from './media.service';
+import { PublicUrls } from './public-urls';
+import { registerAuth } from './routes/auth';
+import { registerMediaRoutes } from './routes/media';
+import { registerPage } from './routes/page';
+import { registerUploadRoutes } from './routes/uploads';
+import { registerStreamRoutes } from './routes/stream';
+import { registerUserRoutes } from './routes/users';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -33,19 +29,14 @@ export interface Gateway {
 }
 
 export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
-  const log = createLogger("upload-gateway", cfg.LOG_LEVEL);
+  const log = createLogger('upload-gateway', cfg.LOG_LEVEL);
   const dbh = createDb(cfg.DATABASE_URL);
   const s3 = createS3Client(s3SettingsFromConfig(cfg));
   const redis = producerConnection(cfg, { log });
-  const queue = createQueue<TranscodeJob>(
-    QueueName.transcode,
-    redis,
-    cfg.QUEUE_PREFIX,
-    log,
-  );
+  const queue = createQueue<TranscodeJob>(QueueName.transcode, redis, cfg.QUEUE_PREFIX, log);
 
   const { app, metrics } = createHttpServer({
-    service: "upload-gateway",
+    service: 'upload-gateway',
     logger: log,
     readiness: {
       postgres: () => dbh.sql`select 1`,
@@ -59,8 +50,8 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
     },
   });
   const uploadBytes = new prom.Counter({
-    name: "upload_bytes_total",
-    help: "Bytes uploaded",
+    name: 'upload_bytes_total',
+    help: 'Bytes uploaded',
     registers: [metrics.registry],
   });
 
@@ -76,33 +67,26 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
     presignTtl: cfg.PRESIGN_TTL_SECONDS,
     onUploadBytes: (n) => uploadBytes.inc(n),
     deleteNotifications: async (mediaId) =>
-      (await dbh.sql`delete from notifications where media_id = ${mediaId}`)
-        .count,
+      (await dbh.sql`delete from notifications where media_id = ${mediaId}`).count,
   });
   const urls = new PublicUrls(
-    {
-      gateway: cfg.GATEWAY_PUBLIC_URL,
-      notifier: cfg.NOTIFIER_PUBLIC_URL,
-      s3: cfg.S3_PUBLIC_URL,
-    },
+    { gateway: cfg.GATEWAY_PUBLIC_URL, notifier: cfg.NOTIFIER_PUBLIC_URL, s3: cfg.S3_PUBLIC_URL },
     s3SettingsFromConfig(cfg),
     s3,
   );
   if (cfg.PLAYBACK_TOKEN_SECRET === DEV_PLAYBACK_SECRET)
-    log.warn(
-      "PLAYBACK_TOKEN_SECRET is the development default: set a secret of your own outside development",
-    );
+    log.warn('PLAYBACK_TOKEN_SECRET is the development default: set a secret of your own outside development');
 
   await app.register(swagger, {
     openapi: {
-      info: { title: "Media pipeline: upload gateway", version: "1.0.0" },
+      info: { title: 'Media pipeline: upload gateway', version: '1.0.0' },
       components: {
-        securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       },
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(multipart, {
     // The meter enforces MAX_UPLOAD_BYTES with a clear 413; busboy's own limit is a backstop.
     limits: {
@@ -120,19 +104,12 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
     uploadIdleTimeoutMs: cfg.UPLOAD_IDLE_TIMEOUT_MS,
     urls,
   });
-  registerStreamRoutes(app, media, {
-    secret: cfg.PLAYBACK_TOKEN_SECRET,
-    ttlSeconds: cfg.STREAM_TTL_SECONDS,
-    urls,
-  });
+  registerStreamRoutes(app, media, { secret: cfg.PLAYBACK_TOKEN_SECRET, ttlSeconds: cfg.STREAM_TTL_SECONDS, urls });
+  await registerUploadRoutes(app, { cfg, db: dbh.db, media, log });
   registerPage(app, urls);
 
   const sweeper = setInterval(() => {
-    media
-      .sweep(cfg.SWEEP_MIN_AGE_MS)
-      .catch((err) =>
-        log.warn({ err: (err as Error).message }, "sweep failed"),
-      );
+    media.sweep(cfg.SWEEP_MIN_AGE_MS).catch((err) => log.warn({ err: (err as Error).message }, 'sweep failed'));
   }, cfg.SWEEP_INTERVAL_MS);
   sweeper.unref();
 
