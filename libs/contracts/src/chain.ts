@@ -1,9 +1,11 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { EtDeliverJob, EtTranscodeJob, JobName, NotifyJob, TranscodeJob } from './jobs';
 import { QueueName, queuePolicies, type QueuePolicy } from './queues';
+import chainTable from './chain.json' with { type: 'json' };
 
-// A media's whole path through the services, as data: every queue and every HTTP, SNS and socket hop, with who
-// produces it, who consumes it, what it carries and where its code is. docs/architecture.md is rendered from it.
+// A media's whole path through the services, as data (chain.json): every queue and every HTTP, SNS and socket
+// hop, with who produces it, who consumes it, what it carries and where its code is. docs/architecture.md is
+// rendered from it.
 
 export const Service = {
   client: 'client',
@@ -49,136 +51,37 @@ export interface HopLink {
 
 export type ChainLink = QueueLink | HopLink;
 
-const queue = (link: Omit<QueueLink, 'via'>): QueueLink => ({ via: 'queue', ...link });
+const PAYLOADS = { TranscodeJob, NotifyJob, EtTranscodeJob, EtDeliverJob };
 
-/** In the order a media travels them. */
-export const chain: readonly ChainLink[] = [
-  {
-    via: 'http',
-    name: 'POST /v1/media',
-    message: 'multipart upload',
-    producers: [Service.client, Service.dropFolder],
-    consumer: Service.gateway,
-    what: 'an upload, streamed to S3 under `media/<user>/<media>/` while it is hashed and sniffed',
-    code: {
-      produce: ['services/drop-folder/src/drop-folder.ts'],
-      consume: 'services/upload-gateway/src/routes/media.ts',
-    },
-  },
-  {
-    via: 's3',
-    name: 'ObjectCreated (via SNS)',
-    message: 'S3EventRecord',
-    producers: [Service.s3],
-    consumer: Service.snsIngest,
-    what: 'an object put straight into S3 under `media/`: recorded as a media of its user',
-    code: { produce: [], consume: 'services/sns-ingest/src/ingest.service.ts' },
-  },
-  queue({
-    queue: QueueName.transcode,
-    job: JobName.transcode,
-    payload: TranscodeJob,
-    payloadName: 'TranscodeJob',
-    producers: [Service.gateway, Service.snsIngest],
-    consumer: Service.dispatch,
-    configured: { concurrency: 'CONCURRENCY' },
-    what: 'a media to transcode: one engine job for audio and video, a resize here for images',
-    code: {
-      produce: [
-        'libs/runtime/src/queue.ts (enqueueTranscode)',
-        'services/upload-gateway/src/media.service.ts',
-        'services/sns-ingest/src/ingest.service.ts',
-      ],
-      consume: 'services/transcode-dispatch/src/jobs/transcode.job.ts',
-    },
+const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]];
+const common = {
+  producers: z.array(z.enum(values(Service))).min(1),
+  consumer: z.enum(values(Service)),
+  what: z.string().min(1),
+  code: z.object({ produce: z.array(z.string()), consume: z.string() }),
+};
+const Link = z.discriminatedUnion('via', [
+  z.strictObject({
+    via: z.literal('queue'),
+    queue: z.enum(values(QueueName)),
+    job: z.enum(values(JobName)),
+    payloadName: z.enum(Object.keys(PAYLOADS) as [keyof typeof PAYLOADS]),
+    configured: z.partialRecord(z.enum(['concurrency', 'lockDuration', 'stalledInterval']), z.string()).optional(),
+    ...common,
   }),
-  {
-    via: 'http',
-    name: 'POST /2012-09-25/jobs',
-    message: 'Elastic Transcoder CreateJob (SigV4)',
-    producers: [Service.dispatch],
-    consumer: Service.transcoderApi,
-    what: "the media's outputs as Elastic Transcoder presets, with the media id in UserMetadata",
-    code: {
-      produce: ['services/transcode-dispatch/src/engine.ts'],
-      consume: 'services/transcoder/src/routes/jobs.routes.ts',
-    },
-  },
-  queue({
-    queue: QueueName.etTranscode,
-    job: JobName.etTranscode,
-    payload: EtTranscodeJob,
-    payloadName: 'EtTranscodeJob',
-    producers: [Service.transcoderApi, Service.transcoderWorker],
-    consumer: Service.transcoderWorker,
-    configured: { concurrency: 'WORKER_CONCURRENCY', lockDuration: 'ET_LEASE_MS', stalledInterval: 'ET_LEASE_MS' },
-    what: 'an Elastic Transcoder job for ffmpeg (the worker sweep re-queues one whose entry was lost)',
-    code: {
-      produce: ['services/transcoder/src/queues.ts', 'services/transcoder/src/routes/jobs.routes.ts'],
-      consume: 'services/transcoder/src/jobs/engine-job.job.ts',
-    },
+  z.strictObject({
+    via: z.enum(['http', 'sns', 's3', 'socket.io', 'postgres']),
+    name: z.string().min(1),
+    message: z.string().min(1),
+    ...common,
   }),
-  queue({
-    queue: QueueName.etDeliver,
-    job: JobName.etDeliver,
-    payload: EtDeliverJob,
-    payloadName: 'EtDeliverJob',
-    producers: [Service.transcoderWorker],
-    consumer: Service.transcoderWorker,
-    what: "one state change notification (Progressing, Completed, Error, Warning) to one of the pipeline's targets",
-    code: { produce: ['services/transcoder/src/queues.ts'], consume: 'services/transcoder/src/jobs/deliver.job.ts' },
-  }),
-  {
-    via: 'sns',
-    name: 'POST /sns',
-    message: 'SnsEnvelope with an Elastic Transcoder notification',
-    producers: [Service.sns, Service.transcoderWorker],
-    consumer: Service.snsIngest,
-    what: 'a job state change: SNS Publish, or the engine POSTs the same signed envelope itself',
-    code: {
-      produce: ['services/transcoder/src/jobs/deliver.job.ts'],
-      consume: 'services/sns-ingest/src/routes/sns.routes.ts',
-    },
-  },
-  queue({
-    queue: QueueName.notify,
-    job: JobName.notify,
-    payload: NotifyJob,
-    payloadName: 'NotifyJob',
-    producers: [Service.snsIngest, Service.dispatch],
-    consumer: Service.notifier,
-    what: "what happened to a media, written to the notify outbox in the state change's transaction, then queued",
-    code: {
-      produce: [
-        'libs/db/src/notify-outbox.ts',
-        'services/sns-ingest/src/ingest.service.ts',
-        'services/transcode-dispatch/src/jobs/transcode.job.ts',
-      ],
-      consume: 'services/notifier/src/jobs/notify.job.ts',
-    },
-  }),
-  {
-    via: 'socket.io',
-    name: 'notification, media:status',
-    message: 'NotificationDto, MediaStatusEvent',
-    producers: [Service.notifier],
-    consumer: Service.client,
-    what: "to the owner's sockets only, on whichever replica they are connected",
-    code: { produce: ['services/notifier/src/user-events.ts'], consume: 'services/upload-gateway/public/app.js' },
-  },
-  {
-    via: 'postgres',
-    name: 'media_tombstones',
-    message: 'a deleted media and its engine job',
-    producers: [Service.gateway],
-    consumer: Service.dispatch,
-    what: 'a media deleted through the API: dispatch cancels its engine job and purges what the job still writes',
-    code: {
-      produce: ['services/upload-gateway/src/media.service.ts'],
-      consume: 'services/transcode-dispatch/src/purge.ts',
-    },
-  },
-];
+]);
+
+/** In the order a media travels them: chain.json, checked as it loads, each queue with its payload schema. */
+export const chain: readonly ChainLink[] = z
+  .array(Link)
+  .parse(chainTable)
+  .map((l) => (l.via === 'queue' ? { ...l, payload: PAYLOADS[l.payloadName] } : l));
 
 export const queueLinks = (): QueueLink[] => chain.filter((l): l is QueueLink => l.via === 'queue');
 
