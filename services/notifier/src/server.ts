@@ -16,6 +16,7 @@ import {
   type RedisConnection,
 } from '@mp/runtime';
 import type { NotifierConfig } from './config';
+import { originAllowed, registerCors } from './cors';
 import { notifyHandler } from './jobs/notify.job';
 import { createMediaRepository } from './media.repository';
 import { createNotifierMetrics } from './metrics';
@@ -65,7 +66,7 @@ export async function startNotifier(
     transports: ['websocket'],
     maxHttpBufferSize: config.SOCKET_MAX_PAYLOAD_BYTES,
     connectTimeout: 10_000,
-    cors: { origin: config.CORS_ORIGINS.length ? config.CORS_ORIGINS : true },
+    cors: { origin: (origin, done) => done(null, !origin || originAllowed(origin, config.CORS_ORIGINS)) },
     // On a Redis Cluster, sharded Pub/Sub (SSUBSCRIBE/SPUBLISH, Redis 7): a room's channel lives on one shard.
     adapter: isCluster(pub)
       ? createShardedAdapter(pub, sub, {
@@ -95,6 +96,7 @@ export async function startNotifier(
       maxDropped: config.SOCKET_MAX_DROPPED,
     },
   });
+  registerCors(app, config.CORS_ORIGINS);
   await app.register(notificationsRoutes({ db: database.db, notifications }), {
     prefix: '/v1',
   });
