@@ -1,0 +1,89 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const ip = (...args: string[]) => run('ip', args).then((r) => r.stdout);
+
+/** One host of the test network: a network namespace with one address on the shared bridge. */
+export interface NetHost {
+  name: 'a' | 'b' | 'c';
+  netns: string;
+  address: string;
+}
+
+export interface TestNetwork {
+  hosts: Record<NetHost['name'], NetHost>;
+  /** This process's own address on the bridge (it plays the user, and the operator who creates the bucket). */
+  hostAddress: string;
+  subnet: string;
+  destroy(): Promise<void>;
+}
+
+/** Why this machine cannot run the test, or null when it can (root, and `ip netns` works). */
+export async function netnsUnavailable(): Promise<string | null> {
+  if (process.getuid?.() !== 0) return 'needs root: it makes network namespaces, veth pairs and a bridge';
+  try {
+    await ip('netns', 'list');
+  } catch (err) {
+    return `\`ip netns\` is unavailable here: ${(err as Error).message.split('\n')[0]}`;
+  }
+  return null;
+}
+
+/** A /24 of 10.77.0.0/16 that no interface or route of this machine uses yet. */
+async function freeSubnet(): Promise<number> {
+  const used = (await ip('-4', 'route', 'show')) + (await ip('-4', 'addr', 'show'));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const n = 1 + Math.floor(Math.random() * 250);
+    if (!used.includes(`10.77.${n}.`)) return n;
+  }
+  throw new Error('no free /24 in 10.77.0.0/16');
+}
+
+/**
+ * Three hosts (a, b, c) as network namespaces, each with its own loopback and one veth into a bridge of this
+ * machine's root namespace, which holds only this network's /24. Everything made here is named with one random
+ * id, and destroy() removes exactly that.
+ */
+export async function createTestNetwork(): Promise<TestNetwork> {
+  const id = randomBytes(3).toString('hex');
+  const n = await freeSubnet();
+  const subnet = `10.77.${n}.0/24`;
+  const bridge = `mph${id}br`;
+  const hosts = {
+    a: { name: 'a', netns: `mp-hosts-${id}-a`, address: `10.77.${n}.1` },
+    b: { name: 'b', netns: `mp-hosts-${id}-b`, address: `10.77.${n}.2` },
+    c: { name: 'c', netns: `mp-hosts-${id}-c`, address: `10.77.${n}.3` },
+  } satisfies Record<string, NetHost>;
+  const hostAddress = `10.77.${n}.254`;
+  const made = { netns: [] as string[], links: [] as string[] };
+
+  const destroy = async () => {
+    for (const ns of made.netns) await ip('netns', 'del', ns).catch(() => {});
+    for (const link of made.links) await ip('link', 'del', link).catch(() => {});
+  };
+  try {
+    await ip('link', 'add', bridge, 'type', 'bridge');
+    made.links.push(bridge);
+    await ip('addr', 'add', `${hostAddress}/24`, 'dev', bridge);
+    await ip('link', 'set', bridge, 'up');
+    for (const h of Object.values(hosts)) {
+      const veth = `mph${id}${h.name}`;
+      await ip('netns', 'add', h.netns);
+      made.netns.push(h.netns);
+      await ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.netns);
+      made.links.push(veth);
+      await ip('link', 'set', veth, 'master', bridge);
+      await ip('link', 'set', veth, 'up');
+      await ip('-n', h.netns, 'addr', 'add', `${h.address}/24`, 'dev', 'eth0');
+      await ip('-n', h.netns, 'link', 'set', 'eth0', 'up');
+      await ip('-n', h.netns, 'link', 'set', 'lo', 'up');
+    }
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+  return { hosts, hostAddress, subnet, destroy };
+}
