@@ -2,7 +2,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createTestEnv, type TestEnv } from '@mp/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from './client';
-import { deleteKeys, headObject, isNotFound, listKeys, objectExists } from './objects';
+import { deleteKeys, headObject, isNoSuchBucket, isNotFound, listKeys, objectExists } from './objects';
 
 let t: TestEnv;
 beforeAll(async () => {
@@ -25,6 +25,20 @@ describe('objects', () => {
     const get = await t.s3Client.send(new GetObjectCommand({ Bucket: t.bucket, Key: 'nope' })).catch((e: unknown) => e);
     expect(isNotFound(get)).toBe(true);
     expect(isNotFound(Object.assign(new Error('x'), { name: 'NotFound' }))).toBe(false);
+  });
+
+  it('isNoSuchBucket recognises a missing bucket on GET and PUT, and not a missing key', async () => {
+    const get = await t.s3Client
+      .send(new GetObjectCommand({ Bucket: `${t.bucket}-absent`, Key: 'k' }))
+      .catch((e: unknown) => e);
+    const putErr = await t.s3Client
+      .send(new PutObjectCommand({ Bucket: `${t.bucket}-absent`, Key: 'k', Body: 'x' }))
+      .catch((e: unknown) => e);
+    const missingKey = await t.s3Client
+      .send(new GetObjectCommand({ Bucket: t.bucket, Key: 'nope' }))
+      .catch((e: unknown) => e);
+    expect([isNoSuchBucket(get), isNoSuchBucket(putErr), isNoSuchBucket(missingKey)]).toEqual([true, true, false]);
+    expect(isNoSuchBucket(Object.assign(new Error('x'), { name: 'NoSuchBucket' }))).toBe(false);
   });
 
   it('objectExists throws what is not a missing object: a refused request stays an error', async () => {

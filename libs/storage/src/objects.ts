@@ -2,8 +2,10 @@ import {
   DeleteObjectsCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  NoSuchBucket,
   NoSuchKey,
   NotFound,
+  S3ServiceException,
   type HeadObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -15,6 +17,14 @@ import {
  */
 export function isNotFound(err: unknown): boolean {
   return err instanceof NotFound || err instanceof NoSuchKey;
+}
+
+/**
+ * True when S3 answered that the bucket does not exist. The SDK models NoSuchBucket for a few operations
+ * only; for the others (GetObject, PutObject) it throws an S3ServiceException named after the error code.
+ */
+export function isNoSuchBucket(err: unknown): boolean {
+  return err instanceof NoSuchBucket || (err instanceof S3ServiceException && err.name === 'NoSuchBucket');
 }
 
 /** The object's metadata, or undefined when there is no such object. */

@@ -243,14 +243,6 @@ export class JobsRepository {
       .where(and(eq(jobs.id, id), eq(jobs.leaseOwner, owner), eq(jobs.status, 'Progressing')));
   }
 
-  /** Fails one output before transcoding starts (e.g. 3002: its key already exists). */
-  async failOutput(jobId: string, outputId: string, errorCode: number, statusDetail: string): Promise<void> {
-    await this.db
-      .update(jobOutputs)
-      .set({ status: 'Error', errorCode, statusDetail })
-      .where(and(eq(jobOutputs.jobId, jobId), eq(jobOutputs.outputId, outputId)));
-  }
-
   /**
    * Records the outcome, only if this worker still holds the job: the one write that ends a job, so it
    * happens exactly once. `onFinish` runs in the same transaction (the COMPLETED/ERROR notification).

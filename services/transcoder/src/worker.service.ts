@@ -8,7 +8,7 @@ import { DelayedError } from 'bullmq';
 import { createLogger, type Logger } from '@mp/logging';
 import { JobName, QueueName } from '@mp/contracts';
 import { createWorker, producerConnection, workerConnection } from '@mp/runtime';
-import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
+import { createS3Client, isNoSuchBucket, s3SettingsFromConfig } from '@mp/storage';
 import type { TranscoderConfig } from './config';
 import { openDb } from './db/client';
 import { DeliveriesRepository, SigningIdentityRepository } from './deliveries.repository';
@@ -41,12 +41,10 @@ async function requireTool(bin: string): Promise<void> {
 /** The job-processing error code of a failure, when it is the job's fault rather than the engine's. */
 function serviceError(err: unknown): { code: number; message: string } | undefined {
   if (err instanceof EngineError) return { code: err.code, message: err.message };
-  const e = err as { name?: string; BucketName?: string };
-  if (e?.name === 'NoSuchBucket')
-    return {
-      code: 3005,
-      message: `The specified bucket does not exist: bucket=${e.BucketName ?? 'unknown'}.`,
-    };
+  if (isNoSuchBucket(err)) {
+    const bucket = (err as { BucketName?: string }).BucketName ?? 'unknown';
+    return { code: 3005, message: `The specified bucket does not exist: bucket=${bucket}.` };
+  }
   return undefined;
 }
 
