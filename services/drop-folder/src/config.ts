@@ -35,6 +35,8 @@ export const configSchema = z.object({
   RETRY_MAX_MS: env.int(60_000).pipe(z.number().min(0)),
   /** From the upload's acceptance: a media not complete by then is reported as failed. */
   COMPLETION_TIMEOUT_MS: env.int(3_600_000).pipe(z.number().min(1)),
+  /** Files larger than this go through the gateway's resumable (tus) uploads, and resume after a restart. */
+  RESUMABLE_THRESHOLD_BYTES: env.int(64 * 1024 * 1024).pipe(z.number().min(0)),
   /** On SIGTERM, how long the step under way may take to finish before it is cut short. */
   SHUTDOWN_TIMEOUT_MS: env.int(10_000).pipe(z.number().min(0)),
 });

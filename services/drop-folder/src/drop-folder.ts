@@ -17,6 +17,7 @@ import { watchCompletions, type CompletionWatcher } from './notifier.client';
 import { outputFileName, outputFolderName } from './output-names';
 import { isCandidateName, observe, type Observation, type Watched } from './scan-rules';
 import { StateStore } from './state.store';
+import { uploadResumable } from './tus.client';
 
 /** An upload cut short may still have reached the gateway; look for it this far back (clock skew included). */
 const RESUME_LOOKBACK_MS = 10 * 60_000;
@@ -248,7 +249,7 @@ class Runner implements DropFolder {
           : await this.gw.findBySha256(sha256, rec.createdAt - RESUME_LOOKBACK_MS, this.abort.signal);
       if (earlier)
         this.log.info({ file: rec.name, mediaId: earlier.id }, 'found the earlier upload; not uploading again');
-      const media = earlier ?? (await this.gw.upload(file, rec.name, this.abort.signal));
+      const media = earlier ?? (await this.send(file, rec));
       if (media.sha256 && media.sha256 !== sha256) {
         this.log.warn({ file: rec.name, mediaId: media.id }, 'file changed during upload; discarding that upload');
         await this.gw.remove(media.id).catch(() => {});
@@ -262,6 +263,18 @@ class Runner implements DropFolder {
     }
     // A completion announced before the media id was saved would otherwise wait for the next reconnect.
     this.enqueue('check', sha256, () => this.check(sha256));
+  }
+
+  /** Big files go through tus, resumable (its upload URL kept beside the state file); others in one request. */
+  private async send(file: string, rec: FileRecord) {
+    if (rec.size <= this.cfg.RESUMABLE_THRESHOLD_BYTES) return this.gw.upload(file, rec.name, this.abort.signal);
+    const opts = {
+      gatewayUrl: this.cfg.GATEWAY_URL,
+      token: this.cfg.API_TOKEN,
+      urlFile: `${this.cfg.STATE_FILE}.uploads`,
+    };
+    const mediaId = await uploadResumable(opts, file, rec.name, rec.sha256, this.abort.signal);
+    return this.gw.media(mediaId, this.abort.signal);
   }
 
   /** Asks the gateway where a waiting media stands. At the timeout, anything but complete fails it. */
