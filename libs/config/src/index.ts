@@ -83,6 +83,8 @@ export const common = {
     .string()
     .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and -')
     .default('mp'),
+  /** On SIGTERM, how long in-flight work may take to finish before the process exits anyway. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
 };
 
 export const s3 = {

@@ -8,7 +8,7 @@ try {
   const config = loadNotifierConfig();
   const logger = createLogger('notifier', config.LOG_LEVEL);
   const notifier = await startNotifier(config, logger);
-  onShutdown(logger, [['notifier', () => notifier.close()]]);
+  onShutdown(logger, [['notifier', () => notifier.close()]], config.SHUTDOWN_TIMEOUT_MS);
 } catch (err) {
   exitOnConfigError(err);
 }

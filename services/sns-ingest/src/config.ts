@@ -27,7 +27,6 @@ export const configSchema = z.object({
   /** How often notify jobs left in the outbox (Redis was down) are queued again, and how old they must be. */
   OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   OUTBOX_MIN_AGE_MS: z.coerce.number().int().min(0).default(2000),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** Time a client has to send a request's headers, then its body; slower ones get 408. */
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(50).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).default(30_000),

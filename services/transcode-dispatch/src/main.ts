@@ -10,7 +10,7 @@ try {
   const d = await buildDispatch(cfg);
   await d.app.listen({ port: cfg.PORT, host: cfg.HOST });
   d.log.info({ port: cfg.PORT }, 'transcode-dispatch running');
-  onShutdown(d.log, [['dispatch', () => d.close()]]);
+  onShutdown(d.log, [['dispatch', () => d.close()]], cfg.SHUTDOWN_TIMEOUT_MS);
 } catch (err) {
   exitOnConfigError(err);
 }

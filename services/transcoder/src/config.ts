@@ -92,7 +92,6 @@ export const configSchema = z
     ET_DELIVERY_SUBSCRIPTIONS: subscriptions,
     ET_SIGNING_KEY_PEM: pem('PRIVATE KEY').optional(),
     ET_SIGNING_CERT_PEM: pem('CERTIFICATE').optional(),
-    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
     /** Time a client has to send a request's headers, then its body; slower ones get 408. */
     HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(50).default(10_000),
     HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).default(30_000),
