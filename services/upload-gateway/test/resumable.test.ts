@@ -302,6 +302,14 @@ describe('the rules of a multipart upload', () => {
   });
 });
 
+describe('the OpenAPI document', () => {
+  it('lists every tus method of /v1/uploads', async () => {
+    const doc = (await (await fetch(`${g.url}/docs/json`)).json()) as { paths: Record<string, object> };
+    expect(Object.keys(doc.paths['/v1/uploads'] ?? {}).sort()).toEqual(['options', 'post']);
+    expect(Object.keys(doc.paths['/v1/uploads/{id}'] ?? {}).sort()).toEqual(['delete', 'head', 'patch']);
+  });
+});
+
 describe('termination', () => {
   it('removes an unfinished upload: its multipart upload, objects and row', async () => {
     const c = await create(g.url, alice.token, wav.length, { name: 'gone.wav' });

@@ -115,6 +115,7 @@ export async function registerUploadRoutes(app: FastifyInstance, deps: UploadRou
     scope.head(
       byId,
       {
+        config: { swagger: { exposeHeadRoute: true } },
         schema: {
           tags: ['uploads'],
           summary: 'Where an upload stands: Upload-Offset, Upload-Length, Upload-Metadata, Upload-Expires',
