@@ -18,7 +18,7 @@ import {
 import type { NotifierConfig } from './config';
 import { originAllowed, registerCors } from './cors';
 import { notifyHandler } from './jobs/notify.job';
-import { createMediaRepository } from './media.repository';
+import { createMediaNotices } from './media-notices';
 import { createNotifierMetrics } from './metrics';
 import { createNotificationsRepository } from './notifications.repository';
 import { createNotificationsService } from './notifications.service';
@@ -112,7 +112,7 @@ export async function startNotifier(
       logger,
       handlers: {
         [JobName.notify]: notifyHandler({
-          media: createMediaRepository(database.db),
+          media: createMediaNotices(database.db),
           notifications: notificationsRepo,
           events,
           metrics: notifierMetrics,

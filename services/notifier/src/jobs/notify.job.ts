@@ -1,14 +1,14 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { NotifyJob } from '@mp/contracts';
 import type { Logger } from '@mp/logging';
-import type { MediaRepository } from '../media.repository';
+import type { MediaNotices } from '../media-notices';
 import type { NotifierMetrics } from '../metrics';
 import { isStoredKind, notificationContent } from '../notification-text';
 import { toDto, type NotificationsRepository } from '../notifications.repository';
 import type { UserEvents } from '../user-events';
 
 export interface NotifyDeps {
-  media: MediaRepository;
+  media: MediaNotices;
   notifications: NotificationsRepository;
   events: UserEvents;
   metrics: NotifierMetrics;

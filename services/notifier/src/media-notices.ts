@@ -11,8 +11,8 @@ export interface MediaNotice {
   statusDetail: string | null;
 }
 
-/** Read-only: the notifier only re-reads what a notify job refers to. */
-export function createMediaRepository(db: Db) {
+/** Read-only (the media repository of libs/db owns the table): what a notify job refers to, re-read. */
+export function createMediaNotices(db: Db) {
   // Prepared once: this runs for every notify job.
   const findNotice = db
     .select({
@@ -35,4 +35,4 @@ export function createMediaRepository(db: Db) {
   };
 }
 
-export type MediaRepository = ReturnType<typeof createMediaRepository>;
+export type MediaNotices = ReturnType<typeof createMediaNotices>;
