@@ -81,7 +81,7 @@ describe.skipIf(Boolean(skipReason))('three hosts: a and b run the services, c t
         expect(s.peer, `host ${h.name}`).toMatch(mine);
       }
     }
-    // a and b keep their state on c: every connection they open goes there, or to each other's notifier clients.
+    // Host a keeps its state on c: it holds connections to c's Postgres, Redis or S3.
     const fromA = await sockets(net.hosts.a.netns, ['-tn', 'state', 'established']);
     expect(fromA.some((s) => s.peer === net.hosts.c.address)).toBe(true);
   });
@@ -109,11 +109,31 @@ describe.skipIf(Boolean(skipReason))('three hosts: a and b run the services, c t
     expect(n).toMatchObject({ kind: 'media.complete', text: 'Your file song.mp3 has been processed' });
     const after = await gateway(sys.a.urls.gateway, alice.token).media(media.id);
     expect(after.status).toBe('complete');
+    // The download link host a's gateway hands out is c's S3, at c's address, and serves the output's bytes.
+    const wav = after.outputs.find((o) => o.format === 'wav')!;
+    const res = await fetch(`${sys.a.urls.gateway}/v1/media/${media.id}/outputs/${wav.id}/download`, {
+      headers: { authorization: `Bearer ${alice.token}` },
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get('location')!);
+    expect(location.host).toBe(new URL(sys.s3.endpoint).host);
+    const bytes = Buffer.from(await (await fetch(location)).arrayBuffer());
+    expect(bytes.length).toBe(wav.size);
+  });
+
+  it('every service of hosts a and b is ready: its dependencies on c answer across the network', async () => {
+    for (const h of [sys.a, sys.b]) {
+      for (const [name, url] of Object.entries(h.urls)) {
+        const res = await fetch(`${url}/readyz`);
+        expect(res.status, `host ${h.host.name} ${name}`).toBe(200);
+      }
+    }
   });
 
   it("SIGKILL of host a's worker mid-job: host b's worker finishes the job, exactly once", async () => {
     // Long enough that host a's worker is still transcoding while host b's worker starts.
-    const file = await generateMedia('mp4', path.join(fixtures, 'long.mp4'), { seconds: 40, width: 1280, height: 720 });
+    const file = await generateMedia('mp4', path.join(fixtures, 'long.mp4'), { seconds: 24, width: 1280, height: 720 });
     const media = await gateway(sys.b.urls.gateway, alice.token).uploadBytes(await readFile(file), 'long.mp4');
     const jobId = await waitFor(async () => {
       const [row] = await sql<{ id: string }[]>`
@@ -134,11 +154,16 @@ describe.skipIf(Boolean(skipReason))('three hosts: a and b run the services, c t
     expect(atKill).toMatchObject({ status: 'Progressing' });
     expect(atKill!.progress).toBeLessThan(100);
     expect(await held(workerB)).toEqual([]);
+    const killedAt = Date.now();
     process.kill(workerA.proc.pid!, 'SIGKILL');
+    // And what it left running in its process group (its ffmpeg), as when its machine or container goes.
     await stopProcess(workerA, 'SIGKILL');
 
     const n = await ears.waitFor((x) => x.mediaId === media.id, 150_000);
     expect(n).toMatchObject({ kind: 'media.complete', text: 'Your file long.mp4 has been processed' });
+    console.log(
+      `host a's worker killed at ${atKill!.progress}%; host b's finished the job ${((Date.now() - killedAt) / 1000).toFixed(1)} s later`,
+    );
     // Anything sent twice would arrive within this time.
     await new Promise((r) => setTimeout(r, 3000));
     expect(ears.notifications.filter((x) => x.mediaId === media.id)).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 
@@ -60,9 +60,24 @@ export async function createTestNetwork(): Promise<TestNetwork> {
   const hostAddress = `10.77.${n}.254`;
   const made = { netns: [] as string[], links: [] as string[] };
 
+  // Should this process end without destroy(), the namespaces and links go with it.
+  const destroySync = () => {
+    for (const args of [
+      ...made.netns.map((ns) => ['netns', 'del', ns]),
+      ...made.links.map((l) => ['link', 'del', l]),
+    ]) {
+      try {
+        execFileSync('ip', args, { stdio: 'ignore' });
+      } catch {
+        // Already gone (a veth goes with its namespace).
+      }
+    }
+  };
+  process.once('exit', destroySync);
   const destroy = async () => {
     for (const ns of made.netns) await ip('netns', 'del', ns).catch(() => {});
     for (const link of made.links) await ip('link', 'del', link).catch(() => {});
+    process.off('exit', destroySync);
   };
   try {
     await ip('link', 'add', bridge, 'type', 'bridge');

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -61,9 +61,16 @@ export async function startHostsSystem(net: TestNetwork, opts: { leaseMs: number
   const root = await mkdtemp(path.join(tmpdir(), 'mp-hosts-'));
   await chmod(root, 0o755);
   const processes: HostProcess[] = [];
+  // Should this process end without stop() (a crash, a runner that exits first), nothing is left running.
+  const killAll = () => {
+    for (const p of processes) signalGroup(p, 'SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  };
+  process.once('exit', killAll);
   const stop = async () => {
     for (const p of [...processes].reverse()) await stopProcess(p);
     await rm(root, { recursive: true, force: true });
+    process.off('exit', killAll);
   };
   const c = net.hosts.c;
   const etSecret = randomBytes(24).toString('base64url');
@@ -242,13 +249,7 @@ function startNode(
 
 /** SIGTERM to the process's group, SIGKILL after 10 s; Postgres gets SIGINT, its fast shutdown. */
 export async function stopProcess(p: HostProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  const group = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-p.proc.pid!, sig);
-    } catch {
-      /* already gone */
-    }
-  };
+  const group = (sig: NodeJS.Signals) => signalGroup(p, sig);
   if (p.proc.exitCode === null && p.proc.signalCode === null) {
     group(p.name === 'postgres' ? 'SIGINT' : signal);
     const timer = setTimeout(() => group('SIGKILL'), 10_000);
@@ -257,6 +258,14 @@ export async function stopProcess(p: HostProcess, signal: NodeJS.Signals = 'SIGT
   }
   // Whatever the process left in its group (an ffmpeg of a killed worker) goes too.
   group('SIGKILL');
+}
+
+function signalGroup(p: HostProcess, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-p.proc.pid!, sig);
+  } catch {
+    // Already gone.
+  }
 }
 
 async function startPostgres(c: NetHost, dir: string, processes: HostProcess[]): Promise<string> {
