@@ -20,7 +20,7 @@ import { createGatewayClient, createUser, type NotificationDto } from '@mp/contr
 import { createS3Client } from '@mp/storage';
 import { generateMedia } from '@mp/testbed/media';
 import { createTestNetwork, netnsUnavailable, type TestNetwork } from './netns';
-import { startHostsSystem, stopProcess, type HostProcess, type HostsSystem } from './system';
+import { descendants, startHostsSystem, stopProcess, type HostProcess, type HostsSystem } from './system';
 
 const run = promisify(execFile);
 const skipReason = await netnsUnavailable();
@@ -133,7 +133,7 @@ describe.skipIf(Boolean(skipReason))('three hosts: a and b run the services, c t
 
   it("SIGKILL of host a's worker mid-job: host b's worker finishes the job, exactly once", async () => {
     // Long enough that host a's worker is still transcoding while host b's worker starts.
-    const file = await generateMedia('mp4', path.join(fixtures, 'long.mp4'), { seconds: 24, width: 1280, height: 720 });
+    const file = await generateMedia('mp4', path.join(fixtures, 'long.mp4'), { seconds: 24, width: 854, height: 480 });
     const media = await gateway(sys.b.urls.gateway, alice.token).uploadBytes(await readFile(file), 'long.mp4');
     const jobId = await waitFor(async () => {
       const [row] = await sql<{ id: string }[]>`
@@ -144,25 +144,37 @@ describe.skipIf(Boolean(skipReason))('three hosts: a and b run the services, c t
       select status, progress from transcoder.jobs
       where id = ${jobId} and lease_owner like ${`%:${owner.proc.pid}:%`}`;
 
-    // Host a's worker (the only one) claims the job; host b's starts only then, and stays idle meanwhile.
-    await waitFor(async () => ((await held(workerA))[0]?.status === 'Progressing' ? true : undefined));
-    const workerB = await sys.b.startWorker();
-    const [atKill] = await waitFor(async () => {
+    // Host a's worker (the only one) claims the job and transcodes a part of it.
+    const [started] = await waitFor(async () => {
       const rows = await held(workerA);
-      return (rows[0]?.progress ?? 0) >= 5 ? rows : undefined;
+      return rows[0]?.status === 'Progressing' && (rows[0].progress ?? 0) >= 5 ? rows : undefined;
     });
+    // Its ffmpeg is frozen (not the worker: it keeps its lease by heartbeat) while host b's worker starts, so the
+    // job is still mid-way at the kill however fast this machine transcodes.
+    const frozen = await descendants(workerA.proc.pid!);
+    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    const workerB = await sys.b.startWorker();
+    const [atKill] = await held(workerA);
     expect(atKill).toMatchObject({ status: 'Progressing' });
     expect(atKill!.progress).toBeLessThan(100);
+    // Host b's worker is up and idle: it holds no job.
     expect(await held(workerB)).toEqual([]);
     const killedAt = Date.now();
     process.kill(workerA.proc.pid!, 'SIGKILL');
-    // And what it left running in its process group (its ffmpeg), as when its machine or container goes.
+    // And what it left running (its ffmpeg), as when its machine or container goes.
     await stopProcess(workerA, 'SIGKILL');
+    for (const pid of frozen) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone with its sandbox.
+      }
+    }
 
     const n = await ears.waitFor((x) => x.mediaId === media.id, 150_000);
     expect(n).toMatchObject({ kind: 'media.complete', text: 'Your file long.mp4 has been processed' });
     console.log(
-      `host a's worker killed at ${atKill!.progress}%; host b's finished the job ${((Date.now() - killedAt) / 1000).toFixed(1)} s later`,
+      `host a's worker killed at ${atKill!.progress}% (${started!.progress}% when frozen); host b's finished the job ${((Date.now() - killedAt) / 1000).toFixed(1)} s later`,
     );
     // Anything sent twice would arrive within this time.
     await new Promise((r) => setTimeout(r, 3000));

@@ -158,7 +158,7 @@ export async function startHostsSystem(net: TestNetwork, opts: { leaseMs: number
     });
     // Either host's engine may sign a notification (its certificate URL is the engine that sent it).
     const certHosts = [a, b].map((h) => new URL(h.urls.transcoder).host).join(',');
-    for (const h of [a, b]) {
+    const startServices = async (h: AppHost & Internal) => {
       const ingest = h.start('sns-ingest', 'services/sns-ingest/src/main.ts', {
         PORT: String(PORTS.snsIngest),
         SNS_ALLOWED_TOPIC_ARNS: TOPIC,
@@ -187,7 +187,8 @@ export async function startHostsSystem(net: TestNetwork, opts: { leaseMs: number
       await waitForHttp(`${h.urls.notifier}/healthz`, notifier);
       await waitForHttp(`${h.urls.dispatch}/healthz`, dispatch);
       await waitForHttp(`${h.urls.gateway}/healthz`, gateway);
-    }
+    };
+    await Promise.all([startServices(a), startServices(b)]);
     return {
       net,
       a,
@@ -258,6 +259,29 @@ export async function stopProcess(p: HostProcess, signal: NodeJS.Signals = 'SIGT
   }
   // Whatever the process left in its group (an ffmpeg of a killed worker) goes too.
   group('SIGKILL');
+}
+
+/** The processes below pid (its ffmpeg, in or out of a sandbox, which may leave the process group), from /proc. */
+export async function descendants(pid: number): Promise<number[]> {
+  const parents = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid) parents.set(Number(entry), ppid);
+  }
+  const found: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parents) {
+      if (parent === p) {
+        found.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(pid);
+  return found;
 }
 
 function signalGroup(p: HostProcess, sig: NodeJS.Signals): void {
