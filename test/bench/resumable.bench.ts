@@ -11,7 +11,17 @@ import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createS3Client, ensureBucket } from '@mp/storage';
-import { benchS3, freePort, machine, redisUrl, rss, scratchDatabase, startService, writeSection } from './lib';
+import {
+  benchS3,
+  freePort,
+  machine,
+  processTreeCpu,
+  redisUrl,
+  rss,
+  scratchDatabase,
+  startService,
+  writeSection,
+} from './lib';
 
 const SIZE = Number(process.env.BENCH_UPLOAD_BYTES ?? 1024 ** 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -48,6 +58,14 @@ async function makeFile(dir: string, size: number): Promise<string> {
   await fh.close();
   return file;
 }
+
+type Cpu = { bench: number; gateway: number; s3: number };
+const diffCpu = (a: Cpu, b: Cpu): Cpu => ({
+  bench: b.bench - a.bench,
+  gateway: b.gateway - a.gateway,
+  s3: b.s3 - a.s3,
+});
+const fmtCpu = (c: Cpu) => `${c.bench.toFixed(1)} / ${c.gateway.toFixed(1)} / ${c.s3.toFixed(1)}`;
 
 interface Tus {
   base: string;
@@ -135,6 +153,20 @@ function tusPatch(
   });
 }
 
+/** CPU seconds so far of this process, of the gateway's process tree and of everything else it started (S3). */
+async function cpuNow(gatewayPid: number): Promise<{ bench: number; gateway: number; s3: number }> {
+  const tree = await processTreeCpu();
+  let gateway = 0;
+  let s3 = 0;
+  const underGateway = new Set([gatewayPid, ...(await processTreeCpu(gatewayPid)).keys()]);
+  for (const [pid, p] of tree) {
+    if (underGateway.has(pid)) gateway += p.own;
+    else s3 += p.own;
+  }
+  const u = process.cpuUsage();
+  return { bench: (u.user + u.system) / 1e6, gateway, s3 };
+}
+
 async function main() {
   const dir = await mkdtemp(path.join(tmpdir(), 'bench-resumable-'));
   const s3cfg = await benchS3();
@@ -192,20 +224,27 @@ async function main() {
     const direct: number[] = [];
     const sentRatios: number[] = [];
     const cutOffsets: string[] = [];
+    const resumeMs: number[] = [];
+    const cpuTus: Cpu[] = [];
+    const cpuDirect: Cpu[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate the order so neither side always runs on a warmer machine.
       const order = round % 2 === 0 ? ['tus', 'direct'] : ['direct', 'tus'];
       for (const side of order) {
+        const cpu0 = await cpuNow(gateway.pid!);
         const t0 = performance.now();
         if (side === 'tus') {
           const url = await tusCreate(t, bytes);
           const first = await tusPatch(t, url, file, bytes, 0, Math.round(bytes * CUT));
+          const tCut = performance.now();
           const offset = await tusOffset(t, url);
+          resumeMs.push(performance.now() - tCut);
           const second = await tusPatch(t, url, file, bytes, offset);
           if (second.status !== 204) throw new Error(`resumed PATCH answered ${second.status}`);
           viaTus.push(bytes / ((performance.now() - t0) / 1000));
           sentRatios.push((first.sent + second.sent) / bytes);
           cutOffsets.push(`${(first.sent / MiB).toFixed(1)} → ${(offset / MiB).toFixed(1)} MiB`);
+          cpuTus.push(diffCpu(cpu0, await cpuNow(gateway.pid!)));
           await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `uploads/${url.split('/').pop()}` }));
         } else {
           const key = `direct/${round}`;
@@ -216,6 +255,7 @@ async function main() {
             queueSize: QUEUE,
           }).done();
           direct.push(bytes / ((performance.now() - t0) / 1000));
+          cpuDirect.push(diffCpu(cpu0, await cpuNow(gateway.pid!)));
           await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
         }
       }
@@ -230,9 +270,11 @@ async function main() {
     const lines = [
       `file: ${(bytes / MiB).toFixed(0)} MiB, ${ROUNDS} rounds each, alternating order; S3: ${process.env.S3_ENDPOINT ?? 'embedded s3rver (own process)'}; part ${PART / MiB} MiB (tus and SDK), SDK queue ${QUEUE}`,
       `tus: connection cut at ${CUT * 100}% of the file, then HEAD and PATCH from the offset (bytes written before the cut → offset the gateway kept: ${cutOffsets.join(', ')})`,
+      `from the cut to the HEAD answer (the cut request's bytes stored, its lock released): ${resumeMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}`,
       `bytes sent / file size: ${Math.max(...sentRatios).toFixed(4)} (worst round; target <= 1.02)`,
       `tus with the cut: ${(tusThr / MiB).toFixed(1)} MiB/s (median), direct SDK: ${(dThr / MiB).toFixed(1)} MiB/s (median)`,
       `ratio tus/direct: ${(tusThr / dThr).toFixed(2)} (target >= 0.8)`,
+      `CPU seconds per round (bench client / gateway / S3 server): tus ${cpuTus.map(fmtCpu).join(', ')}; direct ${cpuDirect.map(fmtCpu).join(', ')}`,
       `gateway RSS: ${(rssBefore / MiB).toFixed(0)} MiB after a warm-up upload, peak ${(peak / MiB).toFixed(0)} MiB, growth ${growth.toFixed(1)} MiB (target < 100 MiB)`,
     ];
     for (const l of lines) console.log(l);
