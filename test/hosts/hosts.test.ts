@@ -7,8 +7,7 @@
 // host's processes their own folders (TMPDIR, the engine's scratch, the dispatcher's, their logs) and checks that
 // no process is handed a path of another host's folder. It does not prove they could not reach one.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -56,21 +55,7 @@ afterAll(async () => {
 describe.skipIf(Boolean(skipReason))('three hosts: a and b run the services, c the state', () => {
   it('every process listens and connects only on the addresses of this network, none on loopback', async () => {
     const mine = new RegExp(`^${net.subnet.replace(/\.0\/24$/, '').replaceAll('.', '\\.')}\\.\\d+$`);
-    for (const p of sys.processes) {
-      for (const [k, v] of Object.entries(p.env)) {
-        expect(v, `${p.host}/${p.name} ${k}`).not.toMatch(/localhost|127\.0\.0\.1|\[?::1\]?|0\.0\.0\.0/);
-      }
-      if (p.proc.exitCode !== null || p.proc.signalCode !== null) continue;
-      // Postgres and Redis write their process titles over their environment's memory; the rest are Node.
-      if (p.name === 'postgres' || p.name === 'redis') continue;
-      // The environment the process really has: only what it was given.
-      const environ = (await readFile(`/proc/${p.proc.pid}/environ`, 'utf8')).split('\0').filter(Boolean);
-      expect(environ.sort(), `${p.host}/${p.name}`).toEqual(
-        Object.entries({ PATH: process.env.PATH, ...p.env })
-          .map(([k, v]) => `${k}=${v}`)
-          .sort(),
-      );
-    }
+    for (const p of sys.processes) await expectNoLoopbackIn(p);
     for (const h of Object.values(net.hosts)) {
       const listening = await sockets(h.netns, ['-ltn']);
       expect(listening.length, `host ${h.name} listens`).toBeGreaterThan(0);
@@ -132,7 +117,7 @@ describe.skipIf(Boolean(skipReason))('three hosts: a and b run the services, c t
   });
 
   it("SIGKILL of host a's worker mid-job: host b's worker finishes the job, exactly once", async () => {
-    // Long enough that host a's worker is still transcoding while host b's worker starts.
+    // Long enough to catch host a's worker part-way through it.
     const file = await generateMedia('mp4', path.join(fixtures, 'long.mp4'), { seconds: 24, width: 854, height: 480 });
     const media = await gateway(sys.b.urls.gateway, alice.token).uploadBytes(await readFile(file), 'long.mp4');
     const jobId = await waitFor(async () => {
@@ -154,6 +139,7 @@ describe.skipIf(Boolean(skipReason))('three hosts: a and b run the services, c t
     const frozen = await descendants(workerA.proc.pid!);
     for (const pid of frozen) process.kill(pid, 'SIGSTOP');
     const workerB = await sys.b.startWorker();
+    await expectNoLoopbackIn(workerB);
     const [atKill] = await held(workerA);
     expect(atKill).toMatchObject({ status: 'Progressing' });
     expect(atKill!.progress).toBeLessThan(100);
@@ -227,6 +213,23 @@ describe.skipIf(Boolean(skipReason))('three hosts: a and b run the services, c t
     expect(strays).toEqual([]);
   });
 });
+
+/** No loopback or wildcard address in what a process was given, nor in the environment it really has. */
+async function expectNoLoopbackIn(p: HostProcess): Promise<void> {
+  for (const [k, v] of Object.entries(p.env)) {
+    expect(v, `${p.host}/${p.name} ${k}`).not.toMatch(/localhost|127\.0\.0\.1|\[?::1\]?|0\.0\.0\.0/);
+  }
+  if (p.proc.exitCode !== null || p.proc.signalCode !== null) return;
+  // Postgres and Redis write their process titles over their environment's memory; the rest are Node.
+  if (p.name === 'postgres' || p.name === 'redis') return;
+  // Nothing inherited from this process: the environment is exactly what it was given.
+  const environ = (await readFile(`/proc/${p.proc.pid}/environ`, 'utf8')).split('\0').filter(Boolean);
+  expect(environ.sort(), `${p.host}/${p.name}`).toEqual(
+    Object.entries({ PATH: process.env.PATH, ...p.env })
+      .map(([k, v]) => `${k}=${v}`)
+      .sort(),
+  );
+}
 
 /** The TCP sockets of one namespace, from `ss` (-H: no header; addresses without brackets). */
 async function sockets(netns: string, args: string[]): Promise<Array<{ local: string; peer: string }>> {
