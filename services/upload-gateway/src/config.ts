@@ -56,6 +56,8 @@ export const configSchema = z.object({
   S3_PUBLIC_URL: z.union([z.literal(''), z.url()]).default(''),
   /** Signs the playback tokens of stream URLs (HMAC-SHA256); the development default is only warned of. */
   PLAYBACK_TOKEN_SECRET: env.secret(16).default(DEV_PLAYBACK_SECRET),
+  /** At start, give a bucket with no CORS configuration a rule for GET from any origin (the page's player). */
+  S3_PLAYBACK_CORS: env.bool(true),
   /** Lifetime of a stream's playlist and segment URLs, in seconds. */
   STREAM_TTL_SECONDS: z.coerce
     .number()

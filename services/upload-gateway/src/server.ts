@@ -9,6 +9,7 @@ import { MediaRepository, createDb } from '@mp/db';
 import { createLogger, type Logger } from '@mp/logging';
 import { createHttpServer, createQueue, producerConnection, prom } from '@mp/runtime';
 import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
+import { ensurePlaybackCors } from './bucket-cors';
 import { DEV_PLAYBACK_SECRET, type GatewayConfig } from './config';
 import { MediaService } from './media.service';
 import { PublicUrls } from './public-urls';
@@ -76,6 +77,7 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
   );
   if (cfg.PLAYBACK_TOKEN_SECRET === DEV_PLAYBACK_SECRET)
     log.warn('PLAYBACK_TOKEN_SECRET is the development default: set a secret of your own outside development');
+  if (cfg.S3_PLAYBACK_CORS) await ensurePlaybackCors(s3, cfg.S3_BUCKET, log);
 
   await app.register(swagger, {
     openapi: {
