@@ -24,11 +24,14 @@ export interface TestNetwork {
 /** Why this machine cannot run the test, or null when it can (root, and `ip netns` works). */
 export async function netnsUnavailable(): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'needs root: it makes network namespaces, veth pairs and a bridge';
+  // Root without CAP_SYS_ADMIN (some containers) lists namespaces but cannot make one: try making one.
+  const probe = `mp-hosts-probe-${randomBytes(3).toString('hex')}`;
   try {
-    await ip('netns', 'list');
+    await ip('netns', 'add', probe);
   } catch (err) {
     return `\`ip netns\` is unavailable here: ${(err as Error).message.split('\n')[0]}`;
   }
+  await ip('netns', 'del', probe);
   return null;
 }
 
