@@ -1,11 +1,13 @@
 import { eq, sql } from 'drizzle-orm';
 import { media, type Db } from '@mp/db';
-import type { MediaStatus } from '@mp/contracts';
+import type { MediaKind, MediaStatus } from '@mp/contracts';
 
 export interface MediaNotice {
   id: string;
   userId: string;
+  /** The file name as the user gave it (the stored, sanitised one for media from before it was kept). */
   name: string;
+  kind: MediaKind;
   status: MediaStatus;
   progress: number | null;
   statusDetail: string | null;
@@ -18,7 +20,8 @@ export function createMediaNotices(db: Db) {
     .select({
       id: media.id,
       userId: media.userId,
-      name: media.name,
+      name: sql<string>`coalesce(${media.originalName}, ${media.name})`,
+      kind: media.kind,
       status: media.status,
       progress: media.progress,
       statusDetail: media.statusDetail,

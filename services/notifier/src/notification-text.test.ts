@@ -12,25 +12,40 @@ describe('notificationContent', () => {
     });
   });
 
-  it('gives the reason of a failure', () => {
+  it('says in words why a file failed, without the engine text', () => {
     const c = notificationContent('media.failed', {
       ...media,
-      statusDetail: 'Invalid data found when processing input',
+      kind: 'audio',
+      statusDetail: 'Amazon Elastic Transcoder could not interpret the media file. (error 4000)',
     });
-    expect(c.text).toBe('Your file song.mp3 could not be processed: Invalid data found when processing input');
+    expect(c.text).toBe(
+      'Your file song.mp3 could not be processed: it could not be read as audio. Open it for details.',
+    );
     expect(c.dedupeKey).toBe(`media.failed:${media.id}`);
+    expect(
+      notificationContent('media.failed', {
+        ...media,
+        name: 'p.png',
+        kind: 'image',
+        statusDetail: 'The image could not be processed: x',
+      }).text,
+    ).toContain('read as an image');
   });
 
-  it('says "unknown error" when the failure has no detail', () => {
+  it('points to the details when the reason is not one it knows', () => {
     expect(notificationContent('media.failed', media).text).toBe(
-      'Your file song.mp3 could not be processed: unknown error',
+      'Your file song.mp3 could not be processed. Open it for details.',
     );
   });
 
   it('keeps the text on one line and bounded', () => {
-    const c = notificationContent('media.failed', { ...media, name: 'a\nb\r\n.mp3', statusDetail: 'x'.repeat(1000) });
+    const c = notificationContent('media.failed', {
+      ...media,
+      name: `a\nb\r\n${'x'.repeat(1000)}.mp3`,
+      statusDetail: 'x'.repeat(1000),
+    });
     expect(c.text).not.toMatch(/[\r\n]/);
-    expect(c.text.startsWith('Your file a b .mp3 could not be processed: ')).toBe(true);
+    expect(c.text.startsWith('Your file a b x')).toBe(true);
     expect(c.text.length).toBeLessThan(400);
   });
 });

@@ -18,16 +18,36 @@ export interface NotificationContent {
   dedupeKey: string;
 }
 
-/** What the owner reads when their file is done. */
+// The engine's and ffmpeg's ways of saying that a file is not media they can read.
+const UNREADABLE = [
+  /could not interpret/i,
+  /\berror 40(?:00|01|04|06)\b/i,
+  /invalid data found/i,
+  /no (?:audio|video) stream/i,
+  /moov atom not found/i,
+  /unsupported codec|unknown codec|could not find codec/i,
+  /^the image could not be processed/i,
+];
+
+/**
+ * What the owner reads when their file is done: in words, with the name as they gave it. A failure says what
+ * happened and where to look; the engine's own text (a vendor's message, an error code) stays in the media's
+ * detail, shown on demand.
+ */
 export function notificationContent(
   kind: StoredKind,
-  media: { id: string; name: string; statusDetail: string | null },
+  media: { id: string; name: string; kind?: string; statusDetail: string | null },
 ): NotificationContent {
   const name = clip(oneLine(media.name), MAX_NAME);
+  const reason = oneLine(media.statusDetail ?? '').slice(0, MAX_REASON);
+  const unreadable = UNREADABLE.some((re) => re.test(reason));
+  const what = media.kind === 'image' ? 'an image' : media.kind === 'audio' ? 'audio' : 'audio or video';
   const text =
     kind === 'media.complete'
       ? `Your file ${name} has been processed`
-      : `Your file ${name} could not be processed: ${clip(oneLine(media.statusDetail ?? '') || 'unknown error', MAX_REASON)}`;
+      : unreadable
+        ? `Your file ${name} could not be processed: it could not be read as ${what}. Open it for details.`
+        : `Your file ${name} could not be processed. Open it for details.`;
   return { kind, text, dedupeKey: `${kind}:${media.id}` };
 }
 

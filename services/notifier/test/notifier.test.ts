@@ -129,7 +129,7 @@ describe('notify jobs', () => {
     await eventually(async () => c.notifications.length === 1);
     expect(c.notifications[0]).toMatchObject({
       kind: 'media.failed',
-      text: 'Your file broken.wav could not be processed: Invalid data found when processing input',
+      text: 'Your file broken.wav could not be processed: it could not be read as audio. Open it for details.',
     });
   });
 
