@@ -1,7 +1,7 @@
-// The system spread over three hosts: network namespaces of this machine, joined by veth pairs to a bridge
-// that carries one /24 of 10.77.0.0/16 made for this run. Hosts a and b each run a gateway, a dispatcher, an
-// engine API and worker, sns-ingest and a notifier; host c runs Postgres, Redis and S3. Processes of a and b
-// reach c only at c's address on that network.
+// The system spread over three hosts: network namespaces of this machine, joined by veth pairs to a bridge (in
+// a namespace of its own) that carries one /24 of 10.77.0.0/16 made for this run. Hosts a and b each run a
+// gateway, a dispatcher, an engine API and worker, sns-ingest and a notifier; host c runs Postgres, Redis and S3.
+// Processes of a and b reach c only at c's address on that network.
 //
 // What the namespaces do not separate: the filesystem. All hosts see this machine's disk; this test gives each
 // host's processes their own folders (TMPDIR, the engine's scratch, the dispatcher's, their logs) and checks that

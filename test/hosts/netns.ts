@@ -46,21 +46,24 @@ async function freeSubnet(): Promise<number> {
 }
 
 /**
- * Three hosts (a, b, c) as network namespaces, each with its own loopback and one veth into a bridge of this
- * machine's root namespace, which holds only this network's /24. Everything made here is named with one random
- * id, and destroy() removes exactly that.
+ * Three hosts (a, b, c) as network namespaces, each with its own loopback and one veth into a bridge. The bridge
+ * is in a fourth namespace of its own, so that no firewall of this machine sees the traffic between hosts (with
+ * br_netfilter, bridged frames cross the bridge namespace's FORWARD chain, which Docker sets to DROP); one more
+ * veth gives this process an address on the network. Everything made here is named with one random id, and
+ * destroy() removes exactly that.
  */
 export async function createTestNetwork(): Promise<TestNetwork> {
   const id = randomBytes(3).toString('hex');
   const n = await freeSubnet();
   const subnet = `10.77.${n}.0/24`;
-  const bridge = `mph${id}br`;
+  const sw = `mp-hosts-${id}-net`;
   const hosts = {
     a: { name: 'a', netns: `mp-hosts-${id}-a`, address: `10.77.${n}.1` },
     b: { name: 'b', netns: `mp-hosts-${id}-b`, address: `10.77.${n}.2` },
     c: { name: 'c', netns: `mp-hosts-${id}-c`, address: `10.77.${n}.3` },
   } satisfies Record<string, NetHost>;
   const hostAddress = `10.77.${n}.254`;
+  const here = `mph${id}`;
   const made = { netns: [] as string[], links: [] as string[] };
 
   // Should this process end without destroy(), the namespaces and links go with it.
@@ -83,18 +86,21 @@ export async function createTestNetwork(): Promise<TestNetwork> {
     process.off('exit', destroySync);
   };
   try {
-    await ip('link', 'add', bridge, 'type', 'bridge');
-    made.links.push(bridge);
-    await ip('addr', 'add', `${hostAddress}/24`, 'dev', bridge);
-    await ip('link', 'set', bridge, 'up');
+    await ip('netns', 'add', sw);
+    made.netns.push(sw);
+    await ip('-n', sw, 'link', 'add', 'br0', 'type', 'bridge');
+    await ip('-n', sw, 'link', 'set', 'br0', 'up');
+    // This process's own port on the switch.
+    await ip('link', 'add', here, 'type', 'veth', 'peer', 'name', 'up0', 'netns', sw);
+    made.links.push(here);
+    await ip('addr', 'add', `${hostAddress}/24`, 'dev', here);
+    await ip('link', 'set', here, 'up');
+    await ip('-n', sw, 'link', 'set', 'up0', 'master', 'br0', 'up');
     for (const h of Object.values(hosts)) {
-      const veth = `mph${id}${h.name}`;
       await ip('netns', 'add', h.netns);
       made.netns.push(h.netns);
-      await ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.netns);
-      made.links.push(veth);
-      await ip('link', 'set', veth, 'master', bridge);
-      await ip('link', 'set', veth, 'up');
+      await ip('-n', sw, 'link', 'add', `to-${h.name}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.netns);
+      await ip('-n', sw, 'link', 'set', `to-${h.name}`, 'master', 'br0', 'up');
       await ip('-n', h.netns, 'addr', 'add', `${h.address}/24`, 'dev', 'eth0');
       await ip('-n', h.netns, 'link', 'set', 'eth0', 'up');
       await ip('-n', h.netns, 'link', 'set', 'lo', 'up');
