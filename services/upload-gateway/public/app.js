@@ -209,12 +209,18 @@ function statusLine(m) {
 
 function thumbFor(m) {
   const kind = m.kind;
-  const thumb = h('button', {
-    class: 'thumb',
-    type: 'button',
-    dataset: { open: m.id, kind },
-    'aria-label': `Open ${displayName(m)}`,
-  });
+  const d = m.status === 'complete' ? longestDuration(m) : null;
+  const overlay =
+    m.status === 'failed'
+      ? 'Could not be processed'
+      : m.status === 'complete'
+        ? null
+        : m.status === 'processing'
+          ? `Processing${m.progress != null ? ` ${m.progress}%` : '…'}`
+          : 'Waiting…';
+  // The button's name holds every word drawn on the picture, so what is seen is what is announced.
+  const label = [`Open ${displayName(m)}`, overlay, d ? duration(d) : null].filter(Boolean).join(', ');
+  const thumb = h('button', { class: 'thumb', type: 'button', dataset: { open: m.id, kind }, 'aria-label': label });
   if (kind === 'audio') {
     const wave = h('span', { class: 'wave', 'aria-hidden': 'true' });
     // A decorative waveform, the same for a file every time (from its id).
@@ -223,7 +229,10 @@ function thumbFor(m) {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       wave.append(h('i', { style: `height:${20 + (seed % 80)}%` }));
     }
-    thumb.append(wave, icon('audio', 'kind-icon'));
+    thumb.append(
+      wave,
+      m.status === 'complete' ? h('span', { class: 'corner' }, icon('audio')) : icon('audio', 'kind-icon'),
+    );
   } else if (m.previewUrl) {
     const img = h('img', { src: m.previewUrl, alt: '', loading: 'lazy', decoding: 'async' });
     img.addEventListener('error', () => {
@@ -235,18 +244,16 @@ function thumbFor(m) {
     thumb.append(icon(kind === 'image' ? 'image' : 'video', 'kind-icon'));
   }
   if (m.status === 'complete' && kind !== 'image') thumb.append(h('span', { class: 'play-badge' }, icon('play')));
-  const d = longestDuration(m);
-  if (m.status === 'complete' && d) thumb.append(h('span', { class: 'duration' }, duration(d)));
+  if (d) thumb.append(h('span', { class: 'duration' }, duration(d)));
   if (m.status === 'failed') {
-    thumb.append(h('span', { class: 'overlay failed' }, icon('alert'), 'Could not be processed'));
-  } else if (m.status !== 'complete') {
-    const pct = m.progress ?? 0;
+    thumb.append(h('span', { class: 'overlay failed' }, icon('alert'), overlay));
+  } else if (overlay) {
     thumb.append(
       h(
         'span',
         { class: 'overlay' },
-        m.status === 'processing' ? `Processing${m.progress != null ? ` ${pct}%` : '…'}` : 'Waiting…',
-        h('span', { class: 'bar', role: 'presentation' }, h('span', { style: `width:${pct}%` })),
+        overlay,
+        h('span', { class: 'bar', role: 'presentation' }, h('span', { style: `width:${m.progress ?? 0}%` })),
       ),
     );
   }
@@ -478,7 +485,12 @@ function renderDetailInfo(m) {
       { class: 'detail-actions' },
       h(
         'button',
-        { class: 'btn', type: 'button', dataset: { delete: m.id }, 'aria-label': `Delete ${displayName(m)}` },
+        {
+          class: 'btn danger-outline',
+          type: 'button',
+          dataset: { delete: m.id },
+          'aria-label': `Delete ${displayName(m)}`,
+        },
         icon('trash'),
         'Delete',
       ),
