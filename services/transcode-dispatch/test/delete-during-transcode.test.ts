@@ -188,8 +188,10 @@ describe('deleting a media while the pipeline works on it', () => {
       },
       { timeoutMs: 120_000, intervalMs: 200 },
     );
-    // It did write its outputs and thumbnails into the media's prefix, after the delete...
-    expect(done.Outputs!.map((o) => o.Status)).toEqual(['Complete', 'Complete']);
+    // It did write its outputs (the HLS ladder with its playlist, the MP4 and its thumbnails) into the media's
+    // prefix, after the delete...
+    expect(done.Outputs!.map((o) => o.Status)).toEqual(['Complete', 'Complete', 'Complete', 'Complete']);
+    expect(done.Playlists!.map((p) => p.Status)).toEqual(['Complete']);
     expect(done.OutputKeyPrefix).toBe(`transcoded/${user.id}/${mediaId}/`);
     // ...and none of them, nor anything else of the media, remains; nor does any row.
     await eventually(
