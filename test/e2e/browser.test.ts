@@ -182,6 +182,12 @@ describe('a person on a desktop browser', () => {
     expect(await page.locator('#detail .file-label').allInnerTexts()).toEqual(
       expect.arrayContaining(['AAC audio', 'WAV audio (uncompressed)', 'FLAC audio (lossless)']),
     );
+    // Saved under the name it was uploaded with, and the output's own extension.
+    const [saved] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#detail .file', { hasText: 'WAV audio' }).getByRole('button').click(),
+    ]);
+    expect(saved.suggestedFilename()).toBe('voice memo [v2] #1.wav');
     await page.keyboard.press('Escape');
     await card(page, NAMES.image).locator('.thumb').click();
     const img = page.locator('#detail .stage img');
@@ -241,6 +247,27 @@ describe('a person on a desktop browser', () => {
     expect(all.body.items.map((n) => n.mediaId).sort()).toEqual([ids.audio, ids.video].sort());
     expect(await page.locator('#panel .note').count()).toBe(2);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('resumes an upload whose connection broke: the rest goes from where it stopped (tus)', async () => {
+    const seen: string[] = [];
+    let cut = false;
+    await page.route('**/v1/uploads**', async (route) => {
+      const method = route.request().method();
+      seen.push(method);
+      if (method === 'PATCH' && !cut) {
+        cut = true;
+        return route.abort('connectionreset');
+      }
+      return route.continue();
+    });
+    await dropFiles(page, [{ ...fixtures[0]!, name: 'second take.mp3' }]);
+    await card(page, 'second take.mp3').waitFor({ timeout: 30_000 });
+    await page.unrouteAll();
+    // Created, the first send cut, then asked where it stood (HEAD) and sent again.
+    expect(seen[0]).toBe('POST');
+    expect(seen.indexOf('HEAD')).toBeGreaterThan(seen.indexOf('PATCH'));
+    expect(seen.lastIndexOf('PATCH')).toBeGreaterThan(seen.indexOf('HEAD'));
   });
 
   it('shows the live connection going away and coming back', async () => {

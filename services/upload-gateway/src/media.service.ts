@@ -15,7 +15,7 @@ import { AppError, type TranscodeJob } from '@mp/contracts';
 import type { Media, MediaCursor, MediaRepository, Output } from '@mp/db';
 import type { Logger } from '@mp/logging';
 import { enqueueTranscode } from '@mp/runtime';
-import { deleteKeys, listKeys, mediaKey, outputPrefix, sanitizeName } from '@mp/storage';
+import { baseName, deleteKeys, listKeys, mediaKey, outputPrefix, sanitizeName } from '@mp/storage';
 import { MeterStream, peekMedia, sniff } from './upload';
 
 export interface MediaServiceDeps {
@@ -181,7 +181,7 @@ export class MediaService {
     }
     if (output.contentType === HLS_TYPE)
       throw new AppError(409, 'STREAM_ONLY', 'This output is part of the stream: play it, or download the MP4.');
-    const filename = output.s3Key.split('/').pop() ?? 'download';
+    const filename = downloadName(media, output);
     return getSignedUrl(
       signer,
       new GetObjectCommand({
@@ -278,6 +278,26 @@ export class MediaService {
     for (const key of await listKeys(this.d.s3, this.d.bucket, outputPrefix(media.userId, media.id))) keys.add(key);
     await deleteKeys(this.d.s3, this.d.bucket, [...keys]);
   }
+}
+
+/**
+ * The name a download is saved under: the file's name as the user gave it (its last path segment, no control
+ * characters) with the output's own ending (`voice memo [v2].wav`, `clip (final)-480p.mp4`); the stored key's
+ * name when there is no such name.
+ */
+export function downloadName(media: Pick<Media, 'name' | 'originalName'>, output: Pick<Output, 's3Key'>): string {
+  const stored = output.s3Key.split('/').pop() || 'download';
+  const given = (media.originalName ?? '')
+    .split(/[/\\]/)
+    .pop()!
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim();
+  if (!given) return stored;
+  const storedBase = baseName(media.name);
+  const ending = stored.startsWith(storedBase)
+    ? stored.slice(storedBase.length)
+    : (/\.[A-Za-z0-9]{1,8}$/.exec(stored)?.[0] ?? '');
+  return `${baseName(given)}${ending}`;
 }
 
 export const notFound = () => new AppError(404, 'NOT_FOUND', 'No such media.');

@@ -14,6 +14,7 @@ import { MediaRepository, TranscodeJobRepository, createDb, notifications, type 
 import { outputPrefix } from '@mp/storage';
 import { FFMPEG, generateMedia } from '@mp/testbed/media';
 import { eq } from 'drizzle-orm';
+import { downloadName } from '../src/media.service';
 import { issuePlaybackToken } from '../src/stream/playback-token';
 import { startGateway, upload, type Running } from './helpers';
 
@@ -204,6 +205,11 @@ describe('names, failures and delete', () => {
       items: Array<{ id: string; originalName: string }>;
     };
     expect(list.items.find((i) => i.id === (res.body as { id: string }).id)!.originalName).toBe(given);
+    expect(
+      downloadName({ name: 'x', originalName: given }, { s3Key: 'transcoded/u/m/_v2_ _1 _b_ünïcode-half.png' }),
+    ).toBe('[v2] #1 <b>ünïcode.png');
+    expect(downloadName({ name: 'x', originalName: 'a/b\u0007c.mp3' }, { s3Key: 'p/x.wav' })).toBe('bc.wav');
+    expect(downloadName({ name: 'x', originalName: null }, { s3Key: 'p/x.wav' })).toBe('x.wav');
     // A name given in the form's `name` field is kept as it is too, slashes and all.
     const named = await upload(g.url, alice.token, new Blob([await readFile(path.join(dir, 'poster.png'))]), 'x.png', {
       name: 'Holiday 2025/Day 1: the "beach".png',
