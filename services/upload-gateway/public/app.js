@@ -196,13 +196,8 @@ function longestDuration(m) {
 
 function statusLine(m) {
   if (m.status === 'failed') return { text: 'Could not be processed', failed: true };
-  if (m.status === 'complete') {
-    const parts = [KIND[m.kind]];
-    const d = longestDuration(m);
-    if (d) parts.push(duration(d));
-    parts.push(bytes(m.size));
-    return { text: parts.join(' · ') };
-  }
+  // The duration is on the picture.
+  if (m.status === 'complete') return { text: `${KIND[m.kind]} · ${bytes(m.size)}` };
   if (m.status === 'processing') return { text: `Processing${m.progress != null ? ` ${m.progress}%` : '…'}` };
   return { text: 'Waiting to be processed…' };
 }
