@@ -107,43 +107,46 @@ export async function removeContainers(label: string): Promise<void> {
   if (ids.length) await podman(['rm', '--force', '--time', '10', ...ids], { allowFailure: true });
 }
 
-/** The full ids of an image and of every image it was built on that podman still has. */
-async function lineage(ref: string): Promise<string[]> {
-  const r = await podman(['history', '--no-trunc', '--format', '{{.ID}}', ref], { allowFailure: true });
-  return r.stdout
-    .split('\n')
-    .map((l) => l.trim().replace(/^sha256:/, ''))
-    .filter((l) => /^[0-9a-f]{64}$/.test(l));
-}
+const bare = (id: string) => id.trim().replace(/^sha256:/, '');
 
 /**
- * Removes the build's untagged intermediate images, those built on `base`, but for the layers under the images
- * in `keep` (the build cache of the slow steps). A later build of the same stages reuses what is kept.
+ * Removes the build's untagged intermediate images, those built on `base`, but for the ones under the images in
+ * `keep` (the build cache of the slow steps): a later build of the same stages reuses those.
  */
 export async function removeIntermediates(base: string, keep: readonly string[]): Promise<number> {
-  const baseIds = await lineage(base);
-  const kept = new Set([...baseIds, ...(await Promise.all(keep.map(lineage))).flat()]);
-  const listed = await podman(
-    ['images', '--all', '--no-trunc', '--sort', 'created', '--format', '{{.ID}} {{.Repository}}'],
-    {
-      allowFailure: true,
-    },
-  );
-  const untagged = listed.stdout
+  const listed = await podman(['images', '--all', '--no-trunc', '--format', '{{.ID}} {{.Repository}}'], {
+    allowFailure: true,
+  });
+  const rows = listed.stdout
     .split('\n')
     .map((l) => l.trim().split(' '))
-    .filter(([id, repo]) => id && repo === '<none>')
-    .map(([id]) => id!.replace(/^sha256:/, ''))
-    .filter((id) => !kept.has(id));
-  const ours: string[] = [];
-  for (const id of untagged) if ((await lineage(id)).includes(baseIds[0] ?? '-')) ours.push(id);
-  // Newest first, so children go before their parents; a second pass takes what the first could not.
-  ours.reverse();
+    .filter(([id]) => id);
+  const ids = [...new Set(rows.map(([id]) => bare(id!)))];
+  if (!ids.length) return 0;
+  const inspected = await podman(['inspect', '--type', 'image', '--format', '{{.Id}} {{.Parent}}', ...ids], {
+    allowFailure: true,
+  });
+  const parent = new Map(
+    inspected.stdout
+      .split('\n')
+      .map((l) => l.trim().split(' '))
+      .filter(([id]) => id)
+      .map(([id, p]) => [bare(id!), p ? bare(p) : ''] as const),
+  );
+  const chain = (id: string) => {
+    const out: string[] = [];
+    for (let at = id; at && !out.includes(at); at = parent.get(at) ?? '') out.push(at);
+    return out;
+  };
+  const resolve = async (ref: string) =>
+    bare((await podman(['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true })).stdout);
+  const baseId = await resolve(base);
+  const kept = new Set((await Promise.all(keep.map(resolve))).filter(Boolean).flatMap(chain));
+  const untagged = new Set(rows.filter(([, repo]) => repo === '<none>').map(([id]) => bare(id!)));
+  const ours = [...untagged].filter((id) => !kept.has(id) && chain(id).includes(baseId));
+  // Children before their parents.
+  ours.sort((a, b) => chain(b).length - chain(a).length);
   let removed = 0;
-  for (let pass = 0; pass < 2; pass++) {
-    for (const id of ours) {
-      if ((await podman(['rmi', id], { allowFailure: true })).code === 0) removed++;
-    }
-  }
+  for (const id of ours) if ((await podman(['rmi', id], { allowFailure: true })).code === 0) removed++;
   return removed;
 }
