@@ -3,7 +3,8 @@
 // their notifications read and deletes a file after saying yes. Then the page at phone size, and an axe-core
 // check. Screenshots go to test/e2e/artifacts/.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -85,6 +86,8 @@ afterAll(async () => {
   await context?.close();
   await browser?.close();
 });
+
+const gzipSize = (b: Buffer) => gzipSync(b).length;
 
 async function signIn(p: Page, token: string) {
   await p.goto(target().gateway);
@@ -318,6 +321,31 @@ describe('the page at phone size (390 × 844)', () => {
     await card(p, NAMES.video).locator('.thumb img').waitFor();
   });
   afterAll(() => phone?.close());
+
+  it('is interactive soon after it is opened, signed in, with its first JavaScript small', async () => {
+    const started = Date.now();
+    await p.reload();
+    await card(p, NAMES.video).locator('.thumb').waitFor();
+    const ready = Date.now() - started;
+    // Every script the page loaded (hls.js is not among them until a video opens), as gzip sends it.
+    const urls: string[] = await p.evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .filter((e: Dom) => e.initiatorType === 'script' || e.name.endsWith('.js') || e.name.endsWith('.mjs'))
+        .map((e: Dom) => e.name),
+    );
+    const sizes = await Promise.all(
+      [...new Set([`${target().gateway}/app.js`, `${target().notifier}/socket.io/socket.io.min.js`, ...urls])].map(
+        async (u) => gzipSize(Buffer.from(await (await fetch(u)).arrayBuffer())),
+      ),
+    );
+    const firstLoadBytes = sizes.reduce((a, b) => a + b, 0);
+    expect(urls.some((u) => u.includes('hls'))).toBe(false);
+    await writeFile(path.join(artifacts, 'first-load.json'), JSON.stringify({ readyMs: ready, firstLoadBytes, urls }));
+    expect(firstLoadBytes).toBeLessThan(150 * 1024);
+    // Under a second on a quiet machine; CI machines run other tests beside this one.
+    expect(ready).toBeLessThan(3000);
+  });
 
   it('has no sideways scroll, and every control is at least 44 px to tap', async () => {
     const widths = await p.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: innerWidth }));

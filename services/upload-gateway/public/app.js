@@ -224,10 +224,7 @@ function thumbFor(m) {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       wave.append(h('i', { style: `height:${20 + (seed % 80)}%` }));
     }
-    thumb.append(
-      wave,
-      m.status === 'complete' ? h('span', { class: 'corner' }, icon('audio')) : icon('audio', 'kind-icon'),
-    );
+    thumb.append(wave, h('span', { class: 'corner' }, icon('audio')));
   } else if (m.previewUrl) {
     const img = h('img', { src: m.previewUrl, alt: '', loading: 'lazy', decoding: 'async' });
     img.addEventListener('error', () => {
