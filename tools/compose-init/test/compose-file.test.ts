@@ -227,6 +227,8 @@ describe('the default stack: the Versity S3 Gateway and the engine’s direct de
     expect(svc('default', 's3').ports?.some((p) => p.endsWith(`:${endpoint.port}:${endpoint.port}`))).toBe(true);
     for (const name of s3Users)
       expect(containerEnv('default', name).S3_ENDPOINT, name).toBe(endpoint.href.slice(0, -1));
+    // The page's player and links read from S3 across origins.
+    expect(containerEnv('default', 's3').VGW_CORS_ALLOW_ORIGIN).toBe('*');
     const health = containerEnv('default', 's3').VGW_HEALTH!;
     expect(JSON.stringify(svc('default', 's3'))).toContain(`127.0.0.1:${endpoint.port}${health}`);
   });
