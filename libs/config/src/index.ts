@@ -87,6 +87,18 @@ export const common = {
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
 };
 
+/** The engine's region and account, as its ARNs spell them (the engine itself, and who makes its pipeline). */
+export const et = {
+  ET_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'a region name')
+    .default('us-east-1'),
+  ET_ACCOUNT_ID: z
+    .string()
+    .regex(/^\d{12}$/, '12 digits')
+    .default('000000000000'),
+};
+
 export const s3 = {
   S3_ENDPOINT: z.url().optional(),
   S3_REGION: z.string().default('us-east-1'),

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { common, env, loadConfig, s3, z } from '@mp/config';
+import { common, env, et, loadConfig, s3, z } from '@mp/config';
 
 const { S3_BUCKET: _bucket, ...s3Fields } = s3;
 
@@ -51,14 +51,7 @@ export const configSchema = z
     HOST: z.string().default('0.0.0.0'),
     /** Key pairs that may sign requests: AKID:SECRET[,AKID2:SECRET2]. */
     ET_CREDENTIALS: credentialPairs,
-    ET_REGION: z
-      .string()
-      .regex(/^[a-z0-9-]+$/, 'a region name')
-      .default('us-east-1'),
-    ET_ACCOUNT_ID: z
-      .string()
-      .regex(/^\d{12}$/, '12 digits')
-      .default('000000000000'),
+    ...et,
     /** Jobs of one pipeline transcoding at once, across all workers. */
     PIPELINE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
     /** Jobs one worker process runs at once. */

@@ -1,19 +1,12 @@
-import { common, loadConfig, s3, z } from '@mp/config';
+import { common, et, loadConfig, s3, z } from '@mp/config';
 
 export const configSchema = z.object({
   DATABASE_URL: common.DATABASE_URL,
   LOG_LEVEL: common.LOG_LEVEL,
   /** The transcoder's Elastic Transcoder API. */
   ET_ENDPOINT: z.url(),
-  ET_REGION: z
-    .string()
-    .regex(/^[a-z0-9-]+$/, 'a region name')
-    .default('us-east-1'),
-  /** Account of the pipeline's IAM role ARN (the engine does not check roles). */
-  ET_ACCOUNT_ID: z
-    .string()
-    .regex(/^\d{12}$/, '12 digits')
-    .default('000000000000'),
+  /** ET_ACCOUNT_ID: account of the pipeline's IAM role ARN (the engine does not check roles). */
+  ...et,
   ET_ACCESS_KEY_ID: z.string().min(1),
   ET_SECRET_ACCESS_KEY: z.string().min(1),
   /** transcode-dispatch finds the pipeline by this name. */
