@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,8 @@ beforeAll(async () => {
       '--disable-component-update',
       '--disable-sync',
       '--autoplay-policy=no-user-gesture-required',
+      // Another device's view of this machine: its name (the embedded S3 takes any other name for a bucket's).
+      `--host-resolver-rules=MAP ${LAN_NAME} 127.0.0.1`,
     ],
   });
   await mkdir(artifacts, { recursive: true });
@@ -88,6 +90,7 @@ afterAll(async () => {
 });
 
 const gzipSize = (b: Buffer) => gzipSync(b).length;
+const LAN_NAME = hostname().toLowerCase();
 
 async function signIn(p: Page, token: string) {
   await p.goto(target().gateway);
@@ -373,6 +376,36 @@ describe('the page at phone size (390 × 844)', () => {
     expect(dialog.scroll).toBe(dialog.client);
     await p.screenshot({ path: path.join(artifacts, 'detail-390.png') });
     await p.keyboard.press('Escape');
+  });
+});
+
+describe('the page from another device on the network', () => {
+  it('talks to the gateway, the notifier and S3 at the host it was loaded from, and plays the video', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const p = await ctx.newPage();
+    const hosts = new Set<string>();
+    p.on('request', (r) => hosts.add(new URL(r.url()).hostname));
+    const errors: string[] = [];
+    p.on('pageerror', (e) => errors.push(e.message));
+    const url = new URL(target().gateway);
+    url.hostname = LAN_NAME;
+    await p.goto(url.toString());
+    await p.fill('#token', alice.token);
+    await p.click('#signin-form button[type=submit]');
+    await p.waitForSelector('#app:not([hidden])');
+    await expect.poll(() => p.locator('#conn').getAttribute('data-state')).toBe('live');
+    await card(p, NAMES.video).locator('.thumb img').waitFor();
+    await card(p, NAMES.video).locator('.thumb').click();
+    const video = p.locator('#detail video');
+    await video.waitFor();
+    await video.evaluate((v: Dom) => {
+      v.muted = true;
+      return v.play().catch(() => undefined);
+    });
+    await expect.poll(() => video.evaluate((v: Dom) => v.currentTime), { timeout: 30_000 }).toBeGreaterThan(0.5);
+    expect([...hosts]).toEqual([LAN_NAME]);
+    expect(errors).toEqual([]);
+    await ctx.close();
   });
 });
 
