@@ -7,7 +7,7 @@ import {
   ListMultipartUploadsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { S3Store, type MetadataValue } from '@tus/s3-store';
+import type { MetadataValue } from '@tus/s3-store';
 import { MemoryKvStore, Server, type Upload } from '@tus/server';
 import type { ServerRequest } from 'srvx';
 import { AppError } from '@mp/contracts';
@@ -16,6 +16,7 @@ import type { Logger } from '@mp/logging';
 import { sanitizeName, type S3Settings } from '@mp/storage';
 import type { MediaService } from '../media.service';
 import { MAX_ID3_BYTES, peekMedia, SNIFF_BYTES, sniff } from '../upload';
+import { MemoryPartS3Store } from './memory-part-store';
 import type { SniffedType } from './sniff';
 
 /** Resumable uploads live outside media/ (where every new object becomes a media) until and after they finish. */
@@ -24,6 +25,9 @@ export const UPLOADS_PATH = '/v1/uploads';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Longest Upload-Metadata name kept (bytes); the media's own name is sanitised and shorter still. */
 export const MAX_NAME_BYTES = 1024;
+/** Parts of resumable uploads held in memory at once by one gateway (8 MiB each by default). */
+const PARTS_IN_FLIGHT = 16;
+const PARTS_PER_UPLOAD = 4;
 
 export const uploadKey = (id: string) => `${UPLOAD_PREFIX}${id}`;
 export const isUploadId = (id: string) => UUID.test(id);
@@ -65,7 +69,7 @@ function asTusError(err: unknown): unknown {
 export class ResumableUploads {
   readonly tus: Server;
   readonly repo: UploadsRepository;
-  private readonly store: S3Store;
+  private readonly store: MemoryPartS3Store;
   private readonly cache = new MemoryKvStore<MetadataValue>();
   private readonly contexts = new WeakMap<ServerRequest, UploadRequestContext>();
   private readonly mediaRepo: MediaRepository;
@@ -73,8 +77,11 @@ export class ResumableUploads {
   constructor(private readonly d: ResumableDeps) {
     this.repo = new UploadsRepository(d.db);
     this.mediaRepo = new MediaRepository(d.db);
-    this.store = new S3Store({
+    this.store = new MemoryPartS3Store({
       partSize: d.partBytes,
+      // Parts in memory at once (sent or being filled): over all uploads of this gateway, and per request.
+      maxConcurrentPartUploads: PARTS_IN_FLIGHT,
+      partsPerUpload: PARTS_PER_UPLOAD,
       expirationPeriodInMilliseconds: d.expiryMs,
       // Expiry is swept from Postgres, not by bucket lifecycle rules on tags.
       useTags: false,
