@@ -16,7 +16,7 @@ import { createUser, target } from './client';
 
 // The page's globals as the code these tests run in it uses them (this package is type-checked without the DOM).
 /* eslint-disable @typescript-eslint/no-explicit-any */
-declare const document: any, window: any, DataTransfer: any, DragEvent: any, File: any, MediaSource: any;
+declare const document: any, window: any, DataTransfer: any, DragEvent: any, File: any, MediaSource: any, Event: any;
 declare const innerWidth: number;
 type Dom = any;
 /* eslint-enable @typescript-eslint/no-explicit-any */
@@ -246,6 +246,13 @@ describe('a person on a desktop browser', () => {
     expect(await photo.count()).toBe(1);
     expect((await api(gateway, `/v1/media/${ids.image}`, alice.token)).status).toBe(200);
 
+    // A second tab of the same person, open on the library meanwhile.
+    const other = await context.newPage();
+    await other.goto(target().gateway);
+    await card(other, NAMES.image).waitFor();
+    await expect.poll(() => other.locator('#panel .note').count()).toBe(3);
+    await page.bringToFront();
+
     await photo.locator('[data-delete]').click();
     await page.click('#confirm-delete');
     await expect.poll(() => photo.count()).toBe(0);
@@ -253,6 +260,12 @@ describe('a person on a desktop browser', () => {
     const all = await api<{ items: Array<{ mediaId: string | null }> }>(notifier, '/v1/notifications', alice.token);
     expect(all.body.items.map((n) => n.mediaId).sort()).toEqual([ids.audio, ids.video].sort());
     expect(await page.locator('#panel .note').count()).toBe(2);
+    // The other tab, when it is looked at again, has dropped the file and its notifications too.
+    await other.bringToFront();
+    await other.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    await expect.poll(() => card(other, NAMES.image).count()).toBe(0);
+    await expect.poll(() => other.locator('#panel .note').count()).toBe(2);
+    await other.close();
     expect(pageErrors).toEqual([]);
   });
 

@@ -724,9 +724,14 @@ function cancelJob(job) {
   renderJob(job);
 }
 
+/** The newest page again: files added elsewhere appear, files deleted elsewhere (in its span) go. */
 async function refreshFirstPage() {
   const page = await api('/v1/media?limit=24').catch(() => null);
   if (!page) return;
+  const listed = new Set(page.items.map((m) => m.id));
+  const oldest = page.items.at(-1)?.createdAt;
+  for (const m of [...state.media.values()])
+    if (!listed.has(m.id) && (!page.nextCursor || (oldest && m.createdAt >= oldest))) removeMedia(m.id);
   for (const m of [...page.items].reverse()) {
     if (!state.media.has(m.id)) {
       state.media.set(m.id, m);
@@ -737,12 +742,24 @@ async function refreshFirstPage() {
 }
 
 // ── notifications: bell, panel, toasts ──────────────────────────────────────────────────────────────────
+/**
+ * The notifications as the notifier has them: the newest 50 and every unread one. What is held here and no
+ * longer there (a deleted file's, from this or another tab) goes; what arrived live while this was asked stays.
+ */
 async function loadNotes() {
   const [all, unread] = await Promise.all([
     notifierApi('/v1/notifications?limit=50'),
     notifierApi('/v1/notifications?unread=true&limit=100'),
   ]);
-  for (const n of [...all.items, ...unread.items]) state.notes.set(n.id, n);
+  const fresh = [...all.items, ...unread.items];
+  const newest = Math.max(0, ...fresh.map((n) => Number(n.id)));
+  const oldest = Math.min(...all.items.map((n) => Number(n.id)));
+  const ids = new Set(fresh.map((n) => n.id));
+  for (const n of [...state.notes.values()]) {
+    const id = Number(n.id);
+    if (!ids.has(n.id) && id <= newest && (id >= oldest || !n.readAt)) state.notes.delete(n.id);
+  }
+  for (const n of fresh) state.notes.set(n.id, n);
   renderNotes();
 }
 
@@ -928,6 +945,10 @@ function catchUp() {
     if (m.status !== 'complete' && m.status !== 'failed') refreshMedia(m.id).catch(() => {});
 }
 
+// Back to a tab that was in the background: catch up on what other tabs and devices did meanwhile.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && state.token && state.wasConnected) catchUp();
+});
 addEventListener('offline', () => state.socket && setConn('offline'));
 addEventListener('online', () => state.socket?.connect());
 
