@@ -6,6 +6,7 @@ import type { Logger } from '@mp/logging';
 import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
 import type { GatewayConfig } from '../config';
 import type { MediaService } from '../media.service';
+import { useBodyStream } from '../tus/body-stream';
 import { isUploadId, ResumableUploads, UPLOADS_PATH, type UploadRequestContext } from '../tus/resumable';
 import { sniffFirstBytes } from '../tus/sniff';
 import { currentUser } from './auth';
@@ -186,6 +187,7 @@ async function handle(
   }
 
   const request = new NodeRequest({ req: req.raw, res: reply.raw });
+  useBodyStream(request, req.raw);
   uploads.bind(request, ctx);
   const res = await uploads.tus.handleWeb(request);
   const text = await res.text();

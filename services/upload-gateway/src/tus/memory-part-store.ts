@@ -3,6 +3,10 @@ import { S3Store, type MetadataValue, type Options } from '@tus/s3-store';
 
 /** Parts up to this size are gathered in memory; a larger one (an upload of many GiB) goes through a file. */
 export const MAX_MEMORY_PART_BYTES = 64 * 1024 ** 2;
+/** Part buffers kept for the next parts once sent, so that each part does not allocate (and collect) anew. */
+const IDLE_BUFFERS = 4;
+/** Commands whose body is a part: sent as UNSIGNED-PAYLOAD, as S3Store's file streams were, not hashed first. */
+const PART_COMMANDS = new Set(['UploadPartCommand', 'PutObjectCommand']);
 
 /**
  * S3Store whose parts are gathered in memory and sent from one buffer, rather than written to a temporary file
@@ -14,11 +18,32 @@ export const MAX_MEMORY_PART_BYTES = 64 * 1024 ** 2;
  */
 export class MemoryPartS3Store extends S3Store {
   private readonly partsPerUpload: number;
+  private readonly idle: Buffer[] = [];
 
   constructor(options: Options & { partsPerUpload: number }) {
     const { partsPerUpload, ...rest } = options;
     super(rest);
     this.partsPerUpload = partsPerUpload;
+    // The SDK hashes a buffer body on the event loop for the signature (SHA-256, 8 MiB a part); the body goes
+    // over one connection and S3 checks its length, as for the file streams S3Store sent before.
+    this.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (PART_COMMANDS.has(context.commandName ?? '') && request.headers)
+          request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        return next(args);
+      },
+      { step: 'build', name: 'unsignedPartPayload' },
+    );
+  }
+
+  private takeBuffer(size: number): Buffer {
+    const i = this.idle.findIndex((b) => b.length === size);
+    return i >= 0 ? this.idle.splice(i, 1)[0]! : Buffer.allocUnsafe(size);
+  }
+
+  private giveBack(buf: Buffer): void {
+    if (this.idle.length < IDLE_BUFFERS) this.idle.push(buf);
   }
 
   protected override async uploadParts(
@@ -40,7 +65,8 @@ export class MemoryPartS3Store extends S3Store {
     let filled = 0;
 
     const send = () => {
-      const body = part!.subarray(0, filled);
+      const whole = part!;
+      const body = whole.subarray(0, filled);
       const held = permit!;
       const partNumber = currentPartNumber++;
       const n = filled;
@@ -60,6 +86,7 @@ export class MemoryPartS3Store extends S3Store {
           readStream.destroy(err as Error);
           throw err;
         } finally {
+          this.giveBack(whole);
           held.release().catch(() => {});
         }
       })();
@@ -78,7 +105,7 @@ export class MemoryPartS3Store extends S3Store {
             while (active.size >= this.partsPerUpload) await Promise.race(active).catch(() => {});
             if (failure) throw failure;
             permit = await this.partUploadSemaphore.acquire();
-            part = Buffer.allocUnsafe(partSize);
+            part = this.takeBuffer(partSize);
           }
           const n = Math.min(rest.length, partSize - filled);
           rest.copy(part, filled, 0, n);
@@ -92,6 +119,7 @@ export class MemoryPartS3Store extends S3Store {
       tasks.push(Promise.reject(failure ?? err));
     } finally {
       // A part begun when the request failed is dropped, as S3Store drops its unfinished part file.
+      if (part) this.giveBack(part);
       (permit as { release(): Promise<void> } | null)?.release().catch(() => {});
       await Promise.allSettled(tasks);
     }
