@@ -283,7 +283,7 @@ export class MediaService {
 /**
  * The name a download is saved under: the file's name as the user gave it (its last path segment, no control
  * characters) with the output's own ending (`voice memo [v2].wav`, `clip (final)-480p.mp4`); the stored key's
- * name when there is no such name.
+ * name when there is no such name, or the output is not named after its media.
  */
 export function downloadName(media: Pick<Media, 'name' | 'originalName'>, output: Pick<Output, 's3Key'>): string {
   const stored = output.s3Key.split('/').pop() || 'download';
@@ -293,11 +293,10 @@ export function downloadName(media: Pick<Media, 'name' | 'originalName'>, output
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .trim();
   if (!given) return stored;
+  // An output named otherwise than after its media (another profile's layout) keeps its own name.
   const storedBase = baseName(media.name);
-  const ending = stored.startsWith(storedBase)
-    ? stored.slice(storedBase.length)
-    : (/\.[A-Za-z0-9]{1,8}$/.exec(stored)?.[0] ?? '');
-  return `${baseName(given)}${ending}`;
+  if (!stored.startsWith(storedBase)) return stored;
+  return `${baseName(given)}${stored.slice(storedBase.length)}`;
 }
 
 export const notFound = () => new AppError(404, 'NOT_FOUND', 'No such media.');

@@ -205,10 +205,12 @@ describe('names, failures and delete', () => {
       items: Array<{ id: string; originalName: string }>;
     };
     expect(list.items.find((i) => i.id === (res.body as { id: string }).id)!.originalName).toBe(given);
-    expect(
-      downloadName({ name: 'x', originalName: given }, { s3Key: 'transcoded/u/m/_v2_ _1 _b_ünïcode-half.png' }),
-    ).toBe('[v2] #1 <b>ünïcode.png');
-    expect(downloadName({ name: 'x', originalName: 'a/b\u0007c.mp3' }, { s3Key: 'p/x.wav' })).toBe('bc.wav');
+    const stored = { name: '_v2_ _1 _b_ünïcode.png', originalName: given };
+    expect(downloadName(stored, { s3Key: 'transcoded/u/m/_v2_ _1 _b_ünïcode-half.png' })).toBe(
+      '[v2] #1 <b>ünïcode-half.png',
+    );
+    expect(downloadName({ name: 'x.mp3', originalName: 'a/b\u0007c.mp3' }, { s3Key: 'p/x.wav' })).toBe('bc.wav');
+    expect(downloadName({ name: 'x.mp3', originalName: 'c.mp3' }, { s3Key: 'p/other.wav' })).toBe('other.wav');
     expect(downloadName({ name: 'x', originalName: null }, { s3Key: 'p/x.wav' })).toBe('x.wav');
     // A name given in the form's `name` field is kept as it is too, slashes and all.
     const named = await upload(g.url, alice.token, new Blob([await readFile(path.join(dir, 'poster.png'))]), 'x.png', {
