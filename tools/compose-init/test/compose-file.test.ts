@@ -171,6 +171,8 @@ describe.each(['default', 'aws'] as const)('the %s stack', (stack) => {
     for (const name of Object.keys(loaders))
       expect(waitsFor(name, 'migrate'), name).toBe('service_completed_successfully');
     expect(waitsFor('transcode-dispatch', 'compose-init')).toBe('service_completed_successfully');
+    // The gateway sets the bucket's playback CORS rule at start: the bucket must be there.
+    expect(waitsFor('upload-gateway', 'compose-init')).toBe('service_completed_successfully');
     expect(waitsFor('compose-init', 'transcoder')).toBe('service_healthy');
     const store = stack === 'default' ? 's3' : 'localstack';
     for (const name of ['upload-gateway', 'transcoder', 'transcoder-worker', 'transcode-dispatch', 'compose-init']) {

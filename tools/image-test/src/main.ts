@@ -15,7 +15,7 @@ import { startEmbeddedS3, type EmbeddedS3 } from '@mp/testbed/s3';
 import { BASE_NAME, ensureBase } from './base';
 import { build, logs, podman, removeContainers, removeIntermediates, runOnce, start, waitHealthy } from './podman';
 import { log, run } from './run';
-import { composeEnv, composeHealthCmd, composeServices } from './services';
+import { composeEnv, composeHealthCmd, composeServices, startOrder } from './services';
 
 const CACHE = { deps: 'localhost/mp-image-test/cache:deps', ffmpeg: 'localhost/mp-image-test/cache:ffmpeg' };
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -166,21 +166,23 @@ async function main(): Promise<number> {
     };
 
     containersStarted = true;
-    log('migrate');
-    await runOnce(spec('migrate'));
-    const first = ['sns-ingest', 'transcoder', 'transcoder-worker', 'notifier', 'upload-gateway'];
-    for (const name of first) await start(spec(name));
-    for (const name of first) {
-      await waitHealthy(spec(name).name, 120_000);
-      log(`${name} healthy`);
+    let token: string | undefined;
+    for (const round of startOrder(compose)) {
+      const oneShots = round.filter((n) => compose[n]!.restart === 'no');
+      const services = round.filter((n) => !oneShots.includes(n));
+      for (const name of oneShots) {
+        log(name);
+        const out = await runOnce(spec(name));
+        token ??= /token: (\S+)/.exec(out)?.[1];
+      }
+      for (const name of services) await start(spec(name));
+      for (const name of services) {
+        await waitHealthy(spec(name).name, 120_000);
+        log(`${name} healthy`);
+      }
     }
-    log('compose-init');
-    const initOut = await runOnce(spec('compose-init'));
-    const token = /token: (\S+)/.exec(initOut)?.[1];
-    if (!token) throw new Error(`compose-init printed no token:\n${initOut}`);
-    await start(spec('transcode-dispatch'));
-    await waitHealthy(spec('transcode-dispatch').name, 120_000);
-    log(`transcode-dispatch healthy; every service up from the images (${seconds(phase)})`);
+    if (!token) throw new Error('compose-init printed no token');
+    log(`every service up from the images (${seconds(phase)})`);
 
     phase = Date.now();
     const e2e = await run('npx', ['vitest', 'run'], {
