@@ -9,3 +9,4 @@ export * from './s3-events';
 export * from './gateway-api';
 export * from './gateway.client';
 export * from './chain';
+export * from './unreadable';

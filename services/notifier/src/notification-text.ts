@@ -1,4 +1,4 @@
-import type { NotifyKind } from '@mp/contracts';
+import { saysUnreadable, type NotifyKind } from '@mp/contracts';
 
 /** The kinds that are stored as notifications; the others are live status only. */
 export const StoredKind = ['media.complete', 'media.failed'] as const;
@@ -18,17 +18,6 @@ export interface NotificationContent {
   dedupeKey: string;
 }
 
-// The engine's and ffmpeg's ways of saying that a file is not media they can read.
-const UNREADABLE = [
-  /could not interpret/i,
-  /\berror 40(?:00|01|04|06)\b/i,
-  /invalid data found/i,
-  /no (?:audio|video) stream/i,
-  /moov atom not found/i,
-  /unsupported codec|unknown codec|could not find codec/i,
-  /^the image could not be processed/i,
-];
-
 /**
  * What the owner reads when their file is done: in words, with the name as they gave it. A failure says what
  * happened and where to look; the engine's own text (a vendor's message, an error code) stays in the media's
@@ -40,7 +29,7 @@ export function notificationContent(
 ): NotificationContent {
   const name = clip(oneLine(media.name), MAX_NAME);
   const reason = oneLine(media.statusDetail ?? '').slice(0, MAX_REASON);
-  const unreadable = UNREADABLE.some((re) => re.test(reason));
+  const unreadable = saysUnreadable(reason);
   const what = media.kind === 'image' ? 'an image' : media.kind === 'audio' ? 'audio' : 'audio or video';
   const text =
     kind === 'media.complete'

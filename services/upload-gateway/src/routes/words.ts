@@ -1,4 +1,4 @@
-import type { MediaFailure, MediaKind, OutputKind } from '@mp/contracts';
+import { saysUnreadable, type MediaFailure, type MediaKind, type OutputKind } from '@mp/contracts';
 
 // What the page shows a person: each output's format in words, and a failure as what happened and what to do.
 // The engine's own text stays available as the detail. Pure.
@@ -40,16 +40,6 @@ export function outputLabel(
   return o.format;
 }
 
-const UNREADABLE = [
-  /could not interpret/i,
-  /\berror 40(?:00|01|04|06)\b/i,
-  /invalid data found/i,
-  /no (?:audio|video) stream/i,
-  /moov atom not found/i,
-  /unsupported codec|unknown codec|could not find codec/i,
-  /not an? (?:audio|video|media) file/i,
-];
-
 /** A failed media's reason in words, with the engine's text as the detail. */
 export function failureOf(status: string, detail: string | null, kind: MediaKind): MediaFailure | null {
   if (status !== 'failed') return null;
@@ -60,7 +50,7 @@ export function failureOf(status: string, detail: string | null, kind: MediaKind
         'This image could not be read. It may be damaged or in a format this system does not know: try saving it again as JPEG or PNG and upload that.',
       detail,
     };
-  if (UNREADABLE.some((re) => re.test(text)))
+  if (saysUnreadable(text))
     return {
       message: `This file could not be read as ${kind === 'audio' ? 'audio' : 'audio or video'}. It may be damaged or in a format this system does not know: try exporting it again (as MP3 or WAV for sound, MP4 for video) and upload that.`,
       detail,
