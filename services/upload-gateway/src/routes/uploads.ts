@@ -58,6 +58,7 @@ export async function registerUploadRoutes(app: FastifyInstance, deps: UploadRou
     log,
     maxUploadBytes: cfg.MAX_UPLOAD_BYTES,
     partBytes: cfg.UPLOAD_PART_BYTES,
+    partsPerUpload: cfg.UPLOAD_QUEUE_SIZE,
     quotaBytes: cfg.UPLOADS_QUOTA_BYTES,
     expiryMs: Math.round(cfg.UPLOAD_EXPIRY_HOURS * 3_600_000),
   });

@@ -27,7 +27,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const MAX_NAME_BYTES = 1024;
 /** Parts of resumable uploads held in memory at once by one gateway (8 MiB each by default). */
 const PARTS_IN_FLIGHT = 16;
-const PARTS_PER_UPLOAD = 4;
 
 export const uploadKey = (id: string) => `${UPLOAD_PREFIX}${id}`;
 export const isUploadId = (id: string) => UUID.test(id);
@@ -48,6 +47,8 @@ export interface ResumableDeps {
   log: Logger;
   maxUploadBytes: number;
   partBytes: number;
+  /** Parts of one request in memory at once (sent or being filled), as UPLOAD_QUEUE_SIZE for a multipart upload. */
+  partsPerUpload: number;
   quotaBytes: number;
   expiryMs: number;
 }
@@ -81,7 +82,7 @@ export class ResumableUploads {
       partSize: d.partBytes,
       // Parts in memory at once (sent or being filled): over all uploads of this gateway, and per request.
       maxConcurrentPartUploads: PARTS_IN_FLIGHT,
-      partsPerUpload: PARTS_PER_UPLOAD,
+      partsPerUpload: d.partsPerUpload,
       expirationPeriodInMilliseconds: d.expiryMs,
       // Expiry is swept from Postgres, not by bucket lifecycle rules on tags.
       useTags: false,
