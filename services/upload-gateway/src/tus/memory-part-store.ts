@@ -12,7 +12,7 @@ const PART_COMMANDS = new Set(['UploadPartCommand', 'PutObjectCommand']);
  * S3Store whose parts are gathered in memory and sent from one buffer, rather than written to a temporary file
  * chunk by chunk (each append awaited before the next chunk is read) and read back for the UploadPart. The
  * request is read on while earlier parts are sent; a part is started only once a part-upload permit is held
- * and fewer than `partsPerUpload` parts of this request are in memory, so at most `maxConcurrentPartUploads`
+ * and fewer than `partsPerUpload` parts of this request are being sent, so at most `maxConcurrentPartUploads`
  * parts (sending or being filled) are in memory at once, and the request waits meanwhile. A part short of
  * `minPartSize` at the end of a request is stored as the incomplete part, as S3Store does.
  */

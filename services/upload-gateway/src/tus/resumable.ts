@@ -47,7 +47,7 @@ export interface ResumableDeps {
   log: Logger;
   maxUploadBytes: number;
   partBytes: number;
-  /** Parts of one request in memory at once (sent or being filled), as UPLOAD_QUEUE_SIZE for a multipart upload. */
+  /** Parts of one request sent at once while the next one fills, as UPLOAD_QUEUE_SIZE for a multipart upload. */
   partsPerUpload: number;
   quotaBytes: number;
   expiryMs: number;
