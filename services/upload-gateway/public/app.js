@@ -35,7 +35,7 @@ const icon = (name, cls = '') => {
   svg.setAttribute('aria-hidden', 'true');
   if (cls) svg.setAttribute('class', cls);
   const use = document.createElementNS('http://www.w3.org/2000/svg', 'use');
-  use.setAttribute('href', `#i-${name}`);
+  use.setAttribute('href', `icons.svg#i-${name}`);
   svg.append(use);
   return svg;
 };

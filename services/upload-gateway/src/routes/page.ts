@@ -34,6 +34,7 @@ const files: Record<string, PageFile> = {
   '/app.js': own('app.js', JS),
   '/player.js': own('player.js', JS),
   '/app.css': own('app.css', 'text/css; charset=utf-8'),
+  '/icons.svg': own('icons.svg', 'image/svg+xml; charset=utf-8'),
   '/vendor/hls.mjs': file(JS, readFileSync(require.resolve('hls.js/dist/hls.light.min.mjs')), true),
   '/vendor/tus.min.js': file(JS, readFileSync(require.resolve('tus-js-client/dist/tus.min.js')), true),
 };
