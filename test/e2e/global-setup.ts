@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import postgres from 'postgres';
 import { createSigningIdentity } from '@mp/sns';
 import { startStack } from '@mp/stack';
+import { freePortRange } from '@mp/testbed/addresses';
 import { startRedisCluster } from '@mp/testbed/redis-cluster';
 
 export interface E2eTarget {
@@ -143,21 +144,4 @@ export default async function setup(project: TestProject) {
 async function engineCredentials(dataDir: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
   const secrets = JSON.parse(await readFile(path.join(dataDir, 'secrets.json'), 'utf8')) as { etSecret: string };
   return { accessKeyId: 'STACKLOCALKEY', secretAccessKey: secrets.etSecret };
-}
-
-async function freePortRange(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const ports = Array.from({ length: n }, (_, i) => base + i);
-    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free port range');
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
 }

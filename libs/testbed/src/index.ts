@@ -11,7 +11,7 @@ import { deleteKeys } from './redis';
 import type { TestbedInfo } from './types';
 
 export type { TestbedInfo };
-export { freePort, withDatabase } from './addresses';
+export { freePort, freePortRange, withDatabase } from './addresses';
 export { deleteKeys } from './redis';
 export {
   startSnsSubscriber,

@@ -5,12 +5,12 @@
 // runs against them. Everything it made is removed at the end, except the cached base image.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import postgres from 'postgres';
+import { freePortRange } from '@mp/testbed/addresses';
+import { deleteKeys } from '@mp/testbed/redis';
 import { startEmbeddedS3, type EmbeddedS3 } from '@mp/testbed/s3';
 import { BASE_NAME, ensureBase } from './base';
 import { build, logs, podman, removeContainers, removeIntermediates, runOnce, start, waitHealthy } from './podman';
@@ -39,20 +39,6 @@ async function ensureTools(): Promise<void> {
   await run('apt-get', ['install', '-y', '-qq', ...missing], {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
-}
-
-async function freePortRange(n: number): Promise<number> {
-  const isFree = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    if ((await Promise.all(Array.from({ length: n }, (_, i) => isFree(base + i)))).every(Boolean)) return base;
-  }
-  throw new Error('no free port range');
 }
 
 async function main(): Promise<number> {
@@ -216,20 +202,6 @@ async function main(): Promise<number> {
     await admin.end({ timeout: 5 });
     await deleteKeys(redisUrl, `${queuePrefix}*`).catch(() => {});
     log(`removed containers, images, database and keys (${seconds(phase)}); total ${seconds(started)}`);
-  }
-}
-
-async function deleteKeys(url: string, pattern: string): Promise<void> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
   }
 }
 

@@ -31,22 +31,21 @@ export interface ContainerSpec {
 
 const envArgs = (env: Record<string, string>) => Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
 
+/** Name, label, the host's network, the lowered limits and the environment: what every container here gets. */
+const containerArgs = (c: Omit<ContainerSpec, 'healthCmd' | 'image' | 'command'>) => [
+  ...['--name', c.name, '--label', c.label, '--network', 'host'],
+  ...ULIMITS,
+  ...envArgs(c.env),
+];
+
 /** Starts a container on the host's network; the health check runs only when asked (no systemd timers). */
 export async function start(c: ContainerSpec): Promise<void> {
   await podman([
     'run',
     '--detach',
-    '--name',
-    c.name,
-    '--label',
-    c.label,
-    '--network',
-    'host',
-    ...ULIMITS,
+    ...containerArgs(c),
     ...(c.healthCmd ? ['--health-cmd', JSON.stringify(c.healthCmd)] : []),
-    '--health-interval',
-    'disable',
-    ...envArgs(c.env),
+    ...['--health-interval', 'disable'],
     c.image,
     ...c.command,
   ]);
@@ -54,23 +53,7 @@ export async function start(c: ContainerSpec): Promise<void> {
 
 /** Runs a one-shot container to its end; its output, and an error if it did not exit 0. */
 export async function runOnce(c: Omit<ContainerSpec, 'healthCmd'>): Promise<string> {
-  const r = await podman(
-    [
-      'run',
-      '--rm',
-      '--name',
-      c.name,
-      '--label',
-      c.label,
-      '--network',
-      'host',
-      ...ULIMITS,
-      ...envArgs(c.env),
-      c.image,
-      ...c.command,
-    ],
-    { allowFailure: true },
-  );
+  const r = await podman(['run', '--rm', ...containerArgs(c), c.image, ...c.command], { allowFailure: true });
   if (r.code !== 0)
     throw new Error(
       `${c.name} exited ${r.code}:\n${`${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-30).join('\n')}`,
