@@ -116,7 +116,8 @@ export const notifications = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    mediaId: uuid('media_id').references(() => media.id, { onDelete: 'set null' }),
+    /** A media's notifications go with it. */
+    mediaId: uuid('media_id').references(() => media.id, { onDelete: 'cascade' }),
     kind: text('kind').notNull(),
     text: text('text').notNull(),
     /** One notification per (user, event): a retried notify job does not store a second one. */

@@ -31,7 +31,6 @@ export const configSchema = z.object({
   /** How often unqueued uploads are re-queued, and how old they must be. */
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   SWEEP_MIN_AGE_MS: z.coerce.number().int().min(0).default(2000),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** Time a client has to send a request's headers, then its body (uploads excepted); slower ones get 408. */
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(50).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).default(30_000),

@@ -29,8 +29,6 @@ export interface MediaServiceDeps {
   queueSize: number;
   presignTtl: number;
   onUploadBytes?: (n: number) => void;
-  /** Removes a media's notifications (before its row goes, which would only unlink them); answers how many. */
-  deleteNotifications?: (mediaId: string) => Promise<number>;
 }
 
 /** The longest original file name kept for display (the stored name is sanitised and shorter still). */
@@ -260,8 +258,7 @@ export class MediaService {
     const media = await this.d.repo.getOwned(userId, mediaId);
     if (!media) throw notFound();
     const outputs = await this.d.repo.outputsOf(media.id);
-    // Its notifications first: the media's delete would only unlink them, and they would stay in the list.
-    await this.d.deleteNotifications?.(media.id);
+    // Its notifications go with its row (notifications.media_id cascades).
     if (!(await this.d.repo.delete(media.id))) throw notFound();
     try {
       await this.removeObjects(media, outputs);

@@ -67,8 +67,6 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
     queueSize: cfg.UPLOAD_QUEUE_SIZE,
     presignTtl: cfg.PRESIGN_TTL_SECONDS,
     onUploadBytes: (n) => uploadBytes.inc(n),
-    deleteNotifications: async (mediaId) =>
-      (await dbh.sql`delete from notifications where media_id = ${mediaId}`).count,
   });
   const urls = new PublicUrls(
     { gateway: cfg.GATEWAY_PUBLIC_URL, notifier: cfg.NOTIFIER_PUBLIC_URL, s3: cfg.S3_PUBLIC_URL },
