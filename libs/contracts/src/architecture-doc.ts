@@ -6,7 +6,7 @@ import { renderChainMarkdown } from './chain';
 // Rewrite them with: npx tsx libs/contracts/src/architecture-doc.ts
 
 export const architectureDocPath = fileURLToPath(new URL('../../../docs/architecture.md', import.meta.url));
-const BEGIN = '<!-- chain:begin (rendered from libs/contracts/src/chain.ts) -->';
+const BEGIN = '<!-- chain:begin (rendered from libs/contracts/src/chain.json) -->';
 const END = '<!-- chain:end -->';
 
 /** The document with its chain section rendered afresh; the rest is left as written. */
