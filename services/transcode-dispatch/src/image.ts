@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import sharp, { type FormatEnum, type Sharp } from 'sharp';
+import sharp, { type FormatEnum } from 'sharp';
 import { imageTarget, type ImageOutput } from './profile';
 
 export interface MadeImage {
@@ -51,27 +51,21 @@ export async function makeImageOutputs(opts: {
     // Keep the original's format where sharp can write it (heif → jpeg).
     const fmt = FORMATS[meta.format] ?? FORMATS.jpeg!;
     const outFormat = meta.format === 'heif' || !FORMATS[meta.format] ? 'jpeg' : meta.format;
-    // Largest first: the original is decoded once, at the largest output's size (a JPEG shrinks on load), and
-    // each smaller output is resized from those pixels. The answer keeps the profile's order.
+    // Largest first: the original is decoded once, for the largest output (a JPEG shrinks on load), and each
+    // smaller output is made from the one before it, a far smaller file to decode. The answer keeps the
+    // profile's order.
     const planned = opts.outputs
       .map((o, i) => ({ o, i, target: imageTarget(o, meta.width!, meta.height!) }))
       .sort((a, b) => b.target.width * b.target.height - a.target.width * a.target.height);
-    let decoded: Sharp | undefined;
+    let larger = input;
     const made: MadeImage[] = [];
     for (const { o, i, target } of planned) {
-      if (!decoded) {
-        const { data, info } = await sharp(input)
-          .resize(target.width, target.height, { fit: 'fill' })
-          .raw()
-          .toBuffer({ resolveWithObject: true });
-        decoded = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
-      }
       const file = path.join(dir, `${o.format}${fmt.ext}`);
-      const info = await decoded
-        .clone()
+      const info = await sharp(larger)
         .resize(target.width, target.height, { fit: 'fill' })
         .toFormat(outFormat as keyof FormatEnum)
         .toFile(file);
+      larger = file;
       const key = `${opts.outputPrefix}${opts.base}${o.suffix}${fmt.ext}`;
       await new Upload({
         client: opts.s3,
