@@ -27,9 +27,18 @@ RUN npm ci --no-audit --no-fund \
 FROM deps AS source
 COPY . .
 
+# What both images share: the /data volume for the few services that keep files (compose-init's first-user
+# token), owned by the runtime user so that a named volume mounted there inherits it, and the health check.
+# Every HTTP service answers GET /healthz on $PORT; the transcoder worker has no port: compose overrides it.
+FROM base AS runtime
+RUN mkdir -p /data && chown node:node /data
+ENV NODE_ENV=production
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
 # ffmpeg and ffprobe for the engine (services/transcoder/src/engine spawns both by name), and bubblewrap
 # to confine them to a job's scratch directory (FFMPEG_SANDBOX).
-FROM base AS ffmpeg
+FROM runtime AS ffmpeg
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg bubblewrap \
  && rm -rf /var/lib/apt/lists/* \
@@ -37,21 +46,10 @@ RUN apt-get update \
 
 FROM ffmpeg AS app-ffmpeg
 COPY --from=source /app /app
-# /data: a volume for the few services that keep files (compose-init's first-user token); owned by the
-# runtime user so that a named volume mounted there inherits it.
-RUN mkdir -p /data && chown node:node /data
 USER node
-ENV NODE_ENV=production
-# Every HTTP service answers GET /healthz on $PORT. The transcoder worker has no port: compose overrides this.
-HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "--import", "tsx", "services/transcoder/src/worker.ts"]
 
-FROM base AS app
+FROM runtime AS app
 COPY --from=source /app /app
-RUN mkdir -p /data && chown node:node /data
 USER node
-ENV NODE_ENV=production
-HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "--import", "tsx", "services/upload-gateway/src/main.ts"]
