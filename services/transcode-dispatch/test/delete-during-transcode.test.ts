@@ -164,6 +164,7 @@ async function rowsOf(mediaId: string) {
 const none = { media: 0, outputs: 0, transcodeJobs: 0, notifyOutbox: 0, tombstones: 0 };
 
 describe('deleting a media while the pipeline works on it', () => {
+  // The engine writes a whole HLS ladder and an MP4 of an 8 s video: the test may take as long as its waits.
   it('leaves no object and no row once the engine job that could not be cancelled has written its outputs', async () => {
     const user = await createUser(dbh.db, 'deleter');
     const mediaId = await uploadVideo(user.token, 8);
@@ -202,7 +203,7 @@ describe('deleting a media while the pipeline works on it', () => {
     );
     expect(await objectsUnder(user.id, mediaId)).toEqual([]);
     expect(await rowsOf(mediaId)).toEqual(none);
-  });
+  }, 180_000);
 
   it('cancels an engine job that has not started, and leaves nothing', async () => {
     const user = await createUser(dbh.db, 'early-deleter');
