@@ -105,7 +105,7 @@ export async function buildGateway(cfg: GatewayConfig): Promise<Gateway> {
     urls,
   });
   registerStreamRoutes(app, media, { secret: cfg.PLAYBACK_TOKEN_SECRET, ttlSeconds: cfg.STREAM_TTL_SECONDS, urls });
-  await registerUploadRoutes(app, { cfg, db: dbh.db, media, log });
+  await registerUploadRoutes(app, { cfg, db: dbh.db, s3, media, log });
   registerPage(app, urls);
 
   const sweeper = setInterval(() => {

@@ -3,7 +3,8 @@ import { NodeRequest } from 'srvx/node';
 import { AppError } from '@mp/contracts';
 import type { Db } from '@mp/db';
 import type { Logger } from '@mp/logging';
-import { createS3Client, s3SettingsFromConfig } from '@mp/storage';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { s3SettingsFromConfig } from '@mp/storage';
 import type { GatewayConfig } from '../config';
 import type { MediaService } from '../media.service';
 import { useBodyStream } from '../tus/body-stream';
@@ -14,6 +15,8 @@ import { currentUser } from './auth';
 export interface UploadRouteDeps {
   cfg: GatewayConfig;
   db: Db;
+  /** The gateway's S3 client (the tus store keeps one of its own for the parts). */
+  s3: S3Client;
   media: MediaService;
   log: Logger;
 }
@@ -47,12 +50,10 @@ const TUS_CODES: Record<number, string> = {
  */
 export async function registerUploadRoutes(app: FastifyInstance, deps: UploadRouteDeps): Promise<ResumableUploads> {
   const { cfg, log } = deps;
-  const s3Settings = s3SettingsFromConfig(cfg);
-  const s3 = createS3Client(s3Settings);
   const uploads = new ResumableUploads({
     db: deps.db,
-    s3,
-    s3Settings,
+    s3: deps.s3,
+    s3Settings: s3SettingsFromConfig(cfg),
     bucket: cfg.S3_BUCKET,
     media: deps.media,
     log,
@@ -72,7 +73,6 @@ export async function registerUploadRoutes(app: FastifyInstance, deps: UploadRou
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
     uploads.close();
-    s3.destroy();
   });
 
   await app.register(async (scope) => {

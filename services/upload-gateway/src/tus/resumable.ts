@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
   type S3Client,
@@ -13,7 +12,7 @@ import type { ServerRequest } from 'srvx';
 import { AppError } from '@mp/contracts';
 import { MediaRepository, UploadsRepository, type Db, type Media, type UploadRow, type User } from '@mp/db';
 import type { Logger } from '@mp/logging';
-import { sanitizeName, type S3Settings } from '@mp/storage';
+import { deleteKeys, sanitizeName, type S3Settings } from '@mp/storage';
 import type { MediaService } from '../media.service';
 import { MAX_ID3_BYTES, peekMedia, SNIFF_BYTES, sniff } from '../upload';
 import { MemoryPartS3Store } from './memory-part-store';
@@ -250,10 +249,7 @@ export class ResumableUploads {
           if (err.name !== 'NoSuchUpload') throw err;
         });
     }
-    const keys = [`${key}.info`, `${key}.part`, ...(opts.withObject ? [key] : [])];
-    await this.d.s3.send(
-      new DeleteObjectsCommand({ Bucket: this.d.bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }),
-    );
+    await deleteKeys(this.d.s3, this.d.bucket, [`${key}.info`, `${key}.part`, ...(opts.withObject ? [key] : [])]);
     await this.cache.delete(key);
   }
 
