@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,12 +84,14 @@ export async function writeSection(title: string, body: string): Promise<void> {
 }
 
 /** An S3 endpoint for a benchmark: S3_ENDPOINT when set, else the embedded s3rver in its own process. */
-export async function benchS3(): Promise<{
+export interface BenchS3 {
   endpoint: string;
   accessKeyId: string;
   secretAccessKey: string;
   close(): Promise<void>;
-}> {
+}
+
+export async function benchS3(): Promise<BenchS3> {
   if (process.env.S3_ENDPOINT) {
     return {
       endpoint: process.env.S3_ENDPOINT,
@@ -148,4 +151,61 @@ export async function reapedChildrenCpu(): Promise<number> {
   const stat = await readFile('/proc/self/stat', 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[13]) + Number(f[14])) / 100;
+}
+
+/**
+ * A file of `size` bytes the gateway takes as audio: a WAV header, then random (incompressible) bytes.
+ */
+export async function makeWavFile(dir: string, size: number): Promise<string> {
+  const file = path.join(dir, `big-${size}.wav`);
+  const fh = await open(file, 'w');
+  const header = wavHeader(size - 44);
+  await fh.write(header);
+  const chunk = randomBytes(8 * 1024 ** 2);
+  for (let written = header.length; written < size;) {
+    const n = Math.min(chunk.length, size - written);
+    await fh.write(chunk, 0, n);
+    written += n;
+  }
+  await fh.close();
+  return file;
+}
+
+function wavHeader(dataBytes: number): Buffer {
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(Math.min(0xffffffff, 36 + dataBytes), 4);
+  h.write('WAVEfmt ', 8);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(2, 22);
+  h.writeUInt32LE(44100, 24);
+  h.writeUInt32LE(44100 * 4, 28);
+  h.writeUInt16LE(4, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(Math.min(0xffffffff, dataBytes), 40);
+  return h;
+}
+
+/** The gateway as its own process on the bench's S3 bucket, scratch database and Redis, with `env` on top. */
+export function startBenchGateway(
+  o: { databaseUrl: string; s3: BenchS3; bucket: string; adminToken: string; port: number },
+  env: Record<string, string>,
+): Promise<ChildProcess> {
+  return startService(
+    'services/upload-gateway/src/main.ts',
+    {
+      DATABASE_URL: o.databaseUrl,
+      REDIS_URL: redisUrl(),
+      QUEUE_PREFIX: `bench-${process.pid}`,
+      S3_ENDPOINT: o.s3.endpoint,
+      S3_BUCKET: o.bucket,
+      AWS_ACCESS_KEY_ID: o.s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: o.s3.secretAccessKey,
+      ADMIN_TOKEN: o.adminToken,
+      ...env,
+    },
+    o.port,
+  );
 }

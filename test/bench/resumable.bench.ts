@@ -3,23 +3,23 @@
 // same S3 endpoint with the SDK, in one run. Prints the bytes sent per byte of file, the throughput ratio and the
 // gateway's RSS growth.
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createUser } from '@mp/contracts';
 import { createS3Client, ensureBucket } from '@mp/storage';
 import {
   benchS3,
   freePort,
   machine,
   processTreeCpu,
-  redisUrl,
+  makeWavFile,
   rss,
   scratchDatabase,
-  startService,
+  startBenchGateway,
   writeSection,
 } from './lib';
 
@@ -31,33 +31,6 @@ const CUT = Number(process.env.BENCH_CUT ?? 0.5);
 const QUEUE = 4;
 const ADMIN = 'bench-admin-token-0123456789';
 const MiB = 1024 ** 2;
-
-async function makeFile(dir: string, size: number): Promise<string> {
-  // A WAV header first so the gateway accepts it; random bytes after (incompressible).
-  const file = path.join(dir, `big-${size}.wav`);
-  const fh = await open(file, 'w');
-  const header = Buffer.alloc(44);
-  header.write('RIFFxxxxWAVEfmt ', 0);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(2, 22);
-  header.writeUInt32LE(44100, 24);
-  header.writeUInt32LE(44100 * 4, 28);
-  header.writeUInt16LE(4, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(Math.min(0xffffffff, size - 44), 40);
-  header.writeUInt32LE(Math.min(0xffffffff, size - 8), 4);
-  await fh.write(header);
-  const chunk = randomBytes(8 * MiB);
-  for (let written = header.length; written < size;) {
-    const n = Math.min(chunk.length, size - written);
-    await fh.write(chunk, 0, n);
-    written += n;
-  }
-  await fh.close();
-  return file;
-}
 
 type Cpu = { bench: number; gateway: number; s3: number };
 const diffCpu = (a: Cpu, b: Cpu): Cpu => ({
@@ -175,39 +148,20 @@ async function main() {
   await ensureBucket(s3, bucket);
   const db = await scratchDatabase('mp_bench_resumable');
   const port = await freePort();
-  const gateway = await startService(
-    'services/upload-gateway/src/main.ts',
-    {
-      DATABASE_URL: db.url,
-      REDIS_URL: redisUrl(),
-      QUEUE_PREFIX: `bench-${process.pid}`,
-      S3_ENDPOINT: s3cfg.endpoint,
-      S3_BUCKET: bucket,
-      AWS_ACCESS_KEY_ID: s3cfg.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3cfg.secretAccessKey,
-      ADMIN_TOKEN: ADMIN,
-      MAX_UPLOAD_BYTES: String(SIZE * 2),
-      UPLOADS_QUOTA_BYTES: String(SIZE * 4),
-      UPLOAD_PART_BYTES: String(PART),
-    },
-    port,
+  const gateway = await startBenchGateway(
+    { databaseUrl: db.url, s3: s3cfg, bucket, adminToken: ADMIN, port },
+    { MAX_UPLOAD_BYTES: String(SIZE * 2), UPLOADS_QUOTA_BYTES: String(SIZE * 4), UPLOAD_PART_BYTES: String(PART) },
   );
   const base = `http://127.0.0.1:${port}`;
   let sampler: NodeJS.Timeout | undefined;
   try {
-    const file = await makeFile(dir, SIZE);
+    const file = await makeWavFile(dir, SIZE);
     const bytes = (await stat(file)).size;
-    const user = (await (
-      await fetch(`${base}/v1/users`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        body: '{"name":"bench"}',
-      })
-    ).json()) as { token: string };
+    const user = await createUser(base, ADMIN, 'bench');
     const t: Tus = { base, token: user.token };
 
     // Warm-up: a small resumable upload, cut and resumed, so module loading and JIT are not counted as memory.
-    const warm = await makeFile(dir, 64 * MiB);
+    const warm = await makeWavFile(dir, 64 * MiB);
     const warmUrl = await tusCreate(t, 64 * MiB);
     await tusPatch(t, warmUrl, warm, 64 * MiB, 0, 20 * MiB);
     const warmDone = await tusPatch(t, warmUrl, warm, 64 * MiB, await tusOffset(t, warmUrl));

@@ -1,14 +1,15 @@
 // npm run bench:upload — a generated file streamed through the gateway vs. the same bytes straight to the
 // same S3 endpoint with the SDK, in one run. Prints the throughput ratio and the gateway's RSS growth.
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createUser } from '@mp/contracts';
 import { createS3Client, ensureBucket } from '@mp/storage';
 import http from 'node:http';
-import { benchS3, freePort, machine, redisUrl, rss, scratchDatabase, startService, writeSection } from './lib';
+import { benchS3, freePort, machine, makeWavFile, rss, scratchDatabase, startBenchGateway, writeSection } from './lib';
 
 const SIZE = Number(process.env.BENCH_UPLOAD_BYTES ?? 1024 ** 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -16,39 +17,6 @@ const PART = Number(process.env.BENCH_PART_BYTES ?? 8 * 1024 ** 2);
 const QUEUE = 4;
 const ADMIN = 'bench-admin-token-0123456789';
 const MiB = 1024 ** 2;
-
-async function makeFile(dir: string): Promise<string> {
-  // A WAV header first so the gateway accepts it; random bytes after (incompressible).
-  const file = path.join(dir, 'big.wav');
-  const fh = await open(file, 'w');
-  const header = wavHeader(SIZE - 44);
-  await fh.write(header);
-  const chunk = randomBytes(8 * MiB);
-  for (let written = header.length; written < SIZE;) {
-    const n = Math.min(chunk.length, SIZE - written);
-    await fh.write(chunk, 0, n);
-    written += n;
-  }
-  await fh.close();
-  return file;
-}
-
-function wavHeader(dataBytes: number): Buffer {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(Math.min(0xffffffff, 36 + dataBytes), 4);
-  h.write('WAVEfmt ', 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(2, 22);
-  h.writeUInt32LE(44100, 24);
-  h.writeUInt32LE(44100 * 4, 28);
-  h.writeUInt16LE(4, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(Math.min(0xffffffff, dataBytes), 40);
-  return h;
-}
 
 /** POSTs the file as multipart/form-data, streamed from disk with plain http (no web-stream hop). */
 function postMultipart(url: string, token: string, file: string, size: number): Promise<number> {
@@ -87,35 +55,16 @@ async function main() {
   await ensureBucket(s3, bucket);
   const db = await scratchDatabase('mp_bench_upload');
   const port = await freePort();
-  const gateway = await startService(
-    'services/upload-gateway/src/main.ts',
-    {
-      DATABASE_URL: db.url,
-      REDIS_URL: redisUrl(),
-      QUEUE_PREFIX: `bench-${process.pid}`,
-      S3_ENDPOINT: s3cfg.endpoint,
-      S3_BUCKET: bucket,
-      AWS_ACCESS_KEY_ID: s3cfg.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3cfg.secretAccessKey,
-      ADMIN_TOKEN: ADMIN,
-      MAX_UPLOAD_BYTES: String(SIZE * 2),
-      UPLOAD_PART_BYTES: String(PART),
-      UPLOAD_QUEUE_SIZE: String(QUEUE),
-    },
-    port,
+  const gateway = await startBenchGateway(
+    { databaseUrl: db.url, s3: s3cfg, bucket, adminToken: ADMIN, port },
+    { MAX_UPLOAD_BYTES: String(SIZE * 2), UPLOAD_PART_BYTES: String(PART), UPLOAD_QUEUE_SIZE: String(QUEUE) },
   );
   const url = `http://127.0.0.1:${port}`;
   let sampler: NodeJS.Timeout | undefined;
   try {
-    const file = await makeFile(dir);
+    const file = await makeWavFile(dir, SIZE);
     const bytes = (await stat(file)).size;
-    const user = (await (
-      await fetch(`${url}/v1/users`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        body: '{"name":"bench"}',
-      })
-    ).json()) as { token: string };
+    const user = await createUser(url, ADMIN, 'bench');
 
     // Warm-up: one upload first, so module loading and JIT are not counted as upload memory.
     if ((await postMultipart(url, user.token, file, bytes)) !== 201) throw new Error('warm-up upload failed');
